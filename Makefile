@@ -1,0 +1,43 @@
+# Lontar: `make run` starts everything, `make test` runs every test. Both set up .venv themselves.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SERVICES := identity invoice filing payment notification
+PACKAGES := libs/contracts libs/kit libs/devstack $(addprefix services/,$(SERVICES))
+SOURCES  := constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+
+.PHONY: install run reset test test-unit test-e2e bench dlq contracts-snapshot clean
+
+install: $(STAMP)
+
+$(STAMP): $(SOURCES)
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt $(foreach p,$(PACKAGES),-e $(p))
+	@touch $@
+
+run: install  ## start PostgreSQL, the broker and the five services; Ctrl-C stops everything
+	$(PY) -m devstack run
+
+reset: install  ## wipe local data (the stack must be stopped)
+	$(PY) -m devstack reset
+
+test: install  ## every test: unit, service (real PostgreSQL), messaging (real broker), end to end
+	$(PY) -m pytest
+
+test-unit: install
+	$(PY) -m pytest -m "not slow" libs services/*/tests/unit
+
+test-e2e: install
+	$(PY) -m pytest tests
+
+bench: install  ## benchmarks (not in CI); prints a table
+	$(PY) -m bench
+
+contracts-snapshot: install  ## rewrite JSON Schema snapshots after an additive contract change
+	$(PY) -m contracts.snapshots
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,10 @@
+"""Lontar event contracts.
+
+A consumer depends on this package, never on the producer's code. Importing it registers every contract.
+"""
+
+from contracts import identity  # noqa: F401  (registers the identity contracts)
+from contracts.envelope import Envelope
+from contracts.registry import Contract, InvalidEvent, UnknownEvent, parse, payload_of, register, registered
+
+__all__ = ["Contract", "Envelope", "InvalidEvent", "UnknownEvent", "parse", "payload_of", "register", "registered"]

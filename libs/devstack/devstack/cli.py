@@ -1,0 +1,112 @@
+"""`python -m devstack run | reset`: what `make run` and `make reset` call."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from devstack.config import SERVICES, StackConfig
+from devstack.stack import Stack, StackError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    parser.add_argument("command", choices=["run", "reset"])
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="checkout root (data goes to ROOT/.data)")
+    parser.add_argument("--quiet", action="store_true", help="do not follow the services' logs")
+    args = parser.parse_args(argv)
+    stack = Stack(StackConfig.from_env(args.root))
+    try:
+        if args.command == "reset":
+            stack.reset()
+            print(f"wiped {stack.config.data_dir}")
+            return 0
+        return run(stack, follow=not args.quiet)
+    except StackError as exc:
+        print(f"lontar: {exc}", file=sys.stderr)
+        return 1
+
+
+def run(stack: Stack, *, follow: bool) -> int:
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopping.set()
+        raise KeyboardInterrupt  # interrupts start-up too; handled below
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    print(f"lontar: starting (data in {stack.config.data_dir}) ...", flush=True)
+    started = time.monotonic()
+    try:
+        stack.start()  # on failure it stops what it started and raises
+    except KeyboardInterrupt:
+        print("lontar: start-up interrupted; stopped", flush=True)
+        return 130
+    print(_summary(stack, time.monotonic() - started), flush=True)
+    try:
+        follower = _LogFollower(stack.logs_dir) if follow else None
+        while not stopping.is_set():
+            if follower:
+                follower.poll()
+            for name in stack.supervise_once():
+                print(f"lontar: {name} exited unexpectedly; restarted (log: {stack.logs_dir / name}.log)", flush=True)
+            time.sleep(0.25)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abort the orderly stop
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("\nlontar: stopping ...", flush=True)
+        stack.stop()
+        print("lontar: stopped", flush=True)
+    return 0
+
+
+def _summary(stack: Stack, seconds: float) -> str:
+    c = stack.config
+    rows = [f"lontar: ready in {seconds:.1f}s", ""]
+    rows.append(f"  {'service':<14}{'API':<28}{'docs':<34}worker (health, metrics)")
+    for s in SERVICES:
+        rows.append(f"  {s:<14}{c.api_url(s):<28}{c.api_url(s) + '/docs':<34}{c.worker_url(s)}")
+    rows += [
+        "",
+        f"  PostgreSQL    {stack.server_url.replace('+asyncpg', '')}" + ("" if c.database_url else " (embedded)"),
+        f"  Kafka         {stack.bootstrap}" + ("" if c.kafka_bootstrap else " (embedded Tansu broker, memory)"),
+        f"  logs          {stack.logs_dir}",
+        "",
+        "  Ctrl-C stops everything.",
+        "",
+    ]
+    return "\n".join(rows)
+
+
+class _LogFollower:
+    """Prints new lines of every log file, prefixed with its process name."""
+
+    def __init__(self, logs_dir: Path) -> None:
+        self.logs_dir = logs_dir
+        self.offsets = {p: p.stat().st_size for p in logs_dir.glob("*.log")}
+
+    def poll(self) -> None:
+        for path in sorted(self.logs_dir.glob("*.log")):
+            offset = self.offsets.get(path, 0)
+            size = path.stat().st_size
+            if size < offset:
+                offset = 0
+            if size == offset:
+                continue
+            with path.open("rb") as f:
+                f.seek(offset)
+                chunk = f.read(size - offset)
+            complete, _, _ = chunk.rpartition(b"\n")
+            if not complete:
+                continue
+            self.offsets[path] = offset + len(complete) + 1
+            name = path.stem
+            for line in complete.decode(errors="replace").splitlines():
+                print(f"{name:<22}| {line}", flush=True)

@@ -1,0 +1,52 @@
+"""Where everything of the local stack lives. Every address and port is an environment variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("identity", "invoice", "filing", "payment", "notification")
+DEFAULT_API_PORTS = {"identity": 8001, "invoice": 8002, "filing": 8003, "payment": 8004, "notification": 8005}
+WORKER_PORT_OFFSET = 100  # identity worker 8101, invoice worker 8102, ...
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    pg_port: int = 55432
+    broker_port: int = 9092
+    database_url: str | None = None  # an external PostgreSQL server (superuser URL): no embedded server then
+    kafka_bootstrap: str | None = None  # an external Kafka: no embedded broker then
+    kafka_idempotence: bool = False
+    api_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_API_PORTS))
+    worker_ports: dict[str, int] = field(
+        default_factory=lambda: {s: p + WORKER_PORT_OFFSET for s, p in DEFAULT_API_PORTS.items()})
+    durable: bool = True
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, root: Path) -> StackConfig:
+        env = os.environ
+        config = cls(
+            data_dir=Path(env.get("LONTAR_DATA_DIR", root / ".data")).resolve(),
+            host=env.get("LONTAR_HOST", "127.0.0.1"),
+            pg_port=int(env.get("LONTAR_PG_PORT", 55432)),
+            broker_port=int(env.get("LONTAR_BROKER_PORT", 9092)),
+            database_url=env.get("LONTAR_DATABASE_URL") or None,
+            kafka_bootstrap=env.get("LONTAR_KAFKA_BOOTSTRAP") or None,
+            kafka_idempotence=env.get("LONTAR_KAFKA_IDEMPOTENCE", "false").lower() == "true",
+            log_level=env.get("LONTAR_LOG_LEVEL", "INFO"),
+        )
+        for service in SERVICES:
+            config.api_ports[service] = int(env.get(f"LONTAR_{service.upper()}_PORT", config.api_ports[service]))
+            config.worker_ports[service] = int(
+                env.get(f"LONTAR_{service.upper()}_WORKER_PORT", config.worker_ports[service]))
+        return config
+
+    def api_url(self, service: str) -> str:
+        return f"http://{self.host}:{self.api_ports[service]}"
+
+    def worker_url(self, service: str) -> str:
+        return f"http://{self.host}:{self.worker_ports[service]}"

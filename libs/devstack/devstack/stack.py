@@ -1,0 +1,229 @@
+"""The whole local stack: PostgreSQL, broker, topics, migrations, then each service's API and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from devstack.broker import EmbeddedBroker, create_topics
+from devstack.config import SERVICES, StackConfig
+from devstack.postgres import EmbeddedPostgres, ensure_databases
+from devstack.processes import port_in_use, spawn, stop
+
+
+class StackError(RuntimeError):
+    """Something stops the stack from starting; the message says what to do."""
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.proc = spawn(self.argv, env=self.env, log_path=self.log_path)
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.postgres: EmbeddedPostgres | None = None
+        self.broker: EmbeddedBroker | None = None
+        self.children: list[Child] = []
+        self._lock_file: int | None = None
+
+    # -- addresses -------------------------------------------------------------------------------------------
+    @property
+    def server_url(self) -> str:
+        if self.config.database_url:
+            return self.config.database_url
+        return f"postgresql+asyncpg://postgres@{self.config.host}:{self.config.pg_port}/postgres"
+
+    def database_url(self, service: str) -> str:
+        base, _, _ = self.server_url.rpartition("/")
+        return f"{base}/{service}"
+
+    @property
+    def bootstrap(self) -> str:
+        return self.config.kafka_bootstrap or f"{self.config.host}:{self.config.broker_port}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.config.data_dir / "logs"
+
+    def service_env(self, service: str) -> dict[str, str]:
+        p = service.upper()
+        c = self.config
+        return {
+            f"{p}_ENV": "dev",
+            f"{p}_LOG_LEVEL": c.log_level,
+            f"{p}_DATABASE__DSN": self.database_url(service),
+            f"{p}_KAFKA__BOOTSTRAP_SERVERS": self.bootstrap,
+            f"{p}_KAFKA__ENABLE_IDEMPOTENCE": str(c.kafka_idempotence).lower(),
+            f"{p}_AUTH__JWKS_URL": f"{c.api_url('identity')}/.well-known/jwks.json",
+            f"{p}_WORKER_HOST": c.host,
+            f"{p}_WORKER_PORT": str(c.worker_ports[service]),
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def start(self, *, timeout: float = 90.0) -> None:
+        c = self.config
+        c.data_dir.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        try:
+            self._check_ports_free()
+            if not c.database_url:
+                self.postgres = EmbeddedPostgres(c.data_dir / "postgres", port=c.pg_port, host=c.host,
+                                                 durable=c.durable)
+                self.postgres.start()
+            asyncio.run(ensure_databases(self.server_url, list(SERVICES)))
+            self._migrate()
+            if not c.kafka_bootstrap:
+                self.broker = EmbeddedBroker(port=c.broker_port, host=c.host, log_path=self.logs_dir / "broker.log")
+                self.broker.start()
+            from contracts.topics import TOPICS
+
+            asyncio.run(create_topics(self.bootstrap, [(t.name, t.partitions) for t in TOPICS]))
+            for service in SERVICES:
+                self._add_child(f"{service}-api", [
+                    sys.executable, "-m", "uvicorn", f"{service}.main:app", "--host", c.host,
+                    "--port", str(c.api_ports[service]), "--no-access-log", "--timeout-graceful-shutdown", "10",
+                ], service)
+                self._add_child(f"{service}-worker", [sys.executable, "-m", f"{service}.worker"], service)
+            for child in self.children:
+                child.start()
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for child in self.children:  # services first, so they drain before their dependencies go
+            if child.proc is not None and child.proc.poll() is None:
+                child.proc.terminate()
+        for child in self.children:
+            if child.proc is not None:
+                stop(child.proc, timeout=20)
+        self.children.clear()
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
+        self._release_lock()
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = {f"{s}-{kind}": url for s in SERVICES
+                   for kind, url in (("api", self.config.api_url(s)), ("worker", self.config.worker_url(s)))}
+        with httpx.Client(timeout=2.0) as http:
+            while pending:
+                for name, url in list(pending.items()):
+                    try:
+                        if http.get(f"{url}/readyz").status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                for child in self.children:
+                    if child.proc is not None and child.proc.poll() is not None:
+                        raise StackError(f"{child.name} exited with {child.proc.returncode} while starting; "
+                                         f"see {child.log_path}:\n{_tail(child.log_path)}")
+                if pending and time.monotonic() > deadline:
+                    raise StackError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+                time.sleep(0.2)
+
+    def supervise_once(self) -> list[str]:
+        """Restart children that died (at most 5 times a minute each). Returns what was restarted."""
+        restarted = []
+        for child in self.children:
+            if child.proc is not None and child.proc.poll() is not None:
+                now = time.monotonic()
+                child.restarts = [t for t in child.restarts if now - t < 60]
+                if len(child.restarts) >= 5:
+                    continue
+                child.restarts.append(now)
+                child.start()
+                restarted.append(child.name)
+        return restarted
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def _add_child(self, name: str, argv: list[str], service: str) -> None:
+        env = {**os.environ, **self.service_env(service), "PYTHONUNBUFFERED": "1"}
+        self.children.append(Child(name, argv, env, self.logs_dir / f"{name}.log"))
+
+    def _migrate(self) -> None:
+        procs = {s: subprocess.Popen([sys.executable, "-m", f"{s}.migrate"],
+                                     env={**os.environ, **self.service_env(s)},
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for s in SERVICES}
+        failed = []
+        for service, proc in procs.items():
+            out, _ = proc.communicate(timeout=120)
+            if proc.returncode != 0:
+                failed.append(f"{service}:\n{out.decode(errors='replace')[-3000:]}")
+        if failed:
+            raise StackError("migrations failed\n" + "\n".join(failed))
+
+    def _take_lock(self) -> None:
+        path = self.config.data_dir / "stack.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 100).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StackError(
+                f"A Lontar stack is already running on {self.config.data_dir} (pid {holder}). "
+                "Stop it first (Ctrl-C in its terminal), or use another LONTAR_DATA_DIR and ports."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_file = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    def _check_ports_free(self) -> None:
+        c = self.config
+        wanted = {f"{s} API": c.api_ports[s] for s in SERVICES}
+        wanted |= {f"{s} worker": c.worker_ports[s] for s in SERVICES}
+        if not c.database_url:
+            wanted["PostgreSQL"] = c.pg_port
+        if not c.kafka_bootstrap:
+            wanted["broker"] = c.broker_port
+        busy = [f"{name} port {port}" for name, port in wanted.items() if port_in_use(c.host, port)]
+        if busy:
+            raise StackError(f"ports already in use on {c.host}: {', '.join(busy)}. Another stack or program "
+                             "holds them; stop it or choose other ports (see README, 'Settings').")
+
+    def reset(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        try:
+            for entry in self.config.data_dir.iterdir():
+                if entry.name != "stack.lock":
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        finally:
+            self._release_lock()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

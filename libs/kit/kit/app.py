@@ -1,0 +1,172 @@
+"""The app factory every service process uses: errors, correlation ids, metrics, health, offline docs."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from kit.db import create_engine, create_sessionmaker
+from kit.errors import install_error_handlers
+from kit.health import BrokerProbe, check_database, refresh_outbox_gauges
+from kit.logging import configure_logging, correlation_id
+from kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from kit.settings import BaseServiceSettings
+
+log = logging.getLogger(__name__)
+
+Extra = Callable[["AppState"], Any]  # an async context manager factory run inside the lifespan
+
+
+@dataclass
+class AppState:
+    settings: BaseServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: BrokerProbe
+    process: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def create_service_app(
+    settings: BaseServiceSettings,
+    *,
+    process: str = "api",
+    routers: Sequence[APIRouter] = (),
+    lifespan_extras: Sequence[Extra] = (),
+    title: str | None = None,
+    description: str = "",
+) -> FastAPI:
+    configure_logging(f"{settings.service_name}.{process}", settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database, application_name=f"{settings.service_name}.{process}")
+        state = AppState(settings, engine, create_sessionmaker(engine),
+                         BrokerProbe(settings.kafka, f"{settings.service_name}.{process}"), process)
+        app.state.lontar = state
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(engine.dispose)
+            stack.push_async_callback(state.broker.close)
+            for extra in lifespan_extras:
+                await stack.enter_async_context(extra(state))
+            yield
+
+    app = FastAPI(
+        title=title or f"Lontar {settings.service_name}",
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    _install_middleware(app, settings)
+    app.include_router(_ops_router(settings))
+    _install_offline_docs(app)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def state_of(request: Request) -> AppState:
+    state: AppState = request.app.state.lontar
+    return state
+
+
+def _install_middleware(app: FastAPI, settings: BaseServiceSettings) -> None:
+    service = settings.service_name
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        token = correlation_id.set(cid[:100])
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["x-correlation-id"] = cid[:100]
+            return response
+        finally:
+            route = request.scope.get("route")
+            path = getattr(route, "path", "<unmatched>")
+            HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
+            HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
+            correlation_id.reset(token)
+
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                           allow_headers=["*"], expose_headers=["x-correlation-id"])
+
+
+def _ops_router(settings: BaseServiceSettings) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @router.get("/readyz", summary="Ready when the database and the broker answer",
+                responses={503: {"description": "a dependency does not answer"}})
+    async def readyz(
+        request: Request,
+        check: list[str] | None = Query(None, description="limit to these checks (database, broker)"),
+    ) -> JSONResponse:
+        state = state_of(request)
+        probes = {"database": lambda: check_database(state.engine), "broker": state.broker.check}
+        wanted = [name for name in probes if not check or name in check]
+        results = await asyncio.gather(*(probes[n]() for n in wanted), return_exceptions=True)
+        checks = {n: ({"status": "up"} if r is None else {"status": "down", "error": _short(r)})
+                  for n, r in zip(wanted, results)}
+        ready = all(c["status"] == "up" for c in checks.values())
+        body = {"status": "ready" if ready else "not_ready", "service": settings.service_name,
+                "process": state.process, "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        try:
+            await refresh_outbox_gauges(state_of(request).engine, settings.service_name)
+        except Exception as exc:  # the scrape still answers with what the process knows
+            log.warning("outbox gauges not refreshed", extra={"error": repr(exc)})
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+def _install_offline_docs(app: FastAPI) -> None:
+    """Swagger UI 5 (renders OpenAPI 3.1) served from the installed `swagger-ui-py` package: no CDN, works offline."""
+    spec = importlib.util.find_spec("swagger_ui")
+    assert spec is not None and spec.submodule_search_locations, "swagger-ui-py is not installed"
+    static = f"{spec.submodule_search_locations[0]}/static"
+    app.mount("/docs/static", StaticFiles(directory=static), name="swagger-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )

@@ -1,0 +1,147 @@
+"""Access-token verification in every service: identity signs (EdDSA/ES256), everyone verifies locally against
+identity's JWKS, fetched over async httpx and cached. Algorithms, issuer and audience are pinned."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+
+from kit.errors import AppError, Forbidden, Unauthorized
+from kit.settings import AuthSettings
+
+
+class InvalidToken(Unauthorized):
+    code, title = "auth.invalid_token", "Invalid access token"
+
+
+class MissingScope(Forbidden):
+    code, title = "auth.missing_scope", "The token lacks a required scope"
+
+
+class TaxpayerForbidden(Forbidden):
+    code, title = "auth.taxpayer_forbidden", "Not allowed to act for this taxpayer"
+
+
+class KeysUnavailable(AppError):
+    code, status, title = "auth.keys_unavailable", 503, "Token keys cannot be fetched"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    scopes: frozenset[str]
+    taxpayer_ids: frozenset[str] = frozenset()
+    actor: dict[str, Any] | None = None  # RFC 8693 `act`: who is acting for the subject
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def require(self, *scopes: str) -> None:
+        missing = [s for s in scopes if s not in self.scopes]
+        if missing:
+            raise MissingScope(f"missing scope(s): {', '.join(missing)}")
+
+    def ensure_taxpayer_access(self, taxpayer_id: str) -> None:
+        if taxpayer_id not in self.taxpayer_ids:
+            raise TaxpayerForbidden()
+
+
+class JWKSCache:
+    """Keys by `kid`; refetched after `ttl`, or sooner (rate-limited) when a token names an unknown `kid`."""
+
+    def __init__(self, settings: AuthSettings, http: httpx.AsyncClient | None = None,
+                 keys: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self._http = http
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+        if keys is not None:  # a static key set (tests, or an operator who pins keys)
+            self._load(keys)
+            self._fetched_at = float("inf")
+
+    async def key(self, kid: str) -> jwt.PyJWK:
+        now = time.monotonic()
+        if kid not in self._keys or now - self._fetched_at > self.settings.jwks_cache_ttl_s:
+            async with self._lock:
+                stale = time.monotonic() - self._fetched_at
+                if (kid not in self._keys and stale > self.settings.jwks_min_refresh_interval_s) or \
+                        stale > self.settings.jwks_cache_ttl_s:
+                    await self._refresh()
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise InvalidToken("unknown signing key") from None
+
+    async def _refresh(self) -> None:
+        client = self._http or httpx.AsyncClient(timeout=httpx.Timeout(3.0))
+        try:
+            response = await client.get(self.settings.jwks_url)
+            response.raise_for_status()
+            self._load(response.json())
+            self._fetched_at = time.monotonic()
+        except (httpx.HTTPError, ValueError) as exc:
+            if not self._keys:
+                raise KeysUnavailable(str(exc)) from None
+        finally:
+            if self._http is None:
+                await client.aclose()
+
+    def _load(self, jwks: dict[str, Any]) -> None:
+        keys = jwt.PyJWKSet.from_dict(jwks).keys
+        self._keys = {k.key_id: k for k in keys if k.key_id}
+
+
+async def verify_access_token(token: str, cache: JWKSCache) -> Principal:
+    settings = cache.settings
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise InvalidToken("malformed token") from None
+    if header.get("alg") not in settings.algorithms or not header.get("kid"):
+        raise InvalidToken("token algorithm or key id not accepted")
+    key = await cache.key(header["kid"])
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=settings.algorithms, audience=settings.audience, issuer=settings.issuer,
+            leeway=settings.leeway_s, options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("token expired") from None
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"token rejected: {exc}") from None
+    tid = claims.get("tid") or []
+    return Principal(
+        subject=str(claims["sub"]),
+        scopes=frozenset(str(claims.get("scope", "")).split()),
+        taxpayer_ids=frozenset([tid] if isinstance(tid, str) else tid),
+        actor=claims.get("act"),
+        claims=claims,
+    )
+
+
+def jwks_cache(request: Request) -> JWKSCache:
+    cache: JWKSCache = request.app.state.lontar.extras["jwks"]
+    return cache
+
+
+async def authenticate(request: Request, cache: Annotated[JWKSCache, Depends(jwks_cache)]) -> Principal:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send an access token as `Authorization: Bearer <token>`")
+    return await verify_access_token(token, cache)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_scopes(*scopes: str) -> Any:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        principal.require(*scopes)
+        return principal
+
+    return Depends(dependency)

@@ -1,0 +1,52 @@
+"""aiokafka clients built from settings, so every address and security option comes from the environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from kit.settings import KafkaSettings
+
+
+def _common(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "client_id": settings.client_id or client_id,
+        "request_timeout_ms": settings.request_timeout_ms,
+        "security_protocol": settings.security_protocol,
+    }
+    if settings.sasl_mechanism:
+        options["sasl_mechanism"] = settings.sasl_mechanism
+        options["sasl_plain_username"] = settings.sasl_username
+        options["sasl_plain_password"] = settings.sasl_password.get_secret_value() if settings.sasl_password else None
+    return options
+
+
+def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        **_common(settings, client_id),
+        acks="all",
+        enable_idempotence=settings.enable_idempotence,
+        linger_ms=settings.linger_ms,
+        max_batch_size=256 * 1024,
+    )
+
+
+def make_consumer(settings: KafkaSettings, client_id: str, *, group_id: str, max_records: int) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        **_common(settings, client_id),
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_records,
+        isolation_level="read_uncommitted",
+    )
+
+
+def headers_dict(headers: Any) -> dict[str, str]:
+    return {k: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for k, v in headers or ()}
+
+
+def headers_list(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    return [(k, v.encode()) for k, v in headers.items()]

@@ -1,0 +1,115 @@
+"""Transactional outbox: a use case writes its events here in its own transaction; the relay publishes them.
+
+The columns are a superset of Debezium's outbox router, so change-data-capture stays an option.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.envelope import Envelope
+from contracts.registry import Contract, payload_of
+from contracts.topics import events_topic
+from kit.logging import correlation_id
+
+NOTIFY_CHANNEL = "outbox"
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", UUID(as_uuid=True), primary_key=True),
+        Column("seq", BigInteger, Identity(always=True), nullable=False, unique=True),
+        Column("topic", Text, nullable=False),
+        Column("key", Text, nullable=False),
+        Column("aggregate_type", Text, nullable=False),
+        Column("aggregate_id", Text, nullable=False),
+        Column("event_type", Text, nullable=False),
+        Column("event_version", Integer, nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text),
+        Index("outbox_pending_idx", "seq", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+# The statement below only needs the table's shape; each service attaches its own copy to its metadata.
+_OUTBOX = outbox_table(MetaData())
+
+
+async def publish(
+    session: AsyncSession,
+    event: Contract,
+    *,
+    key: str,
+    subject: str,
+    aggregate_type: str,
+    sequence: int = 0,
+    causation_id: str | None = None,
+    topic: str | None = None,
+) -> uuid.UUID:
+    """Add `event` to the outbox in the session's transaction. Returns the event id.
+
+    `key` is the partition key (the taxpayer's NPWP): one taxpayer's events stay in order. Lock the aggregate (or the
+    taxpayer row) before calling, so that the outbox order for one key is the commit order.
+    """
+    event_id = uuid.uuid4()
+    envelope = Envelope(
+        id=event_id,
+        type=event.type,
+        version=event.version,
+        source=event.source,
+        subject=subject,
+        sequence=sequence,
+        partition_key=key,
+        time=datetime.now(UTC),
+        correlation_id=correlation_id.get(),
+        causation_id=causation_id,
+        data=payload_of(event),
+    )
+    headers = {
+        "event_id": str(event_id),
+        "event_type": event.type,
+        "event_version": str(event.version),
+        "content-type": "application/json",
+    }
+    if envelope.correlation_id:
+        headers["correlation_id"] = envelope.correlation_id
+    await session.execute(
+        insert(_OUTBOX).values(
+            id=event_id,
+            topic=topic or events_topic(event.source),
+            key=key,
+            aggregate_type=aggregate_type,
+            aggregate_id=subject,
+            event_type=event.type,
+            event_version=event.version,
+            payload=envelope.model_dump(mode="json"),
+            headers=headers,
+        )
+    )
+    # Delivered at commit, at most once per transaction: wakes the relay without waiting for its poll.
+    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    return event_id

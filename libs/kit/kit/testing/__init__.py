@@ -1,0 +1,1 @@
+"""Test support shared by every service: real PostgreSQL and broker fixtures, tokens, event helpers."""

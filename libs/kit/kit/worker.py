@@ -1,0 +1,93 @@
+"""The worker process of a service: the outbox relay and the event consumers, plus health and metrics over HTTP.
+
+It is a small FastAPI app run by uvicorn, so SIGTERM/SIGINT handling and the health endpoints are the same as the
+API's: the lifespan starts the relay and consumers and, on shutdown, stops them after their current run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+
+from contracts.topics import dlq_topic
+from kit.app import AppState, create_service_app
+from kit.consumer import EventConsumer, Handlers
+from kit.kafka import make_consumer, make_producer
+from kit.relay import OutboxRelay
+from kit.settings import BaseServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """One consumer group of the service: `<service>.<purpose>` reading `topics` with `handlers`."""
+
+    purpose: str
+    topics: Sequence[str]
+    handlers: Handlers
+
+
+def create_worker_app(settings: BaseServiceSettings, consumers: Sequence[ConsumerSpec] = ()) -> FastAPI:
+    @asynccontextmanager
+    async def run_relay_and_consumers(state: AppState) -> AsyncIterator[None]:
+        service = settings.service_name
+        stop = asyncio.Event()
+        dlq = make_producer(settings.kafka, f"{service}.dlq")
+        relay = OutboxRelay(settings, lambda: make_producer(settings.kafka, f"{service}.relay"))
+        workers = [
+            EventConsumer(
+                group=f"{service}.{spec.purpose}",
+                topics=spec.topics,
+                handlers=spec.handlers,
+                sessions=state.sessions,
+                consumer_factory=lambda group: make_consumer(settings.kafka, group, group_id=group,
+                                                             max_records=settings.consumer.max_batch),
+                dlq_producer=dlq,
+                dlq_topic=dlq_topic(service),
+                settings=settings.consumer,
+            )
+            for spec in consumers
+        ]
+        state.extras.update(relay=relay, consumers=workers)
+        tasks = [asyncio.create_task(relay.run(stop), name="relay")]
+        if workers:
+            tasks.append(asyncio.create_task(_start_then_consume(dlq, workers, stop), name="consumers"))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait(tasks, timeout=20)
+            for task in tasks:
+                task.cancel()
+            await dlq.stop()
+
+    return create_service_app(settings, process="worker", lifespan_extras=[run_relay_and_consumers],
+                              title=f"Lontar {settings.service_name} worker")
+
+
+async def _start_then_consume(dlq, workers: list[EventConsumer], stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
+    """The dead-letter producer must be up before consumers run; wait for the broker if it is not there yet."""
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            await dlq.start()
+            break
+        except Exception as exc:
+            log.warning("broker not reachable yet", extra={"error": repr(exc)})
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, 10)
+    await asyncio.gather(*(w.run(stop) for w in workers))
+
+
+def serve(app: FastAPI, settings: BaseServiceSettings) -> None:
+    uvicorn.run(app, host=settings.worker_host, port=settings.worker_port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=25)

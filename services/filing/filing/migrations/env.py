@@ -1,0 +1,4 @@
+from filing.models import metadata
+from kit.migrations import run_env
+
+run_env(metadata)

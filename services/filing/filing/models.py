@@ -1,0 +1,18 @@
+"""Tables of the filing database."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+from kit.db import make_metadata
+from kit.inbox import inbox_table
+from kit.outbox import outbox_table
+from kit.replica import taxpayer_replica_table
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+taxpayer = taxpayer_replica_table(Base.metadata)
+outbox = outbox_table(Base.metadata)
+inbox = inbox_table(Base.metadata)
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Lontar identity service."""

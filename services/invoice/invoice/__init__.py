@@ -1,0 +1,1 @@
+"""Lontar invoice service."""

@@ -1,0 +1,1 @@
+"""Lontar notification service."""

@@ -1,0 +1,1 @@
+"""Lontar payment service."""

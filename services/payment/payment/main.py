@@ -1,0 +1,15 @@
+"""`uvicorn payment.main:app`: the payment API."""
+
+from fastapi import FastAPI
+
+from payment.settings import PaymentSettings, get_settings
+from kit.app import create_service_app
+from kit.replica import replica_router
+
+
+def create_app(settings: PaymentSettings | None = None) -> FastAPI:
+    return create_service_app(settings or get_settings(), routers=[replica_router()],
+                              description="Billing codes, payments and NTPN, liabilities, ledger, instalments, deposit.")
+
+
+app = create_app()
