@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SERVICES := identity invoice filing payment notification
 PACKAGES := libs/contracts libs/kit libs/devstack $(addprefix services/,$(SERVICES))
-SOURCES  := constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+EXTRAS   := libs/kit[testing]
+SOURCES  := Makefile constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 .PHONY: install run reset test test-unit test-e2e bench dlq contracts-snapshot clean
 
@@ -15,7 +16,7 @@ $(STAMP): $(SOURCES)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt $(foreach p,$(PACKAGES),-e $(p))
+	$(PY) -m pip install --quiet -c constraints.txt $(foreach p,$(PACKAGES),-e $(p)) -e "$(EXTRAS)"
 	@touch $@
 
 run: install  ## start PostgreSQL, the broker and the five services; Ctrl-C stops everything

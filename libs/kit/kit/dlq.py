@@ -59,7 +59,7 @@ async def read_all(kafka: KafkaSettings, topic: str) -> list[DeadLetter]:
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
         letters: list[DeadLetter] = []
-        while any(await consumer.position(tp) < end[tp] for tp in partitions):
+        while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
             for tp, records in (await consumer.getmany(timeout_ms=500)).items():
                 letters += [DeadLetter(tp.partition, r.offset, r.key, r.value, headers_dict(r.headers))
                             for r in records]
