@@ -15,7 +15,10 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent(sig: int) -> Callable[[], None]:
-    """Linux: the child gets `sig` when the process that started it exits, even by SIGKILL."""
+    """Linux: the child gets `sig` when the process that started it exits, even by SIGKILL.
+
+    Strictly, when the *thread* that started it exits: start children from a long-lived thread (the main one).
+    """
 
     def preexec() -> None:
         os.setpgrp()  # Ctrl-C in the terminal reaches only the supervisor, which stops children in order

@@ -9,8 +9,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -89,14 +92,12 @@ class Stack:
                 self.postgres = EmbeddedPostgres(c.data_dir / "postgres", port=c.pg_port, host=c.host,
                                                  durable=c.durable)
                 self.postgres.start()
-            asyncio.run(ensure_databases(self.server_url, list(SERVICES)))
+            _run(ensure_databases(self.server_url, list(SERVICES)))
             self._migrate()
             if not c.kafka_bootstrap:
                 self.broker = EmbeddedBroker(port=c.broker_port, host=c.host, log_path=self.logs_dir / "broker.log")
                 self.broker.start()
-            from contracts.topics import TOPICS
-
-            asyncio.run(create_topics(self.bootstrap, [(t.name, t.partitions) for t in TOPICS]))
+            self._create_topics()
             for service in SERVICES:
                 self._add_child(f"{service}-api", [
                     sys.executable, "-m", "uvicorn", f"{service}.main:app", "--host", c.host,
@@ -146,9 +147,38 @@ class Stack:
                     raise StackError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
                 time.sleep(0.2)
 
+    def restart_broker(self) -> None:
+        """Bring the embedded broker back after it stopped or died.
+
+        Its storage is memory, so it comes back as a new, empty cluster: topics are created again before any client
+        can auto-create one with the wrong partition count, and the workers are restarted so their consumers start
+        from the new cluster's committed offsets (none) rather than positions in a log that no longer exists. Events
+        that were in the old broker and already applied are absorbed by the inboxes; the outboxes republish nothing
+        they had not published, because nothing is lost on our side: PostgreSQL holds every pending event.
+        """
+        assert self.broker is not None, "the broker is external; restart it there"
+        workers = [c for c in self.children if c.name.endswith("-worker")]
+        for child in workers:
+            if child.proc is not None:
+                stop(child.proc, timeout=20)
+        self.broker.stop()
+        self.broker.start()
+        self._create_topics()
+        for child in workers:
+            child.start()
+
+    def _create_topics(self) -> None:
+        from contracts.topics import TOPICS
+
+        _run(create_topics(self.bootstrap, [(t.name, t.partitions) for t in TOPICS]))
+
     def supervise_once(self) -> list[str]:
-        """Restart children that died (at most 5 times a minute each). Returns what was restarted."""
+        """Restart children that died (at most 5 times a minute each), and a dead embedded broker.
+        Returns what was restarted."""
         restarted = []
+        if self.broker is not None and not self.broker.running:
+            self.restart_broker()
+            restarted.append("broker")
         for child in self.children:
             if child.proc is not None and child.proc.poll() is not None:
                 now = time.monotonic()
@@ -220,6 +250,17 @@ class Stack:
                     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         finally:
             self._release_lock()
+
+
+def _run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to completion from synchronous code, even when called from inside an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def _tail(path: Path, lines: int = 20) -> str:

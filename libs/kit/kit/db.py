@@ -94,10 +94,9 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         session, self._session = self.session, None
-        try:
-            await session.rollback()
-        finally:
-            await session.close()
+        # close() rolls back what was not committed and detaches loaded objects without expiring them, so the
+        # caller can still read what the use case returned.
+        await session.close()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -14,6 +14,10 @@ from contracts.envelope import Envelope
 from contracts.registry import Contract, parse, payload_of
 
 
+def random_npwp() -> str:
+    return f"{uuid.uuid4().int % 10**16:016d}"
+
+
 def envelope_for(event: Contract, *, key: str, subject: str | None = None, sequence: int = 1,
                  event_id: uuid.UUID | None = None) -> dict[str, Any]:
     """The record value a producer would publish for `event` (as a dict; `encode` makes it bytes)."""

@@ -17,10 +17,11 @@ from contracts.identity import TaxpayerRegistered
 from devstack.broker import create_topics
 from kit.consumer import Handlers
 from kit.outbox import publish
+from kit.testing.events import random_npwp
 
 
 def taxpayer_event(npwp: str | None = None, name: str = "Wajib Pajak") -> TaxpayerRegistered:
-    npwp = npwp or f"{uuid.uuid4().int % 10**16:016d}"
+    npwp = npwp or random_npwp()
     return TaxpayerRegistered(taxpayer_id=str(uuid.uuid4()), npwp=npwp, nitku=npwp + "000000", name=name,
                               kind="individual", registered_at=datetime.now(UTC))
 
@@ -73,7 +74,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0
     while time.monotonic() < deadline:
         if await check():
             return
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     raise AssertionError(f"{what} not reached within {timeout}s")
 
 
