@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -21,6 +17,7 @@ from devstack.broker import EmbeddedBroker, create_topics
 from devstack.config import SERVICES, StackConfig
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import port_in_use, spawn, stop
+from devstack.sync import run
 
 
 class StackError(RuntimeError):
@@ -92,7 +89,7 @@ class Stack:
                 self.postgres = EmbeddedPostgres(c.data_dir / "postgres", port=c.pg_port, host=c.host,
                                                  durable=c.durable)
                 self.postgres.start()
-            _run(ensure_databases(self.server_url, list(SERVICES)))
+            run(ensure_databases(self.server_url, list(SERVICES)))
             self._migrate()
             if not c.kafka_bootstrap:
                 self.broker = EmbeddedBroker(port=c.broker_port, host=c.host, log_path=self.logs_dir / "broker.log")
@@ -170,7 +167,7 @@ class Stack:
     def _create_topics(self) -> None:
         from contracts.topics import TOPICS
 
-        _run(create_topics(self.bootstrap, [(t.name, t.partitions) for t in TOPICS]))
+        run(create_topics(self.bootstrap, [(t.name, t.partitions) for t in TOPICS]))
 
     def supervise_once(self) -> list[str]:
         """Restart children that died (at most 5 times a minute each), and a dead embedded broker.
@@ -250,17 +247,6 @@ class Stack:
                     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         finally:
             self._release_lock()
-
-
-def _run(coroutine: Coroutine[Any, Any, None]) -> None:
-    """Run a coroutine to completion from synchronous code, even when called from inside an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(coroutine)
-        return
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
 
 
 def _tail(path: Path, lines: int = 20) -> str:

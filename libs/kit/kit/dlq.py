@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic_settings import BaseSettings
 
 from contracts.topics import SERVICES, dlq_topic
-from kit.kafka import headers_dict, headers_list, make_producer
+from kit.kafka import client_options, headers_dict, headers_list, make_producer
 from kit.settings import KafkaSettings, service_config
 
 
@@ -48,8 +48,7 @@ class DeadLetter:
 
 
 async def read_all(kafka: KafkaSettings, topic: str) -> list[DeadLetter]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False,
-                                security_protocol=kafka.security_protocol)
+    consumer = AIOKafkaConsumer(**client_options(kafka, "lontar.dlq-reader"), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kit.kafka import client_options
 from kit.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING
 from kit.settings import KafkaSettings
 
@@ -44,12 +45,9 @@ class BrokerProbe:
         try:
             async with asyncio.timeout(CHECK_TIMEOUT_S):
                 if self._client is None:
-                    self._client = AIOKafkaClient(
-                        bootstrap_servers=self.settings.bootstrap_servers,
-                        client_id=f"{self.client_id}.probe",
-                        security_protocol=self.settings.security_protocol,
-                        request_timeout_ms=int(CHECK_TIMEOUT_S * 1000),
-                    )
+                    options = client_options(self.settings, f"{self.client_id}.probe")
+                    options["request_timeout_ms"] = int(CHECK_TIMEOUT_S * 1000)
+                    self._client = AIOKafkaClient(**options)
                     await self._client.bootstrap()
                 metadata = await self._client.fetch_all_metadata()
                 if not metadata.brokers():

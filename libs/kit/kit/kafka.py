@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.helpers import create_ssl_context
 
 from kit.settings import KafkaSettings
 
 
-def _common(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+def client_options(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+    """Connection options shared by every client (address, TLS, SASL), for aiokafka constructors."""
     options: dict[str, Any] = {
         "bootstrap_servers": settings.bootstrap_servers,
         "client_id": settings.client_id or client_id,
         "request_timeout_ms": settings.request_timeout_ms,
         "security_protocol": settings.security_protocol,
     }
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.ssl_cafile, certfile=settings.ssl_certfile, keyfile=settings.ssl_keyfile)
     if settings.sasl_mechanism:
         options["sasl_mechanism"] = settings.sasl_mechanism
         options["sasl_plain_username"] = settings.sasl_username
@@ -25,7 +30,7 @@ def _common(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
 
 def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        **_common(settings, client_id),
+        **client_options(settings, client_id),
         acks="all",
         enable_idempotence=settings.enable_idempotence,
         linger_ms=settings.linger_ms,
@@ -35,7 +40,7 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
 
 def make_consumer(settings: KafkaSettings, client_id: str, *, group_id: str, max_records: int) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        **_common(settings, client_id),
+        **client_options(settings, client_id),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -36,7 +36,10 @@ class KafkaSettings(BaseModel):
     client_id: str | None = None
     # On for production Apache Kafka; the local Tansu broker does not support it (see README).
     enable_idempotence: bool = True
-    security_protocol: str = "PLAINTEXT"
+    security_protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
+    ssl_cafile: str | None = Field(default=None, description="CA bundle that signed the brokers' certificates")
+    ssl_certfile: str | None = None  # client certificate, for mutual TLS
+    ssl_keyfile: str | None = None
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None

@@ -6,8 +6,8 @@ that are already running instead of starting embedded ones.
 
 from __future__ import annotations
 
-import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +16,7 @@ from contracts.topics import TOPICS
 from devstack.broker import EmbeddedBroker, create_topics
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port
+from devstack.sync import run
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Infra:
         return f"{self.server_url.rpartition('/')[0]}/{name}"
 
     def create_database(self, name: str) -> str:
-        asyncio.run(ensure_databases(self.server_url, [name]))
+        run(ensure_databases(self.server_url, [name]))
         return self.database_url(name)
 
     def migrated_database(self, package: str) -> str:
@@ -40,7 +41,8 @@ class Infra:
         if package not in self._migrated:
             from kit.migrations import upgrade
 
-            upgrade(package, url)
+            with ThreadPoolExecutor(1) as pool:  # Alembic's env runs its own event loop: keep it off the test's
+                pool.submit(upgrade, package, url).result()
             self._migrated.add(package)
         return url
 
@@ -64,7 +66,7 @@ def start_infra(workdir: Path) -> Infra:
             broker = EmbeddedBroker(port=free_port(), log_path=workdir / "broker.log")
             broker.start()
             bootstrap = broker.bootstrap
-        asyncio.run(create_topics(bootstrap, [(t.name, t.partitions) for t in TOPICS]))
+        run(create_topics(bootstrap, [(t.name, t.partitions) for t in TOPICS]))
     except BaseException:
         if broker is not None:
             broker.stop()

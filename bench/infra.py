@@ -1,0 +1,106 @@
+"""The benchmark's own PostgreSQL and broker, and a fresh database with outbox, inbox and an `effect` table."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from devstack.postgres import EmbeddedPostgres
+from devstack.processes import free_port
+from kit.inbox import inbox_table
+from kit.outbox import outbox_table
+from kit.testing.infra import Infra, start_infra
+
+metadata = MetaData()
+outbox_table(metadata)
+inbox_table(metadata)
+# As in libs/kit/tests/conftest.py (no unique key: an event applied twice shows as two rows), plus `applied_at`,
+# written by the consumer's INSERT inside its transaction, for the end-to-end latency.
+effect = Table(
+    "effect", metadata,
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("consumer", Text, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False, server_default=text("clock_timestamp()")),
+)
+
+
+def start(workdir: Path, *, durable: bool) -> Infra:
+    """The broker through `start_infra`; PostgreSQL from `start_infra` (fsync off, like the tests) unless `durable`,
+    in which case an EmbeddedPostgres with fsync on is started first and handed to `start_infra` as the server.
+    LONTAR_TEST_DATABASE_URL / LONTAR_TEST_KAFKA_BOOTSTRAP, if set, are honoured exactly as in the tests."""
+    postgres = None
+    if durable and not os.environ.get("LONTAR_TEST_DATABASE_URL"):
+        postgres = EmbeddedPostgres(workdir / "postgres", port=free_port(), durable=True)
+        try:
+            postgres.start()
+        except BaseException:
+            postgres.stop()
+            raise
+    try:
+        with _env("LONTAR_TEST_DATABASE_URL", postgres.url() if postgres else None):
+            infra = start_infra(workdir)
+    except BaseException:
+        if postgres is not None:
+            postgres.stop()
+        raise
+    if postgres is not None:
+        infra.postgres = postgres  # so that infra.stop() stops it too
+    return infra
+
+
+@contextmanager
+def _env(name: str, value: str | None) -> Iterator[None]:
+    if value is None:
+        yield
+        return
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+async def create_bench_database(infra: Infra) -> tuple[str, dict[str, str]]:
+    """A fresh database `bench_<hex>` with the tables; returns its URL and the server's durability settings."""
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    import asyncpg
+
+    conn = await asyncpg.connect(infra.server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        server = {key: await conn.fetchval(f"SHOW {key}") for key in
+                  ("server_version", "fsync", "synchronous_commit", "full_page_writes", "wal_sync_method")}
+    finally:
+        await conn.close()
+    url = infra.database_url(name)
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+    finally:
+        await engine.dispose()
+    return url, server
+
+
+async def drop_database(infra: Infra, url: str) -> None:
+    import asyncpg
+
+    name = url.rpartition("/")[2]
+    conn = await asyncpg.connect(infra.server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
