@@ -17,6 +17,7 @@ from devstack.broker import EmbeddedBroker, create_topics
 from devstack.config import SERVICES, StackConfig
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import port_in_use, spawn, stop
+from devstack.secrets import dev_secrets
 from devstack.sync import run
 
 
@@ -67,7 +68,8 @@ class Stack:
     def service_env(self, service: str) -> dict[str, str]:
         p = service.upper()
         c = self.config
-        return {
+        secrets = {k: v for k, v in dev_secrets(c.data_dir).items() if k.startswith(f"{p}_")}
+        return secrets | {
             f"{p}_ENV": "dev",
             f"{p}_LOG_LEVEL": c.log_level,
             f"{p}_DATABASE__DSN": self.database_url(service),
