@@ -1,15 +1,37 @@
 """`uvicorn identity.main:app`: the identity API."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastapi import FastAPI
 
 from identity.endpoints import router
 from identity.settings import IdentitySettings, get_settings
-from kit.app import create_service_app
+from identity.tokens import TokenIssuer
+from kit.app import AppState, create_service_app
+from kit.auth import JWKSCache
 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:
-    return create_service_app(settings or get_settings(), routers=[router],
-                              description="Taxpayers, accounts, tokens, representatives, signing credentials.")
+    settings = settings or get_settings()
+    issuer = TokenIssuer(settings)
+
+    @asynccontextmanager
+    async def token_keys(state: AppState) -> AsyncIterator[None]:
+        state.extras["tokens"] = issuer
+        # identity verifies its own tokens locally, with the same code as every other service
+        state.extras["jwks"] = JWKSCache(settings.auth, keys=issuer.jwks())
+        yield
+
+    app = create_service_app(settings, routers=[router], lifespan_extras=[token_keys],
+                             description="Taxpayers, accounts, tokens, representatives, signing credentials.")
+
+    @app.get("/.well-known/jwks.json", tags=["tokens"], summary="Public keys that verify identity's access tokens")
+    async def jwks() -> dict[str, Any]:
+        return issuer.jwks()
+
+    return app
 
 
 app = create_app()

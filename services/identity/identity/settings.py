@@ -1,6 +1,34 @@
 from functools import lru_cache
 
+from pydantic import BaseModel, SecretStr
+
 from kit.settings import BaseServiceSettings, DatabaseSettings, service_config
+
+
+class TokenSettings(BaseModel):
+    # Ed25519 private key (PKCS#8 PEM). Development generates one per data folder (devstack); production mounts it.
+    signing_key: SecretStr | None = None
+    previous_public_keys: list[str] = []  # PEM public keys still served in the JWKS during a rotation
+    access_ttl_s: int = 600
+    refresh_ttl_s: int = 14 * 24 * 3600
+
+
+class OTPSettings(BaseModel):
+    pepper: SecretStr = SecretStr("dev-only-pepper-change-me")
+    notification_public_key: str | None = None  # X25519, base64url (kit.sealing)
+    ttl_s: int = 300
+    max_attempts: int = 5
+    resend_cooldown_s: int = 60
+    per_destination_per_hour: int = 5
+    per_ip_per_hour: int = 30
+
+
+class LoginSettings(BaseModel):
+    free_failures: int = 5  # before back-off starts, per (login, IP)
+    max_backoff_s: int = 900  # back-off doubles per failure up to this; it always ends
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19_456  # OWASP: Argon2id m=19 MiB, t=2, p=1
+    argon2_parallelism: int = 1
 
 
 class IdentitySettings(BaseServiceSettings):
@@ -9,6 +37,9 @@ class IdentitySettings(BaseServiceSettings):
     service_name: str = "identity"
     database: DatabaseSettings = DatabaseSettings(dsn="postgresql+asyncpg://postgres@127.0.0.1:55432/identity")
     worker_port: int = 8101
+    tokens: TokenSettings = TokenSettings()
+    otp: OTPSettings = OTPSettings()
+    login: LoginSettings = LoginSettings()
 
 
 @lru_cache

@@ -1,0 +1,51 @@
+"""Who is calling: identity verifies its own tokens with the same kit code every other service uses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from identity.tokens import TokenIssuer
+from kit.auth import CurrentPrincipal, MissingScope, Principal
+from kit.db import UnitOfWork
+
+
+def token_issuer(request: Request) -> TokenIssuer:
+    issuer: TokenIssuer = request.app.state.lontar.extras["tokens"]
+    return issuer
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    return UnitOfWork(request.app.state.lontar.sessions)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+Issuer = Annotated[TokenIssuer, Depends(token_issuer)]
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+ClientIP = Annotated[str, Depends(client_ip)]
+
+
+def internal_service(scope: str):  # type: ignore[no-untyped-def]
+    """A token from the client-credentials grant of an internal service client, with `scope`."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.claims.get("client_kind") != "internal":
+            raise MissingScope("only internal services may call this endpoint")
+        principal.require(scope)
+        return principal
+
+    return Depends(dependency)
+
+
+def officer(scope: str = "identity:officer"):  # type: ignore[no-untyped-def]
+    """A DJP officer's token (the officer role is granted as a scope on the officer's account)."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        principal.require(scope)
+        return principal
+
+    return Depends(dependency)
