@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SERVICES := identity invoice filing payment notification
-PACKAGES := libs/contracts libs/kit libs/devstack $(addprefix services/,$(SERVICES))
+PACKAGES := libs/contracts libs/kit libs/devstack libs/sandbox $(addprefix services/,$(SERVICES))
 EXTRAS   := libs/kit[testing]
 SOURCES  := Makefile constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -28,3 +28,75 @@ class TaxpayerRegistered(Contract):
     name: str = Field(min_length=1, max_length=200)
     kind: TaxpayerKind
     registered_at: datetime
+
+
+@register
+class TaxpayerUpdated(Contract):
+    """Registry facts of a taxpayer changed (name, identifiers after NIK-NPWP matching, contacts, address, status).
+    Carries the full current registry view so a replica can apply it without history."""
+
+    type: ClassVar[str] = "TaxpayerUpdated"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "identity"
+
+    taxpayer_id: str
+    npwp: str = Field(pattern=r"^\d{16}$")
+    previous_npwp: str | None = Field(default=None, description="set when the NPWP itself changed")
+    nitku: str = Field(pattern=r"^\d{22}$")
+    name: str
+    kind: TaxpayerKind
+    status: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    changed: list[str] = Field(description="names of the fields that changed")
+    updated_at: datetime
+
+
+@register
+class PKPStatusChanged(Contract):
+    """The taxpayer became, or stopped being, a PKP (VAT-registered) from `effective_date`."""
+
+    type: ClassVar[str] = "PKPStatusChanged"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "identity"
+
+    taxpayer_id: str
+    npwp: str = Field(pattern=r"^\d{16}$")
+    is_pkp: bool
+    effective_date: date
+    source_of_change: Literal["registration", "officer", "legacy_import"]
+
+
+Role = Literal["pic", "drafter", "signer", "payroll_viewer"]
+
+
+@register
+class RepresentativeGranted(Contract):
+    type: ClassVar[str] = "RepresentativeGranted"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "identity"
+
+    grant_id: str
+    taxpayer_id: str
+    npwp: str = Field(pattern=r"^\d{16}$")
+    person_id: str
+    account_id: str | None
+    role: Role
+    granted_by: str | None
+    granted_at: datetime
+
+
+@register
+class RepresentativeRevoked(Contract):
+    type: ClassVar[str] = "RepresentativeRevoked"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "identity"
+
+    grant_id: str
+    taxpayer_id: str
+    npwp: str = Field(pattern=r"^\d{16}$")
+    person_id: str
+    role: Role
+    revoked_by: str | None
+    revoked_at: datetime

@@ -116,7 +116,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         extra = {"details": exc.details} if exc.details else {}
-        return problem(request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **extra)
+        response = problem(request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **extra)
+        if "retry_after" in exc.details:  # 429 and 503: tell clients when to come back (RFC 9110)
+            response.headers["retry-after"] = str(exc.details["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,6 +7,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from identity.endpoints import router
+from identity.passwords import Passwords
+from identity.registration import Registries
+from identity.registries import seeded_company_registry, seeded_population_registry
 from identity.settings import IdentitySettings, get_settings
 from identity.tokens import TokenIssuer
 from kit.app import AppState, create_service_app
@@ -22,6 +25,8 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         state.extras["tokens"] = issuer
         # identity verifies its own tokens locally, with the same code as every other service
         state.extras["jwks"] = JWKSCache(settings.auth, keys=issuer.jwks())
+        state.extras["passwords"] = Passwords(settings.login)
+        state.extras["registries"] = Registries(seeded_population_registry(), seeded_company_registry())
         yield
 
     app = create_service_app(settings, routers=[router], lifespan_extras=[token_keys],

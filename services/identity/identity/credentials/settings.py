@@ -1,0 +1,35 @@
+"""Settings of the signing-credential module: `IDENTITY_CREDENTIALS__<KEY>`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class CredentialSettings(BaseModel):
+    # Face/liveness provider (production: the provider's HTTPS endpoint; dev/test: identity.credentials.liveness_sandbox).
+    liveness_url: str = "http://127.0.0.1:8011"
+    liveness_api_key: SecretStr = SecretStr("dev-only-liveness-key")
+    liveness_timeout_s: float = 5.0
+
+    # The issuing CA: ECDSA P-256 private key (PKCS#8 PEM) and its certificate (PEM). Required in prod (a mounted
+    # secret; the key is never written to the database). Unset in dev/test: a CA is generated on first use and kept
+    # in the `signing_authority` table, so restarts keep it.
+    ca_key: SecretStr | None = None
+    ca_cert: str | None = None
+
+    # scrypt cost for the key that seals a holder's private key under their passphrase. Stored with each credential,
+    # so raising it only affects new credentials. N=2^14, r=8, p=1: 16 MiB and ~55 ms on one core, paid once per call.
+    kdf_log2_n: int = Field(14, ge=10, le=22)
+    kdf_r: int = Field(8, ge=1, le=32)
+    kdf_p: int = Field(1, ge=1, le=16)
+
+    ko_validity_days: int = 730  # a Kode Otorisasi is valid 2 years (tax-rules §3.10)
+    certificate_validity_days: int = 365  # electronic certificate (PSrE-style)
+
+    # Wrong passphrases: after `max_failed_passphrases` within `failure_window_s`, the credential is locked for
+    # `lockout_s`. It always ends; a forgotten passphrase is handled by requesting a new credential.
+    max_failed_passphrases: int = 5
+    failure_window_s: int = 900
+    lockout_s: int = 1800
+
+    max_digests_per_call: int = 5000

@@ -1,0 +1,129 @@
+"""Provider health in this worker process: a circuit breaker per provider (closed, open, half-open) fed by the
+outcome and latency of every hand-over and by negative delivery reports, and the routing order it implies.
+
+Closed: calls go through; when at least `min_calls` of the last `window` outcomes are known and the failure rate
+reaches `failure_rate`, the circuit opens. Open: the provider is skipped for `cooldown_s`. Then half-open: one probe
+call goes through; success closes the circuit, failure opens it again with the cool-down doubled (up to
+`max_cooldown_s`). Providers that are healthy come first in configured order; failing or slow ones after them; an
+open provider is used only when nothing else is left (an OTP is better tried than dropped).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from enum import Enum
+
+from notification.metrics import CIRCUIT
+from notification.settings import BreakerSettings
+
+
+class CircuitState(str, Enum):
+    closed = "closed"
+    half_open = "half_open"
+    open = "open"
+
+
+_GAUGE = {CircuitState.closed: 0, CircuitState.half_open: 1, CircuitState.open: 2}
+
+
+class CircuitBreaker:
+    def __init__(self, name: str, settings: BreakerSettings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self.settings = settings
+        self.clock = clock
+        self.outcomes: deque[bool] = deque(maxlen=settings.window)
+        self.latency_ms: float | None = None  # exponentially weighted average
+        self.cooldown_s = settings.cooldown_s
+        self.opened_at = 0.0
+        self.probing = False
+        self._state = CircuitState.closed
+        CIRCUIT.labels(name).set(0)
+
+    @property
+    def state(self) -> CircuitState:
+        if self._state is CircuitState.open and self.clock() - self.opened_at >= self.cooldown_s:
+            return CircuitState.half_open
+        return self._state
+
+    @property
+    def failure_rate(self) -> float:
+        return self.outcomes.count(False) / len(self.outcomes) if self.outcomes else 0.0
+
+    @property
+    def degraded(self) -> bool:
+        """Failing now and then, or slow: still used, but after healthy providers."""
+        slow = self.latency_ms is not None and self.latency_ms > self.settings.slow_ms
+        return slow or self.failure_rate >= self.settings.failure_rate / 2
+
+    def available(self) -> bool:
+        """Would a call be let through now (without taking the half-open probe)?"""
+        state = self.state
+        return state is CircuitState.closed or (state is CircuitState.half_open and not self.probing)
+
+    def acquire(self, *, force: bool = False) -> bool:
+        """Take permission for one call. In half-open state only one probe at a time is let through."""
+        state = self.state
+        if state is CircuitState.closed:
+            return True
+        if state is CircuitState.half_open and not self.probing:
+            self._set(CircuitState.half_open)
+            self.probing = True
+            return True
+        return force
+
+    def record(self, ok: bool, latency_ms: float | None = None) -> None:
+        if latency_ms is not None:
+            self.latency_ms = latency_ms if self.latency_ms is None else 0.8 * self.latency_ms + 0.2 * latency_ms
+        state = self.state
+        if state is CircuitState.half_open or (state is CircuitState.open and ok):
+            self.probing = False
+            if ok:
+                self.outcomes.clear()
+                self.cooldown_s = self.settings.cooldown_s
+                self._set(CircuitState.closed)
+            else:
+                self.cooldown_s = min(self.cooldown_s * 2, self.settings.max_cooldown_s)
+                self._open()
+            return
+        self.outcomes.append(ok)
+        if state is CircuitState.closed and len(self.outcomes) >= self.settings.min_calls and \
+                self.failure_rate >= self.settings.failure_rate:
+            self._open()
+
+    def _open(self) -> None:
+        self.opened_at = self.clock()
+        self._set(CircuitState.open)
+
+    def _set(self, state: CircuitState) -> None:
+        self._state = state
+        CIRCUIT.labels(self.name).set(_GAUGE[state])
+
+
+class Health:
+    """The breakers of every provider of this process, and the order to try them in."""
+
+    def __init__(self, names: Iterable[str], settings: BreakerSettings,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.breakers = {name: CircuitBreaker(name, settings, clock) for name in names}
+
+    def __getitem__(self, name: str) -> CircuitBreaker:
+        return self.breakers[name]
+
+    def order(self, names: list[str], avoid: set[str] = frozenset()) -> list[tuple[str, bool]]:
+        """(provider, forced) pairs in the order to try them for one message. `avoid`: providers that already failed
+        this message, tried only after the others. Open providers are left out unless nothing else is left, then
+        tried as a forced probe, the one whose cool-down ends first leading."""
+        ready = [n for n in names if self.breakers[n].available()]
+        ranked = sorted(ready, key=lambda n: (n in avoid, self.breakers[n].degraded, names.index(n)))
+        if ranked:
+            return [(n, False) for n in ranked]
+        closed_soonest = sorted(names, key=lambda n: (n in avoid, self.breakers[n].opened_at
+                                                      + self.breakers[n].cooldown_s))
+        return [(n, True) for n in closed_soonest]
+
+    def snapshot(self) -> dict[str, dict[str, object]]:
+        return {n: {"state": b.state.value, "failure_rate": round(b.failure_rate, 3),
+                    "latency_ms": None if b.latency_ms is None else round(b.latency_ms, 1)}
+                for n, b in self.breakers.items()}
