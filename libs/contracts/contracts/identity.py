@@ -100,3 +100,40 @@ class RepresentativeRevoked(Contract):
     role: Role
     revoked_by: str | None
     revoked_at: datetime
+
+
+CredentialKind = Literal["kode_otorisasi", "electronic_certificate"]
+
+
+@register
+class SigningCredentialIssued(Contract):
+    """A person now holds a signing credential (Kode Otorisasi DJP or electronic certificate) in their own name.
+    Keyed by the holder's identity number; no name, NIK or key material in the payload."""
+
+    type: ClassVar[str] = "SigningCredentialIssued"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "identity"
+
+    credential_id: str
+    account_id: str = Field(description="the holder's account (token subject)")
+    kind: CredentialKind
+    certificate_serial: str = Field(pattern=r"^[0-9a-f]+$", description="X.509 serial number, lower-case hex")
+    valid_from: datetime
+    valid_until: datetime
+    issued_at: datetime
+
+
+@register
+class SigningCredentialRevoked(Contract):
+    """A signing credential can no longer sign: revoked by its holder, or superseded by a newer one of its kind."""
+
+    type: ClassVar[str] = "SigningCredentialRevoked"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "identity"
+
+    credential_id: str
+    account_id: str
+    kind: CredentialKind
+    certificate_serial: str = Field(pattern=r"^[0-9a-f]+$")
+    reason: str = Field(description="holder_request | superseded")
+    revoked_at: datetime

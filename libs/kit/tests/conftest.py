@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from sqlalchemy import BigInteger, Column, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Identity, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -24,6 +24,7 @@ outbox_table(metadata)
 inbox_table(metadata)
 effect = Table(
     "effect", metadata,
+    Column("n", BigInteger, Identity(), primary_key=True),  # insertion order (ctid is not: space gets reused)
     Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("key", Text, nullable=False),
     Column("sequence", BigInteger, nullable=False),

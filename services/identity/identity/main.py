@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from identity.credentials.endpoints import routers as credential_routers
+from identity.credentials.runtime import credentials_lifespan
 from identity.endpoints import router
 from identity.passwords import Passwords
 from identity.registration import Registries
@@ -29,7 +31,8 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         state.extras["registries"] = Registries(seeded_population_registry(), seeded_company_registry())
         yield
 
-    app = create_service_app(settings, routers=[router], lifespan_extras=[token_keys],
+    app = create_service_app(settings, routers=[router, *credential_routers],
+                             lifespan_extras=[token_keys, credentials_lifespan(settings)],
                              description="Taxpayers, accounts, tokens, representatives, signing credentials.")
 
     @app.get("/.well-known/jwks.json", tags=["tokens"], summary="Public keys that verify identity's access tokens")

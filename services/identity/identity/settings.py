@@ -2,6 +2,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, SecretStr
 
+from identity.credentials.settings import CredentialSettings
 from kit.settings import BaseServiceSettings, DatabaseSettings, service_config
 
 
@@ -40,6 +41,7 @@ class IdentitySettings(BaseServiceSettings):
     tokens: TokenSettings = TokenSettings()
     otp: OTPSettings = OTPSettings()
     login: LoginSettings = LoginSettings()
+    credentials: CredentialSettings = CredentialSettings()  # signing credentials (identity.credentials)
 
 
 @lru_cache

@@ -72,7 +72,7 @@ async def test_sigkill_mid_batch_then_restart_applies_every_event_exactly_once(
     # per key, effects were applied in the order they were written
     out_of_order = await scalar(engine, """
         SELECT count(*) FROM (
-          SELECT sequence < lag(sequence) OVER (PARTITION BY key ORDER BY ctid) AS back
+          SELECT sequence < lag(sequence) OVER (PARTITION BY key ORDER BY n) AS back
           FROM effect WHERE consumer = :c) t WHERE back""", c=group)
     assert out_of_order == 0
 

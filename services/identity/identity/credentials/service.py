@@ -11,8 +11,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from identity import audit
@@ -195,7 +197,7 @@ async def sign_digests(uow: UnitOfWork, runtime: CredentialsRuntime, principal: 
         if credential is None or (body.account_id is not None and credential.account_id != body.account_id):
             raise CredentialNotFound()
 
-        async def refuse(outcome: str, error: Exception) -> None:
+        async def refuse(outcome: str, error: Exception) -> NoReturn:
             await audit.record(uow.session, "signature_failed", outcome=outcome, actor=str(credential.account_id),
                                acting_for=body.acting_for, ip=ip,
                                details=_signature_details(credential, principal, len(digests)))
@@ -258,6 +260,4 @@ def _signature_details(credential: SigningCredential, principal: Principal, coun
 
 
 def _pem(certificate: x509.Certificate) -> str:
-    from cryptography.hazmat.primitives import serialization
-
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
