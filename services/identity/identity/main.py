@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from identity import endpoints, officer_endpoints, taxpayer_endpoints
 from identity.credentials.endpoints import routers as credential_routers
 from identity.credentials.runtime import credentials_lifespan
-from identity.endpoints import router
 from identity.passwords import Passwords
 from identity.registration import Registries
 from identity.registries import seeded_company_registry, seeded_population_registry
@@ -31,7 +31,8 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         state.extras["registries"] = Registries(seeded_population_registry(), seeded_company_registry())
         yield
 
-    app = create_service_app(settings, routers=[router, *credential_routers],
+    app = create_service_app(settings, routers=[endpoints.router, taxpayer_endpoints.router, officer_endpoints.router,
+                                                      *credential_routers],
                              lifespan_extras=[token_keys, credentials_lifespan(settings)],
                              description="Taxpayers, accounts, tokens, representatives, signing credentials.")
 

@@ -246,6 +246,13 @@ async def _complete(s: AsyncSession, registration: Registration) -> Completed:
                       password_hash=registration.password_hash)
     s.add(account)
     taxpayer = None
+    if registration.kind == "resident":
+        # A taxpayer migrated from the legacy system and matched to this NIK by an officer: the person claims it.
+        taxpayer = (await s.execute(select(Taxpayer).where(Taxpayer.npwp == npwp, Taxpayer.person_id.is_(None))
+                                    .with_for_update())).scalar_one_or_none()
+        if taxpayer is not None:
+            taxpayer.person_id = person.id
+            npwp = None
     if npwp is not None:
         taxpayer = await _new_taxpayer(s, npwp=npwp, name=person.full_name, kind="individual", person_id=person.id,
                                        email=registration.email, phone=registration.phone,

@@ -22,10 +22,12 @@ from identity.settings import IdentitySettings
 from identity.tokens import TokenIssuer
 from kit.auth import Principal
 from kit.db import UnitOfWork
+from kit.ratelimit import TokenBuckets, enforce
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 TAXPAYER_RESOURCE = "urn:lontar:taxpayer:"
+token_buckets = TokenBuckets()  # token requests per machine client, at the client's own rate
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,9 @@ async def client_credentials_grant(uow: UnitOfWork, passwords: Passwords, issuer
             await record(s, "client_auth_failed", outcome="failure", actor=client_id, ip=ip)
             await uow.commit()
             raise InvalidClient("unknown client or wrong secret")
+        enforce(token_buckets, client.client_id, client.rate_limit_per_minute)
         scopes = client.scopes.split()
-        extra = {"client_kind": client.kind, "client_id": client.client_id}
+        extra = {"client_kind": client.kind, "client_id": client.client_id, "rpm": client.rate_limit_per_minute}
         if resource is None:
             token, ttl = issuer.issue(subject=client.client_id, scopes=scopes, extra=extra)
             await record(s, "client_token", actor=client.client_id, ip=ip)

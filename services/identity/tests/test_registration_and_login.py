@@ -4,7 +4,6 @@ officer), 11 and 13 (reset password logs in), 4 (OTP delivery visible, other cha
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 
 import jwt
@@ -14,66 +13,19 @@ from sqlalchemy import text
 from identity.main import create_app
 from kit.testing.service import api_client
 
-RESIDENT = {"kind": "resident", "nik": "3171011708450001", "full_name": "budi  SANTOSO", "birth_date": "1945-08-17",
-            "email": "Budi.Santoso@example.id", "phone": "0812-3456-7890", "password": "Rahasia123"}
-
-
-def foreigner(**overrides: object) -> dict:  # type: ignore[type-arg]
-    body = {"kind": "foreigner", "passport_number": f"E{uuid.uuid4().int % 10**8:08d}", "passport_country": "CHN",
-            "nationality": "CHN", "passport_expiry": str(date.today() + timedelta(days=900)), "full_name": "Zhang Wei",
-            "birth_date": "1980-03-04", "stay_permit_number": "2C11AB1234", "stay_permit_expiry":
-            str(date.today() + timedelta(days=300)), "email": f"zw{uuid.uuid4().hex[:6]}@example.cn",
-            "phone": "+62 811 2233 4455", "password": "Passw0rdZhang"}
-    body.update(overrides)
-    return body
-
-
-async def register(http, codes, body: dict, headers: dict | None = None) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    started = await http.post("/v1/registrations", json=body, headers=headers or {})
-    assert started.status_code == 202, started.text
-    rid = started.json()["registration_id"]
-    verified = await http.post(f"/v1/registrations/{rid}/verify", json={
-        "email_code": await codes.latest(rid, "email"), "phone_code": await codes.latest(rid, "sms")})
-    assert verified.status_code == 201, verified.text
-    return verified.json()
-
-
-async def login(http, username: str, password: str):  # type: ignore[no-untyped-def]
-    return await http.post("/v1/oauth/token", data={"grant_type": "password", "username": username,
-                                                    "password": password})
-
-
-async def clean(sessions, *niks: str) -> None:  # type: ignore[no-untyped-def]
-    """Tests share one database: remove earlier runs' people with these NIKs (the seeded registry is fixed)."""
-    async with sessions() as s, s.begin():
-        for nik in niks:
-            await s.execute(text("""
-                WITH p AS (SELECT id FROM person WHERE nik = :n)
-                , a AS (DELETE FROM account WHERE person_id IN (SELECT id FROM p) RETURNING id)
-                , r AS (DELETE FROM refresh_token WHERE account_id IN (SELECT id FROM a))
-                SELECT 1"""), {"n": nik})
-            await s.execute(text("DELETE FROM role_grant WHERE person_id IN (SELECT id FROM person WHERE nik = :n)"),
-                            {"n": nik})
-            await s.execute(text("DELETE FROM pkp_status_period WHERE taxpayer_id IN "
-                                 "(SELECT id FROM taxpayer WHERE npwp = :n)"), {"n": nik})
-            await s.execute(text("DELETE FROM taxpayer WHERE npwp = :n"), {"n": nik})
-            await s.execute(text("DELETE FROM person WHERE nik = :n"), {"n": nik})
-            await s.execute(text("DELETE FROM login_throttle WHERE login = :n"), {"n": nik})
-
-
-async def test_resident_registers_by_nik_then_logs_in_refreshes_and_reuse_revokes(settings, sessions, codes) -> None:
-    await clean(sessions, RESIDENT["nik"])
+async def test_resident_registers_by_nik_then_logs_in_refreshes_and_reuse_revokes(settings, sessions, codes, flows) -> None:
+    await flows.clean(flows.resident["nik"])
     async with api_client(create_app(settings)) as http:
-        done = await register(http, codes, RESIDENT)
-        assert done["npwp"] == RESIDENT["nik"] and done["nitku"] == RESIDENT["nik"] + "000000"
+        done = await flows.register(http, flows.resident)
+        assert done["npwp"] == flows.resident["nik"] and done["nitku"] == flows.resident["nik"] + "000000"
 
-        again = await http.post("/v1/registrations", json=RESIDENT)
+        again = await http.post("/v1/registrations", json=flows.resident)
         assert again.status_code == 409 and again.json()["code"] == "registration.duplicate"
 
-        tokens = (await login(http, RESIDENT["nik"], RESIDENT["password"])).json()
+        tokens = (await flows.login(http, flows.resident["nik"], flows.resident["password"])).json()
         claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-        assert claims["tid"] == [RESIDENT["nik"]] and claims["name"] == "Budi Santoso"  # the registry's spelling
-        assert (await login(http, done["nitku"], RESIDENT["password"])).status_code == 200  # NITKU works as login
+        assert claims["tid"] == [flows.resident["nik"]] and claims["name"] == "Budi Santoso"  # the registry's spelling
+        assert (await flows.login(http, done["nitku"], flows.resident["password"])).status_code == 200  # NITKU works as login
 
         first = tokens["refresh_token"]
         rotated = await http.post("/v1/oauth/token", data={"grant_type": "refresh_token", "refresh_token": first})
@@ -85,20 +37,20 @@ async def test_resident_registers_by_nik_then_logs_in_refreshes_and_reuse_revoke
         assert family_gone.status_code == 400, "reuse revoked the whole family"
 
 
-async def test_registry_mismatch_and_bad_input_change_nothing(settings, sessions) -> None:
+async def test_registry_mismatch_and_bad_input_change_nothing(settings, sessions, flows) -> None:
     async with api_client(create_app(settings)) as http:
         before = await _count(sessions, "registration")
         cases = [
-            ({**RESIDENT, "nik": "3171011708450002"}, 422, "registration.registry_mismatch"),  # not in Dukcapil
-            ({**RESIDENT, "full_name": "Someone Else"}, 422, "registration.registry_mismatch"),
-            ({**RESIDENT, "nik": "9971011708450001"}, 422, "nik.invalid"),
-            ({**RESIDENT, "phone": "12345"}, 422, "request.invalid"),
-            ({**RESIDENT, "email": "not-an-email"}, 422, "request.invalid"),
-            ({**RESIDENT, "nik": "3602041211870001", "full_name": "Dewi Lestari", "birth_date": "1987-11-12",
+            ({**flows.resident, "nik": "3171011708450002"}, 422, "registration.registry_mismatch"),  # not in Dukcapil
+            ({**flows.resident, "full_name": "Someone Else"}, 422, "registration.registry_mismatch"),
+            ({**flows.resident, "nik": "9971011708450001"}, 422, "nik.invalid"),
+            ({**flows.resident, "phone": "12345"}, 422, "request.invalid"),
+            ({**flows.resident, "email": "not-an-email"}, 422, "request.invalid"),
+            ({**flows.resident, "nik": "3602041211870001", "full_name": "Dewi Lestari", "birth_date": "1987-11-12",
               "password": "short"}, 422, "password.weak"),
-            (foreigner(passport_expiry=str(date.today() - timedelta(days=1))), 422, "registration.passport_expired"),
-            (foreigner(passport_country="XXX"), 422, "registration.unknown_country"),
-            (foreigner(passport_number="E12/34"), 422, "request.invalid"),
+            (flows.foreigner(passport_expiry=str(date.today() - timedelta(days=1))), 422, "registration.passport_expired"),
+            (flows.foreigner(passport_country="XXX"), 422, "registration.unknown_country"),
+            (flows.foreigner(passport_number="E12/34"), 422, "request.invalid"),
         ]
         for body, status, code in cases:
             response = await http.post("/v1/registrations", json=body)
@@ -106,24 +58,24 @@ async def test_registry_mismatch_and_bad_input_change_nothing(settings, sessions
         assert await _count(sessions, "registration") == before
 
 
-async def test_chinese_passport_holder_registers_and_gets_an_npwp(settings, codes) -> None:
+async def test_chinese_passport_holder_registers_and_gets_an_npwp(settings, codes, flows) -> None:
     async with api_client(create_app(settings)) as http:
-        body = foreigner()
-        done = await register(http, codes, body)
+        body = flows.foreigner()
+        done = await flows.register(http, body)
         assert done["npwp"].startswith("0") and len(done["npwp"]) == 16
-        assert (await login(http, done["npwp"], body["password"])).status_code == 200
+        assert (await flows.login(http, done["npwp"], body["password"])).status_code == 200
         duplicate = await http.post("/v1/registrations", json={**body, "email": "other@example.cn"})
         assert duplicate.json()["code"] == "registration.duplicate"
 
 
-async def test_company_registration_needs_a_pic_who_is_an_ahu_officer(settings, sessions, codes) -> None:
-    await clean(sessions, "3171015708450001")
+async def test_company_registration_needs_a_pic_who_is_an_ahu_officer(settings, sessions, codes, flows) -> None:
+    await flows.clean("3171015708450001")
     async with api_client(create_app(settings)) as http:
         await http.post("/v1/registrations", json={})  # warm-up
         siti = {"kind": "resident", "nik": "3171015708450001", "full_name": "Siti Rahayu", "birth_date": "1945-08-17",
                 "email": "siti@example.id", "phone": "081298765432", "password": "Rahasia456"}
-        await register(http, codes, siti)
-        token = (await login(http, siti["nik"], siti["password"])).json()["access_token"]
+        await flows.register(http, siti)
+        token = (await flows.login(http, siti["nik"], siti["password"])).json()["access_token"]
         auth = {"authorization": f"Bearer {token}"}
         await _release_company(sessions, "AHU-0012345.AH.01.01.TAHUN2020")
 
@@ -136,7 +88,7 @@ async def test_company_registration_needs_a_pic_who_is_an_ahu_officer(settings, 
             "phone": "081355500000"})
         assert anonymous.status_code == 422
 
-        company = await register(http, codes, {"kind": "company", "ahu_number": "AHU-0012345.AH.01.01.TAHUN2020",
+        company = await flows.register(http, {"kind": "company", "ahu_number": "AHU-0012345.AH.01.01.TAHUN2020",
                                                "email": "Tax@Nusantara.example", "phone": "081311112222"}, auth)
         # the PIC now acts for the company through token exchange: the token carries `act`
         exchanged = await http.post("/v1/oauth/token", data={
@@ -156,16 +108,16 @@ async def test_company_registration_needs_a_pic_who_is_an_ahu_officer(settings, 
         assert stranger.status_code == 403 and stranger.json()["code"] == "auth.not_a_representative"
 
 
-async def test_failed_logins_back_off_per_address_and_never_forever(settings, sessions, codes) -> None:
-    body = foreigner()
+async def test_failed_logins_back_off_per_address_and_never_forever(settings, sessions, codes, flows) -> None:
+    body = flows.foreigner()
     async with api_client(create_app(settings)) as http:
-        done = await register(http, codes, body)
+        done = await flows.register(http, body)
         for _ in range(settings.login.free_failures):
-            assert (await login(http, done["npwp"], "Wrong-pass1")).json()["code"] == "oauth.invalid_grant"
-        throttled = await login(http, done["npwp"], body["password"])
+            assert (await flows.login(http, done["npwp"], "Wrong-pass1")).json()["code"] == "oauth.invalid_grant"
+        throttled = await flows.login(http, done["npwp"], body["password"])
         assert throttled.status_code == 429 and throttled.json()["code"] == "auth.login_throttled"
         assert int(throttled.headers["retry-after"]) >= 1
-        unknown = await login(http, "0019999999999999", "whatever1A")
+        unknown = await flows.login(http, "0019999999999999", "whatever1A")
         assert unknown.json()["code"] == "oauth.invalid_grant"  # same answer as a wrong password
     async with sessions() as s:
         blocked = (await s.execute(text("SELECT blocked_until - now() FROM login_throttle WHERE login = :l"),
@@ -173,11 +125,11 @@ async def test_failed_logins_back_off_per_address_and_never_forever(settings, se
     assert blocked.total_seconds() <= settings.login.max_backoff_s
 
 
-async def test_password_reset_answers_alike_and_the_new_password_logs_in(settings, codes) -> None:
-    body = foreigner()
+async def test_password_reset_answers_alike_and_the_new_password_logs_in(settings, codes, flows) -> None:
+    body = flows.foreigner()
     async with api_client(create_app(settings)) as http:
-        done = await register(http, codes, body)
-        session = (await login(http, done["npwp"], body["password"])).json()
+        done = await flows.register(http, body)
+        session = (await flows.login(http, done["npwp"], body["password"])).json()
 
         unknown = await http.post("/v1/password-resets", json={"login": "0019999999999999", "channel": "email"})
         known = await http.post("/v1/password-resets", json={"login": done["npwp"], "channel": "email"})
@@ -199,16 +151,16 @@ async def test_password_reset_answers_alike_and_the_new_password_logs_in(setting
                                                                                   "new_password": "NewPassw0rd2"})
         assert replay.status_code == 404
 
-        assert (await login(http, done["npwp"], "NewPassw0rd")).status_code == 200
-        assert (await login(http, done["npwp"], body["password"])).status_code == 400
+        assert (await flows.login(http, done["npwp"], "NewPassw0rd")).status_code == 200
+        assert (await flows.login(http, done["npwp"], body["password"])).status_code == 400
         old_refresh = await http.post("/v1/oauth/token", data={"grant_type": "refresh_token",
                                                                 "refresh_token": session["refresh_token"]})
         assert old_refresh.status_code == 400, "sessions from before the reset are revoked"
 
 
-async def test_otp_codes_are_single_use_bounded_and_never_stored_in_clear(settings, sessions, codes) -> None:
+async def test_otp_codes_are_single_use_bounded_and_never_stored_in_clear(settings, sessions, codes, flows) -> None:
     async with api_client(create_app(settings)) as http:
-        started = (await http.post("/v1/registrations", json=foreigner())).json()
+        started = (await http.post("/v1/registrations", json=flows.foreigner())).json()
         rid = started["registration_id"]
         email_code, sms_code = await codes.latest(rid, "email"), await codes.latest(rid, "sms")
         for _ in range(settings.otp.max_attempts - 1):
