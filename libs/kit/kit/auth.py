@@ -60,6 +60,7 @@ class JWKSCache:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
+        self.verified = VerifiedTokens()
         if keys is not None:  # a static key set (tests, or an operator who pins keys)
             self._load(keys)
             self._fetched_at = float("inf")
@@ -96,7 +97,41 @@ class JWKSCache:
         self._keys = {k.key_id: k for k in keys if k.key_id}
 
 
+class VerifiedTokens:
+    """Tokens already verified, by their exact bytes, until they expire. A client reuses its access token for every
+    request of its lifetime, so after the first request the signature need not be checked again: the same bytes
+    verify the same way. Bounded; the oldest entries go first."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._max = max_entries
+
+    def get(self, token: str, leeway: int) -> Principal | None:
+        hit = self._entries.get(token)
+        if hit is None:
+            return None
+        if hit[1] + leeway < time.time():
+            del self._entries[token]
+            return None
+        return hit[0]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if len(self._entries) >= self._max:
+            for stale in list(self._entries)[: self._max // 10]:
+                del self._entries[stale]
+        self._entries[token] = (principal, float(principal.claims["exp"]))
+
+
 async def verify_access_token(token: str, cache: JWKSCache) -> Principal:
+    known = cache.verified.get(token, cache.settings.leeway_s)
+    if known is not None:
+        return known
+    principal = await _verify(token, cache)
+    cache.verified.put(token, principal)
+    return principal
+
+
+async def _verify(token: str, cache: JWKSCache) -> Principal:
     settings = cache.settings
     try:
         header = jwt.get_unverified_header(token)

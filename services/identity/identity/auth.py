@@ -42,7 +42,8 @@ def internal_service(scope: str):  # type: ignore[no-untyped-def]
 
 
 def officer(scope: str = "identity:officer"):  # type: ignore[no-untyped-def]
-    """A DJP officer's token (the officer role is granted as a scope on the officer's account)."""
+    """An officer console's token: client credentials of a client registered with `identity:officer`
+    (bootstrap the first with `python -m identity.clients create --kind officer ...`)."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         principal.require(scope)

@@ -141,5 +141,6 @@ async def record_delivery(session: AsyncSession, *, challenge_id: str, state: st
         cid = uuid.UUID(challenge_id)
     except ValueError:
         return
-    await session.execute(update(OTPChallenge).where(OTPChallenge.id == cid)
+    # "delivered" is final; a late "sent" report must not step it back
+    await session.execute(update(OTPChallenge).where(OTPChallenge.id == cid, OTPChallenge.delivery_state != "delivered")
                           .values(delivery_state=state, delivery_error=error))

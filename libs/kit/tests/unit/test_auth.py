@@ -85,3 +85,23 @@ async def test_keys_are_cached_and_an_unknown_kid_triggers_one_refetch() -> None
     http.app.state.current.append(new)  # type: ignore[attr-defined]  (identity rotates in a new key)
     assert (await verify_access_token(new.make(subject="after-rotation"), cache)).subject == "after-rotation"
     assert hits["count"] == 2
+
+
+async def test_a_verified_token_is_served_from_cache_until_it_expires_and_only_for_the_same_bytes() -> None:
+    maker = TokenMaker(SETTINGS)
+    http, hits = jwks_server(maker)
+    cache = JWKSCache(SETTINGS, http)
+    token = maker.make(subject="cached")
+    assert (await verify_access_token(token, cache)).subject == "cached"
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(AppError):
+        await verify_access_token(tampered, cache)
+
+    expired = maker.make(subject="old", expires_in=-SETTINGS.leeway_s - 5)
+    with pytest.raises(AppError):
+        await verify_access_token(expired, cache)
+    principal = await verify_access_token(token, cache)
+    cache.verified.put(expired, principal.__class__(subject="old", scopes=frozenset(),
+                                                     claims={"exp": time.time() - SETTINGS.leeway_s - 5}))
+    with pytest.raises(AppError):
+        await verify_access_token(expired, cache)  # a cached entry past its expiry is dropped and re-verified

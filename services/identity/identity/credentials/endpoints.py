@@ -23,6 +23,7 @@ from identity.credentials.errors import (
     FaceCheckUnavailable,
     NotEligible,
     PassphraseRejected,
+    PersonalTokenRequired,
     PersonChanged,
     WrongPassphrase,
 )
@@ -57,7 +58,7 @@ router = APIRouter(prefix="/v1/signing-credentials", tags=["signing credentials"
 @router.post("", status_code=201, response_model=SigningCredentialRead,
              summary="Request a Kode Otorisasi or an electronic certificate in your own name",
              responses=_responses(PassphraseRejected, FaceCheckFailed, FaceCheckUnavailable, NotEligible,
-                                  PersonChanged))
+                                  PersonalTokenRequired, PersonChanged))
 async def request_credential(body: SigningCredentialCreate, principal: CurrentPrincipal, uow: UoW,
                              runtime: Runtime, ip: ClientIP) -> SigningCredentialRead:
     return SigningCredentialRead.of(await service.issue_credential(uow, runtime, principal, body=body, ip=ip))

@@ -16,7 +16,8 @@ AGGREGATE = "signing_credential"
 
 async def credential_issued(session: AsyncSession, credential: SigningCredential, *, key: str) -> None:
     event = SigningCredentialIssued(
-        credential_id=str(credential.id), account_id=str(credential.account_id), kind=credential.kind,  # type: ignore[arg-type]
+        credential_id=str(credential.id), account_id=str(credential.account_id),
+        kind=credential.kind,  # type: ignore[arg-type]
         certificate_serial=credential.serial_number, valid_from=credential.valid_from,
         valid_until=credential.valid_until, issued_at=credential.created_at,
     )
@@ -26,7 +27,8 @@ async def credential_issued(session: AsyncSession, credential: SigningCredential
 async def credential_revoked(session: AsyncSession, credential: SigningCredential, *, key: str,
                              revoked_at: datetime) -> None:
     event = SigningCredentialRevoked(
-        credential_id=str(credential.id), account_id=str(credential.account_id), kind=credential.kind,  # type: ignore[arg-type]
+        credential_id=str(credential.id), account_id=str(credential.account_id),
+        kind=credential.kind,  # type: ignore[arg-type]
         certificate_serial=credential.serial_number, reason=credential.revoked_reason or "holder_request",
         revoked_at=revoked_at,
     )

@@ -97,7 +97,11 @@ def sign_digests(sealed: SealedKey, passphrase: str, *, credential_id: bytes, pu
     private = unseal(sealed, passphrase, credential_id=credential_id)
     if private.public_key().public_numbers() != public_key.public_numbers():
         raise ValueError("the sealed key does not match the credential's certificate")
-    sign = private.sign
+    return sign_all(private, digests)
+
+
+def sign_all(private_key: ec.EllipticCurvePrivateKey, digests: list[bytes]) -> list[bytes]:
+    sign = private_key.sign
     return [sign(digest, _ECDSA_PREHASHED) for digest in digests]
 
 

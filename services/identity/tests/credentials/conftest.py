@@ -9,6 +9,7 @@ import os
 import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,7 +163,18 @@ class World:
 
 
 @pytest.fixture
-async def world(settings: IdentitySettings, sessions: async_sessionmaker[AsyncSession],
-                liveness_url: str) -> AsyncIterator[World]:
-    async with api_client(create_app(settings)) as http:
-        yield World(http, sessions, settings, liveness_url)
+def open_world(sessions: async_sessionmaker[AsyncSession], liveness_url: str) -> Any:
+    """`async with open_world(settings) as world:` an identity app (lifespan running) with those settings."""
+
+    @asynccontextmanager
+    async def factory(settings: IdentitySettings) -> AsyncIterator[World]:
+        async with api_client(create_app(settings)) as http:
+            yield World(http, sessions, settings, liveness_url)
+
+    return factory
+
+
+@pytest.fixture
+async def world(settings: IdentitySettings, open_world: Any) -> AsyncIterator[World]:
+    async with open_world(settings) as opened:
+        yield opened
