@@ -22,6 +22,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         worker_ports={s: free_port() for s in SERVICES},
         durable=False,
         log_level="WARNING",
+        sandbox_smtp_port=free_port(),
+        sandbox_http_port=free_port(),
     )
     stack = Stack(config)
     stack.start(timeout=120)

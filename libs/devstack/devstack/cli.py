@@ -77,6 +77,8 @@ def _summary(stack: Stack, seconds: float) -> str:
         "",
         f"  PostgreSQL    {stack.server_url.replace('+asyncpg', '')}" + ("" if c.database_url else " (embedded)"),
         f"  Kafka         {stack.bootstrap}" + ("" if c.kafka_bootstrap else " (embedded Tansu broker, memory)"),
+        f"  sandboxes     {c.sandbox_url}/messages?to=<e-mail or phone> (SMTP {c.host}:{c.sandbox_smtp_port}, "
+        f"SMS {c.sandbox_url}/sms/<provider>, controls PUT {c.sandbox_url}/providers/<name>/mode)",
         f"  logs          {stack.logs_dir}",
         "",
         "  Ctrl-C stops everything.",

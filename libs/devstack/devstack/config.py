@@ -9,6 +9,7 @@ from pathlib import Path
 SERVICES = ("identity", "invoice", "filing", "payment", "notification")
 DEFAULT_API_PORTS = {"identity": 8001, "invoice": 8002, "filing": 8003, "payment": 8004, "notification": 8005}
 WORKER_PORT_OFFSET = 100  # identity worker 8101, invoice worker 8102, ...
+SANDBOX_SMS_PROVIDERS = ("sandbox-a", "sandbox-b")  # SMS provider sandboxes, in notification's order of preference
 
 
 @dataclass
@@ -25,6 +26,8 @@ class StackConfig:
         default_factory=lambda: {s: p + WORKER_PORT_OFFSET for s, p in DEFAULT_API_PORTS.items()})
     durable: bool = True
     log_level: str = "INFO"
+    sandbox_smtp_port: int = 1025  # the SMTP sandbox (libs/sandbox)
+    sandbox_http_port: int = 8025  # the sandboxes' HTTP API: GET /messages?to=..., SMS provider APIs, controls
 
     @classmethod
     def from_env(cls, root: Path) -> StackConfig:
@@ -38,6 +41,8 @@ class StackConfig:
             kafka_bootstrap=env.get("LONTAR_KAFKA_BOOTSTRAP") or None,
             kafka_idempotence=env.get("LONTAR_KAFKA_IDEMPOTENCE", "false").lower() == "true",
             log_level=env.get("LONTAR_LOG_LEVEL", "INFO"),
+            sandbox_smtp_port=int(env.get("LONTAR_SANDBOX_SMTP_PORT", 1025)),
+            sandbox_http_port=int(env.get("LONTAR_SANDBOX_HTTP_PORT", 8025)),
         )
         for service in SERVICES:
             config.api_ports[service] = int(env.get(f"LONTAR_{service.upper()}_PORT", config.api_ports[service]))
@@ -50,3 +55,7 @@ class StackConfig:
 
     def worker_url(self, service: str) -> str:
         return f"http://{self.host}:{self.worker_ports[service]}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://{self.host}:{self.sandbox_http_port}"

@@ -26,6 +26,19 @@ def _token_signing_key() -> dict[str, str]:
     return {"IDENTITY_TOKENS__SIGNING_KEY": pem.decode()}
 
 
+def _sandbox_sms_credentials() -> dict[str, str]:
+    """API key and webhook signing secret of each SMS provider sandbox (`LONTAR_SANDBOX_<NAME>_...`); the stack
+    gives them to the sandbox and to notification's provider settings."""
+    from devstack.config import SANDBOX_SMS_PROVIDERS
+
+    return {f"LONTAR_SANDBOX_{name.upper().replace('-', '_')}_{what}": _token()
+            for name in SANDBOX_SMS_PROVIDERS for what in ("API_KEY", "WEBHOOK_SECRET")}
+
+
+def _token() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
 def _random(name: str) -> Callable[[], dict[str, str]]:
     return lambda: {name: base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")}
 
@@ -34,7 +47,7 @@ GENERATORS: list[Callable[[], dict[str, str]]] = [
     _sealing_keypair,
     _token_signing_key,
     _random("IDENTITY_OTP__PEPPER"),
-    _random("NOTIFICATION_WEBHOOK_SECRET"),
+    _sandbox_sms_credentials,
 ]
 
 

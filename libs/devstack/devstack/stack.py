@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from devstack.broker import EmbeddedBroker, create_topics
-from devstack.config import SERVICES, StackConfig
+from devstack.config import SANDBOX_SMS_PROVIDERS, SERVICES, StackConfig
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import port_in_use, spawn, stop
 from devstack.secrets import dev_secrets
@@ -65,10 +66,40 @@ class Stack:
     def logs_dir(self) -> Path:
         return self.config.data_dir / "logs"
 
+    @property
+    def sandbox_tls_dir(self) -> Path:
+        return self.config.data_dir / "sandbox-tls"
+
+    def sandbox_env(self) -> dict[str, str]:
+        """`python -m sandbox`: SMTP and the SMS provider sandboxes with the dev credentials (libs/sandbox)."""
+        c = self.config
+        secrets = dev_secrets(c.data_dir)
+        providers = [{"name": name, "api_key": secrets[f"{_secret_prefix(name)}_API_KEY"],
+                      "webhook_secret": secrets[f"{_secret_prefix(name)}_WEBHOOK_SECRET"]}
+                     for name in SANDBOX_SMS_PROVIDERS]
+        return {"LONTAR_SANDBOX_HOST": c.host, "LONTAR_SANDBOX_SMTP_PORT": str(c.sandbox_smtp_port),
+                "LONTAR_SANDBOX_HTTP_PORT": str(c.sandbox_http_port), "LONTAR_SANDBOX_SMTP_TLS_DIR":
+                str(self.sandbox_tls_dir), "LONTAR_SANDBOX_SMS_PROVIDERS": json.dumps(providers)}
+
+    def _notification_providers(self) -> dict[str, str]:
+        """notification's SMS providers and SMTP relay: the sandboxes."""
+        c = self.config
+        sandbox = json.loads(self.sandbox_env()["LONTAR_SANDBOX_SMS_PROVIDERS"])
+        providers = [{**p, "base_url": f"{c.sandbox_url}/sms/{p['name']}"} for p in sandbox]
+        return {
+            "NOTIFICATION_SMS__PROVIDERS": json.dumps(providers),
+            "NOTIFICATION_SMTP__HOST": c.host,
+            "NOTIFICATION_SMTP__PORT": str(c.sandbox_smtp_port),
+            "NOTIFICATION_SMTP__CA_FILE": str(self.sandbox_tls_dir / "cert.pem"),
+            "NOTIFICATION_WEBHOOK_BASE_URL": f"{c.api_url('notification')}/v1/provider-webhooks",
+        }
+
     def service_env(self, service: str) -> dict[str, str]:
         p = service.upper()
         c = self.config
         secrets = {k: v for k, v in dev_secrets(c.data_dir).items() if k.startswith(f"{p}_")}
+        if service == "notification":
+            secrets |= self._notification_providers()
         return secrets | {
             f"{p}_ENV": "dev",
             f"{p}_LOG_LEVEL": c.log_level,
@@ -97,6 +128,9 @@ class Stack:
                 self.broker = EmbeddedBroker(port=c.broker_port, host=c.host, log_path=self.logs_dir / "broker.log")
                 self.broker.start()
             self._create_topics()
+            self.children.append(Child("sandbox", [sys.executable, "-m", "sandbox"],
+                                       {**os.environ, **self.sandbox_env(), "PYTHONUNBUFFERED": "1"},
+                                       self.logs_dir / "sandbox.log"))  # started first: services send to it
             for service in SERVICES:
                 self._add_child(f"{service}-api", [
                     sys.executable, "-m", "uvicorn", f"{service}.main:app", "--host", c.host,
@@ -130,6 +164,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         pending = {f"{s}-{kind}": url for s in SERVICES
                    for kind, url in (("api", self.config.api_url(s)), ("worker", self.config.worker_url(s)))}
+        pending["sandbox"] = self.config.sandbox_url
         with httpx.Client(timeout=2.0) as http:
             while pending:
                 for name, url in list(pending.items()):
@@ -231,6 +266,7 @@ class Stack:
         c = self.config
         wanted = {f"{s} API": c.api_ports[s] for s in SERVICES}
         wanted |= {f"{s} worker": c.worker_ports[s] for s in SERVICES}
+        wanted |= {"SMTP sandbox": c.sandbox_smtp_port, "sandbox HTTP": c.sandbox_http_port}
         if not c.database_url:
             wanted["PostgreSQL"] = c.pg_port
         if not c.kafka_bootstrap:
@@ -249,6 +285,10 @@ class Stack:
                     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         finally:
             self._release_lock()
+
+
+def _secret_prefix(provider: str) -> str:
+    return f"LONTAR_SANDBOX_{provider.upper().replace('-', '_')}"
 
 
 def _tail(path: Path, lines: int = 20) -> str:

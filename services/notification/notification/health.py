@@ -33,8 +33,8 @@ class CircuitBreaker:
         self.name = name
         self.settings = settings
         self.clock = clock
-        self.outcomes: deque[bool] = deque(maxlen=settings.window)
-        self.latency_ms: float | None = None  # exponentially weighted average
+        self.outcomes: deque[tuple[float, bool]] = deque(maxlen=settings.window)  # (when, ok)
+        self._latency: tuple[float, float] | None = None  # (when, exponentially weighted average ms)
         self.cooldown_s = settings.cooldown_s
         self.opened_at = 0.0
         self.probing = False
@@ -47,14 +47,27 @@ class CircuitBreaker:
             return CircuitState.half_open
         return self._state
 
+    def _recent(self) -> list[bool]:
+        horizon = self.clock() - self.settings.window_s
+        return [ok for at, ok in self.outcomes if at >= horizon]
+
     @property
     def failure_rate(self) -> float:
-        return self.outcomes.count(False) / len(self.outcomes) if self.outcomes else 0.0
+        recent = self._recent()
+        return recent.count(False) / len(recent) if recent else 0.0
+
+    @property
+    def latency_ms(self) -> float | None:
+        if self._latency is None or self._latency[0] < self.clock() - self.settings.window_s:
+            return None
+        return self._latency[1]
 
     @property
     def degraded(self) -> bool:
-        """Failing now and then, or slow: still used, but after healthy providers."""
-        slow = self.latency_ms is not None and self.latency_ms > self.settings.slow_ms
+        """Failing now and then, or slow, lately: still used, but after healthy providers. Without traffic this
+        fades after `window_s`, so a demoted provider gets tried again."""
+        latency = self.latency_ms
+        slow = latency is not None and latency > self.settings.slow_ms
         return slow or self.failure_rate >= self.settings.failure_rate / 2
 
     def available(self) -> bool:
@@ -74,8 +87,10 @@ class CircuitBreaker:
         return force
 
     def record(self, ok: bool, latency_ms: float | None = None) -> None:
+        now = self.clock()
         if latency_ms is not None:
-            self.latency_ms = latency_ms if self.latency_ms is None else 0.8 * self.latency_ms + 0.2 * latency_ms
+            previous = self.latency_ms
+            self._latency = (now, latency_ms if previous is None else 0.8 * previous + 0.2 * latency_ms)
         state = self.state
         if state is CircuitState.half_open or (state is CircuitState.open and ok):
             self.probing = False
@@ -87,8 +102,8 @@ class CircuitBreaker:
                 self.cooldown_s = min(self.cooldown_s * 2, self.settings.max_cooldown_s)
                 self._open()
             return
-        self.outcomes.append(ok)
-        if state is CircuitState.closed and len(self.outcomes) >= self.settings.min_calls and \
+        self.outcomes.append((now, ok))
+        if state is CircuitState.closed and len(self._recent()) >= self.settings.min_calls and \
                 self.failure_rate >= self.settings.failure_rate:
             self._open()
 

@@ -116,7 +116,7 @@ class SmtpProvider:
         self.settings = settings
         self._idle: list[aiosmtplib.SMTP] = []
         self._slots = asyncio.Semaphore(settings.connections)
-        self._tls = ssl.create_default_context(cafile=settings.ca_file)
+        self._tls: ssl.SSLContext | None = None  # made at the first connection (the CA file may appear later)
 
     async def send(self, message: Outgoing) -> str:
         provider_id = f"<{uuid.uuid4().hex}@notification.lontar>"
@@ -158,6 +158,11 @@ class SmtpProvider:
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
         start_tls = {"auto": None, "require": True, "off": False}[s.starttls]
+        if self._tls is None and s.starttls != "off":
+            try:
+                self._tls = ssl.create_default_context(cafile=s.ca_file)
+            except OSError as exc:
+                raise ProviderError(f"CA file unusable: {type(exc).__name__}") from None
         client = aiosmtplib.SMTP(hostname=s.host, port=s.port, timeout=s.timeout_s, start_tls=start_tls,
                                  tls_context=self._tls if s.starttls != "off" else None,
                                  username=s.username, password=s.password.get_secret_value() if s.password else None)

@@ -62,6 +62,7 @@ class LimitSettings(BaseModel):
 
 class BreakerSettings(BaseModel):
     window: int = Field(default=20, ge=1, description="recent calls per provider the failure rate is taken over")
+    window_s: float = Field(default=60.0, gt=0, description="... and no older than this: old trouble is forgotten")
     min_calls: int = Field(default=5, ge=1)
     failure_rate: float = Field(default=0.5, gt=0, le=1, description="open the circuit at this failure rate")
     cooldown_s: float = Field(default=30.0, gt=0, description="skip an open provider this long, then probe it")

@@ -1,17 +1,82 @@
-"""`python -m notification.worker`: the outbox relay and the consumers of other services' events."""
+"""`python -m notification.worker`: the outbox relay, the consumers (OTP requests, identity's events) and the
+dispatcher that hands messages to SMS providers and the SMTP relay."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.topics import events_topic
-from notification.settings import NotificationSettings, get_settings
-from kit.replica import identity_handlers
+from contracts.envelope import Envelope
+from contracts.notification import OTPDeliveryRequested
+from kit.consumer import Handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
+from notification.dispatch import Dispatcher
+from notification.notices import identity_handlers
+from notification.otp import Context, accept_otp_request
+from notification.providers import Provider, SmsHttpProvider, SmtpProvider
+from notification.settings import NotificationSettings, get_settings
+from notification.templating import Catalogue
 
-CONSUMERS = [ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers())]
+
+def command_handlers(ctx: Context) -> Handlers:
+    handlers = Handlers()
+
+    @handlers.on(OTPDeliveryRequested)
+    async def otp_requested(session: AsyncSession, envelope: Envelope, request: OTPDeliveryRequested) -> None:
+        await accept_otp_request(session, envelope, request, ctx)
+
+    return handlers
 
 
-def create_app(settings: NotificationSettings | None = None) -> FastAPI:
-    return create_worker_app(settings or get_settings(), CONSUMERS)
+def consumers(ctx: Context, group_suffix: str = "") -> list[ConsumerSpec]:
+    """Consumer groups `notification.commands` and `notification.identity-events` (plus `group_suffix`, which tests
+    use to start each worker in groups of its own)."""
+    topics = ctx.settings.topics
+    return [
+        ConsumerSpec("commands" + group_suffix, [topics.commands], command_handlers(ctx)),
+        ConsumerSpec("identity-events" + group_suffix, [topics.identity_events], identity_handlers(ctx)),
+    ]
+
+
+def build_providers(settings: NotificationSettings, http: httpx.AsyncClient) -> dict[str, Provider]:
+    base = settings.webhook_base_url.rstrip("/") if settings.webhook_base_url else None
+    providers: dict[str, Provider] = {
+        p.name: SmsHttpProvider(p, http, f"{base}/{p.name}" if base else None) for p in settings.sms.providers}
+    providers[settings.smtp.name] = SmtpProvider(settings.smtp)
+    return providers
+
+
+def create_app(settings: NotificationSettings | None = None, *, group_suffix: str = "") -> FastAPI:
+    settings = settings or get_settings()
+    ctx = Context(settings, Catalogue.load(settings.templates_dir))
+    app = create_worker_app(settings, consumers(ctx, group_suffix))
+    relay_and_consumers = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with relay_and_consumers(app):
+            state = app.state.lontar
+            http = httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.delivery.concurrency,
+                                                         max_keepalive_connections=64))
+            providers = build_providers(settings, http)
+            dispatcher = Dispatcher(settings, state.sessions, providers, ctx.catalogue)
+            state.extras["dispatcher"] = dispatcher
+            stop = asyncio.Event()
+            task = asyncio.create_task(dispatcher.run(stop), name="dispatcher")
+            try:
+                yield
+            finally:
+                stop.set()
+                await asyncio.wait([task], timeout=20)
+                task.cancel()
+                await asyncio.gather(*(p.close() for p in providers.values()), return_exceptions=True)
+                await http.aclose()
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 if __name__ == "__main__":

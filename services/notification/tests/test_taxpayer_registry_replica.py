@@ -5,14 +5,17 @@ from __future__ import annotations
 from contracts.identity import TaxpayerRegistered
 from notification.main import create_app
 from notification.settings import NotificationSettings
-from notification.worker import CONSUMERS
+from notification.otp import Context
+from notification.templating import Catalogue
+from notification.worker import consumers
 from kit.testing.messaging import taxpayer_event
 from kit.testing.service import api_client, deliver, service_settings
 
 
 async def test_taxpayer_registered_lands_in_the_replica_and_stale_facts_do_not_regress_it(infra) -> None:  # type: ignore[no-untyped-def]
     settings = service_settings(infra, NotificationSettings, "notification")
-    [identity_events] = [spec for spec in CONSUMERS if spec.purpose == "identity-events"]
+    [identity_events] = [spec for spec in consumers(Context(settings, Catalogue.load()))
+                         if spec.purpose == "identity-events"]
     first = taxpayer_event(name="PT Nama Lama")
     renamed = TaxpayerRegistered(**{**first.model_dump(), "name": "PT Nama Baru"})
 

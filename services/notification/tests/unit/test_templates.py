@@ -1,0 +1,66 @@
+import pytest
+
+from notification.templating import REDACTED, Catalogue, TemplateError, UnknownTemplate, parse_template
+
+PARAMS = {"code": "123456", "minutes": 5, "valid_until": "10:15"}
+
+
+def test_every_packaged_template_loads_in_both_languages() -> None:
+    catalogue = Catalogue.load()
+    purposes = ("activation", "password_reset", "contact_change", "sensitive_change", "login")
+    assert {f"otp.{p}" for p in purposes} | {"taxpayer.registered", "password.changed", "login.new_device",
+                                              "role.granted"} == set(catalogue.templates)
+    for template in catalogue.templates.values():
+        assert set(template.locales) == {"id", "en"}
+
+
+def test_otp_sms_in_each_language_fits_one_sms_and_warns_not_to_share() -> None:
+    template = Catalogue.load().get("otp.login", "sms")
+    indonesian = template.render("sms", "id", PARAMS)
+    english = template.render("sms", "en", PARAMS)
+    assert "123456" in indonesian.body and "JANGAN" in indonesian.body and len(indonesian.body) <= 160
+    assert "NEVER share" in english.body and len(english.body) <= 160 and english.locale == "en"
+    assert indonesian.subject is None
+
+
+def test_redacted_rendering_keeps_the_code_out() -> None:
+    rendered = Catalogue.load().get("otp.activation").render("email", "id", {**PARAMS, "code": REDACTED})
+    assert "******" in rendered.body and "123456" not in rendered.body and rendered.subject
+
+
+def test_unknown_locale_falls_back_to_the_default() -> None:
+    rendered = Catalogue.load().get("otp.login").render("sms", "jv", PARAMS)
+    assert rendered.locale == "id"
+
+
+def test_missing_parameters_and_unknown_templates_or_channels_raise() -> None:
+    catalogue = Catalogue.load()
+    with pytest.raises(KeyError, match="code"):
+        catalogue.get("otp.login").render("sms", "id", {"minutes": 5, "valid_until": "x"})
+    with pytest.raises(UnknownTemplate):
+        catalogue.get("no.such")
+    with pytest.raises(UnknownTemplate):
+        catalogue.get("taxpayer.registered", "sms")
+
+
+def test_values_are_inserted_literally() -> None:
+    template = Catalogue.load().get("taxpayer.registered")
+    rendered = template.render("email", "id", {"name": "${npwp} {x.__class__}", "npwp": "1", "nitku": "2",
+                                               "registered_on": "3"})
+    assert "Yth. ${npwp} {x.__class__}," in rendered.body
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"kind": "sms"}, "kind"),
+    ({"channels": ["fax"]}, "channels"),
+    ({"locales": {"id": {"sms": "x"}}}, "locales are exactly"),
+    ({"locales": {"id": {"sms": "${code} ${oops}"}, "en": {"sms": "${code}"}}}, "undeclared placeholder"),
+    ({"locales": {"id": {"sms": "${code"}, "en": {"sms": "${code}"}}}, "malformed placeholder"),
+    ({"params": ["minutes"]}, "code"),
+    ({"channels": ["sms", "email"]}, "lacks body, subject"),
+])
+def test_malformed_templates_are_refused_at_load(change: dict, error: str) -> None:  # type: ignore[type-arg]
+    raw = {"name": "otp.x", "kind": "otp", "params": ["code", "minutes"], "channels": ["sms"],
+           "locales": {"id": {"sms": "${code}"}, "en": {"sms": "${code} ${minutes}"}}} | change
+    with pytest.raises(TemplateError, match=error):
+        parse_template(raw)
