@@ -24,6 +24,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         log_level="WARNING",
         sandbox_smtp_port=free_port(),
         sandbox_http_port=free_port(),
+        liveness_port=free_port(),
     )
     stack = Stack(config)
     stack.start(timeout=120)

@@ -28,6 +28,7 @@ class StackConfig:
     log_level: str = "INFO"
     sandbox_smtp_port: int = 1025  # the SMTP sandbox (libs/sandbox)
     sandbox_http_port: int = 8025  # the sandboxes' HTTP API: GET /messages?to=..., SMS provider APIs, controls
+    liveness_port: int = 8026  # the face/liveness check sandbox identity's signing credentials call
 
     @classmethod
     def from_env(cls, root: Path) -> StackConfig:
@@ -43,6 +44,7 @@ class StackConfig:
             log_level=env.get("LONTAR_LOG_LEVEL", "INFO"),
             sandbox_smtp_port=int(env.get("LONTAR_SANDBOX_SMTP_PORT", 1025)),
             sandbox_http_port=int(env.get("LONTAR_SANDBOX_HTTP_PORT", 8025)),
+            liveness_port=int(env.get("LONTAR_LIVENESS_PORT", 8026)),
         )
         for service in SERVICES:
             config.api_ports[service] = int(env.get(f"LONTAR_{service.upper()}_PORT", config.api_ports[service]))
@@ -55,6 +57,10 @@ class StackConfig:
 
     def worker_url(self, service: str) -> str:
         return f"http://{self.host}:{self.worker_ports[service]}"
+
+    @property
+    def liveness_url(self) -> str:
+        return f"http://{self.host}:{self.liveness_port}"
 
     @property
     def sandbox_url(self) -> str:

@@ -100,6 +100,8 @@ class Stack:
         secrets = {k: v for k, v in dev_secrets(c.data_dir).items() if k.startswith(f"{p}_")}
         if service == "notification":
             secrets |= self._notification_providers()
+        if service == "identity":
+            secrets["IDENTITY_CREDENTIALS__LIVENESS_URL"] = c.liveness_url
         return secrets | {
             f"{p}_ENV": "dev",
             f"{p}_LOG_LEVEL": c.log_level,
@@ -131,6 +133,10 @@ class Stack:
             self.children.append(Child("sandbox", [sys.executable, "-m", "sandbox"],
                                        {**os.environ, **self.sandbox_env(), "PYTHONUNBUFFERED": "1"},
                                        self.logs_dir / "sandbox.log"))  # started first: services send to it
+            self.children.append(Child("liveness-sandbox", [
+                sys.executable, "-m", "identity.credentials.liveness_sandbox", "--host", c.host,
+                "--port", str(c.liveness_port)], {**os.environ, "PYTHONUNBUFFERED": "1"},
+                self.logs_dir / "liveness-sandbox.log"))
             for service in SERVICES:
                 self._add_child(f"{service}-api", [
                     sys.executable, "-m", "uvicorn", f"{service}.main:app", "--host", c.host,
@@ -165,6 +171,7 @@ class Stack:
         pending = {f"{s}-{kind}": url for s in SERVICES
                    for kind, url in (("api", self.config.api_url(s)), ("worker", self.config.worker_url(s)))}
         pending["sandbox"] = self.config.sandbox_url
+        pending["liveness-sandbox"] = self.config.liveness_url
         with httpx.Client(timeout=2.0) as http:
             while pending:
                 for name, url in list(pending.items()):
@@ -266,7 +273,8 @@ class Stack:
         c = self.config
         wanted = {f"{s} API": c.api_ports[s] for s in SERVICES}
         wanted |= {f"{s} worker": c.worker_ports[s] for s in SERVICES}
-        wanted |= {"SMTP sandbox": c.sandbox_smtp_port, "sandbox HTTP": c.sandbox_http_port}
+        wanted |= {"SMTP sandbox": c.sandbox_smtp_port, "sandbox HTTP": c.sandbox_http_port,
+                   "liveness sandbox": c.liveness_port}
         if not c.database_url:
             wanted["PostgreSQL"] = c.pg_port
         if not c.kafka_bootstrap:

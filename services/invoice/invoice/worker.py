@@ -1,17 +1,36 @@
-"""`python -m invoice.worker`: the outbox relay and the consumers of other services' events."""
+"""`python -m invoice.worker`: the outbox relay, the consumers of other services' events, and the upload processor
+and signing-job recovery (the API processes run them too; claims in the database keep them from colliding)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
+from invoice.handlers import identity_handlers
+from invoice.jobs import job_runner_extra
 from invoice.settings import InvoiceSettings, get_settings
-from kit.replica import identity_handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
 
 CONSUMERS = [ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers())]
 
 
 def create_app(settings: InvoiceSettings | None = None) -> FastAPI:
-    return create_worker_app(settings or get_settings(), CONSUMERS)
+    settings = settings or get_settings()
+    app = create_worker_app(settings, CONSUMERS)
+    inner = app.router.lifespan_context
+    jobs = job_runner_extra(settings)
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with inner(a):
+            async with jobs(a.state.lontar):
+                yield
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 if __name__ == "__main__":

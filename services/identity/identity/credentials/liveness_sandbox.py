@@ -43,6 +43,10 @@ def create_sandbox_app(api_key: str | None = "dev-only-liveness-key") -> FastAPI
     app = FastAPI(title="Liveness sandbox")
     checks: list[dict[str, Any]] = []
 
+    @app.get("/readyz", include_in_schema=False)
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
     @app.post("/v1/face-checks")
     async def face_check(body: FaceCheckRequest, x_api_key: str | None = Header(None)) -> dict[str, Any]:
         if api_key is not None and x_api_key != api_key:

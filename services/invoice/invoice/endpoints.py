@@ -1,0 +1,242 @@
+"""Invoice HTTP API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from invoice import service, signing, uploads
+from invoice.codes import CODES
+from invoice.coretax_xml import seller_tin_hint
+from invoice.errors import (
+    IdempotencyKeyReused,
+    InvoiceInvalid,
+    InvoiceNotDraft,
+    InvoiceNotFound,
+    SellerNotCaller,
+    SigningJobNotFound,
+    UnsupportedMediaType,
+    UploadEmpty,
+    UploadNotFound,
+    UploadTooLarge,
+)
+from invoice.models import idempotency_key
+from invoice.schemas import (
+    InvoiceBody,
+    InvoiceCreate,
+    InvoicePage,
+    InvoiceRead,
+    SigningJobCreate,
+    SigningJobRead,
+    UploadAccepted,
+    UploadRead,
+)
+from invoice.settings import InvoiceSettings
+from kit.app import state_of
+from kit.auth import CurrentPrincipal, Principal
+from kit.db import UnitOfWork
+from kit.pagination import Pagination
+
+router = APIRouter(tags=["invoices"])
+
+
+def _uow(request: Request) -> UnitOfWork:
+    return UnitOfWork(state_of(request).sessions)
+
+
+UoW = Annotated[UnitOfWork, Depends(_uow)]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+async def idempotent(request: Request, principal: Principal, key: str | None, body: bytes, status: int,
+                     run: Any) -> JSONResponse:
+    """Same key and body: the first response again. Same key, different body: 422 `idempotency.key_reused`."""
+    if not key:
+        return JSONResponse(await run(), status_code=status)
+    owner = f"{principal.subject}|{(principal.actor or {}).get('sub', '')}"
+    digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\n" + body).hexdigest()
+    sessions = state_of(request).sessions
+    async with sessions() as s:
+        stored = (await s.execute(select(idempotency_key).where(idempotency_key.c.owner == owner,
+                                                                idempotency_key.c.key == key))).mappings().first()
+    if stored is not None:
+        if stored["request_hash"] != digest:
+            raise IdempotencyKeyReused("this Idempotency-Key was used with a different request")
+        return JSONResponse(stored["response"], status_code=stored["status_code"],
+                            headers={"idempotent-replayed": "true"})
+    content = await run()
+    async with sessions() as s, s.begin():
+        await s.execute(insert(idempotency_key).values(owner=owner, key=key, request_hash=digest, status_code=status,
+                                                       response=content).on_conflict_do_nothing())
+    return JSONResponse(content, status_code=status)
+
+
+def _dump(model: Any) -> Any:
+    return json.loads(model.model_dump_json())
+
+
+@router.get("/v1/error-codes", summary="Every validation and error code, with its legacy ETAX code")
+async def error_codes() -> list[dict[str, Any]]:
+    return [{"code": c.code, "message": c.message, "legacy_code": c.legacy} for c in CODES.values()]
+
+
+@router.post("/v1/invoices", status_code=201, response_model=InvoiceRead, summary="Create a draft invoice",
+             responses={422: InvoiceInvalid.openapi()})
+async def create_invoice(request: Request, body: InvoiceCreate, principal: CurrentPrincipal, uow: UoW,
+                         idempotency_key: IdemKey = None) -> JSONResponse:
+    async def run() -> Any:
+        row = await service.create_draft(uow, principal, body.model_dump(mode="json"))
+        return _dump(InvoiceRead.of(row))
+
+    return await idempotent(request, principal, idempotency_key, await request.body(), 201, run)
+
+
+@router.get("/v1/invoices", response_model=InvoicePage, summary="Output (seller) or input (buyer) invoices")
+async def list_invoices(principal: CurrentPrincipal, uow: UoW, page: Pagination,
+                        view: Literal["output", "input"] = "output",
+                        npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
+                        period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                        status: Literal["draft", "signed"] | None = None,
+                        counterparty: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
+                        transaction_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None) -> InvoicePage:
+    rows, cursor = await service.list_invoices(
+        uow, principal, npwp=service.acting_taxpayer(principal, npwp), view=view, page=page, period=period,
+        status=status, counterparty=counterparty, transaction_code=transaction_code)
+    return InvoicePage(items=[InvoiceRead.of(r, with_lines=False) for r in rows], next_cursor=cursor)
+
+
+@router.get("/v1/invoices/{invoice_id}", response_model=InvoiceRead, responses={404: InvoiceNotFound.openapi()})
+async def get_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> InvoiceRead:
+    return InvoiceRead.of(await service.get_invoice(uow, principal, invoice_id))
+
+
+@router.put("/v1/invoices/{invoice_id}", response_model=InvoiceRead, summary="Replace a draft",
+            responses={404: InvoiceNotFound.openapi(), 409: InvoiceNotDraft.openapi(), 422: InvoiceInvalid.openapi()})
+async def replace_invoice(invoice_id: uuid.UUID, body: InvoiceBody, principal: CurrentPrincipal,
+                          uow: UoW) -> InvoiceRead:
+    return InvoiceRead.of(await service.update_draft(uow, principal, invoice_id, body.model_dump(mode="json")))
+
+
+@router.patch("/v1/invoices/{invoice_id}", response_model=InvoiceRead, summary="Change some fields of a draft",
+              responses={404: InvoiceNotFound.openapi(), 409: InvoiceNotDraft.openapi(),
+                         422: InvoiceInvalid.openapi()})
+async def patch_invoice(invoice_id: uuid.UUID, patch: dict[str, Any], principal: CurrentPrincipal,
+                        uow: UoW) -> InvoiceRead:
+    current = InvoiceRead.of(await service.get_invoice(uow, principal, invoice_id))
+    merged = {k: v for k, v in _dump(current).items() if k in InvoiceBody.model_fields}
+    merged["buyer"] = {k: v for k, v in merged["buyer"].items() if k in ("document", "tin", "document_number",
+                                                                         "country", "name", "address", "email",
+                                                                         "nitku")}
+    merged["lines"] = [{k: v for k, v in line.items() if k in ("opt", "code", "name", "unit", "price", "qty",
+                                                               "discount", "stlg_rate")} for line in merged["lines"]]
+    for key, value in patch.items():
+        if key == "buyer" and isinstance(value, dict):
+            merged["buyer"].update(value)
+        else:
+            merged[key] = value
+    body = InvoiceBody.model_validate(merged)
+    return InvoiceRead.of(await service.update_draft(uow, principal, invoice_id, body.model_dump(mode="json")))
+
+
+@router.delete("/v1/invoices/{invoice_id}", status_code=204,
+               responses={404: InvoiceNotFound.openapi(), 409: InvoiceNotDraft.openapi()})
+async def delete_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> Response:
+    await service.delete_draft(uow, principal, invoice_id)
+    return Response(status_code=204)
+
+
+# -- uploads ---------------------------------------------------------------------------------------------------
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise UploadTooLarge(f"the limit is {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLarge(f"the limit is {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/v1/invoice-uploads", status_code=202, response_model=UploadAccepted, tags=["uploads"],
+             summary="Upload a Coretax TaxInvoiceBulk XML file (body application/xml, or multipart field `file`)",
+             responses={413: UploadTooLarge.openapi(), 415: UnsupportedMediaType.openapi(),
+                        403: SellerNotCaller.openapi()})
+async def create_upload(request: Request, principal: CurrentPrincipal, uow: UoW,
+                        npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
+                        idempotency_key: IdemKey = None) -> JSONResponse:
+    settings: InvoiceSettings = state_of(request).settings  # type: ignore[assignment]
+    seller = service.acting_taxpayer(principal, npwp)
+    service.authorize(principal, seller, service.DRAFT_SCOPES)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limit = settings.uploads.max_bytes
+    filename = None
+    if media in ("application/xml", "text/xml"):
+        content = await _read_limited(request, limit)
+    elif media == "multipart/form-data":
+        raw = await _read_limited(request, limit + 64 * 1024)
+        request._body = raw  # the form parser reads the body we already bounded
+        form = await request.form(max_files=1, max_fields=10)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise UploadEmpty("send the file in the multipart field `file`")
+        content = await upload.read()
+        filename = upload.filename
+        if len(content) > limit:
+            raise UploadTooLarge(f"the limit is {limit} bytes")
+    else:
+        raise UnsupportedMediaType("send application/xml, or multipart/form-data with a `file`")
+    if not content.strip():
+        raise UploadEmpty()
+    hint = seller_tin_hint(content)
+    if hint is not None and hint != seller:
+        raise SellerNotCaller(f"the file's seller TIN {hint} is not the taxpayer you act for ({seller})")
+
+    async def run() -> Any:
+        upload_id = await uploads.receive(uow, principal, npwp=seller, content=content, filename=filename)
+        state_of(request).extras["jobs"].kick()
+        return {"upload_id": str(upload_id), "state": "received"}
+
+    return await idempotent(request, principal, idempotency_key, content, 202, run)
+
+
+@router.get("/v1/invoice-uploads/{upload_id}", response_model=UploadRead, tags=["uploads"],
+            responses={404: UploadNotFound.openapi()})
+async def get_upload(upload_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> UploadRead:
+    return UploadRead.model_validate(await uploads.read_upload(uow, principal, upload_id))
+
+
+# -- signing ---------------------------------------------------------------------------------------------------
+@router.post("/v1/signing-jobs", status_code=202, response_model=SigningJobRead, tags=["signing"],
+             summary="Sign drafts in one batch with your credential; the passphrase is kept only in memory")
+async def create_signing_job(request: Request, body: SigningJobCreate, principal: CurrentPrincipal, uow: UoW,
+                             idempotency_key: IdemKey = None) -> JSONResponse:
+    seller = service.acting_taxpayer(principal, body.seller_npwp)
+
+    async def run() -> Any:
+        job = await signing.create_job(uow, principal, npwp=seller, invoice_ids=body.invoice_ids,
+                                       upload_id=body.upload_id, period=body.period,
+                                       credential_id=str(body.credential_id))
+        if job["state"] == "running":
+            state_of(request).extras["jobs"].start_signing(job["id"], body.passphrase.get_secret_value())
+        return _dump(SigningJobRead.model_validate(job))
+
+    raw = await request.body()
+    # the passphrase is not part of the idempotency fingerprint (never stored, not even hashed)
+    fingerprint = json.dumps({k: v for k, v in json.loads(raw or b"{}").items() if k != "passphrase"},
+                             sort_keys=True).encode()
+    return await idempotent(request, principal, idempotency_key, fingerprint, 202, run)
+
+
+@router.get("/v1/signing-jobs/{job_id}", response_model=SigningJobRead, tags=["signing"],
+            responses={404: SigningJobNotFound.openapi()})
+async def get_signing_job(job_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> SigningJobRead:
+    return SigningJobRead.model_validate(await signing.read_job(uow, principal, job_id))

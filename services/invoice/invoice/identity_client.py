@@ -1,0 +1,100 @@
+"""Identity's signing endpoint, called with invoice's own client-credentials token (cached until near expiry).
+Never called inside an open database transaction; always with timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from invoice.settings import IdentityClientSettings
+
+
+class SigningRefused(Exception):
+    """Identity answered with a problem (wrong passphrase, locked, revoked, expired, unknown credential)."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status, self.code, self.detail = status, code, detail
+
+
+class IdentityUnavailable(Exception):
+    pass
+
+
+@dataclass
+class SignatureBatch:
+    signatures: list[str]
+    certificate_pem: str
+    certificate_serial: str
+
+
+class IdentityClient:
+    def __init__(self, settings: IdentityClientSettings, http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self._http = http or httpx.AsyncClient(base_url=settings.base_url,
+                                               timeout=httpx.Timeout(settings.timeout_s))
+        self._owns_http = http is None
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def _service_token(self) -> str:
+        async with self._lock:
+            if self._token is None or time.monotonic() > self._token_expires - 60:
+                response = await self._http.post("/v1/oauth/token", data={
+                    "grant_type": "client_credentials", "client_id": self.settings.client_id,
+                    "client_secret": self.settings.client_secret.get_secret_value()})
+                if response.status_code != 200:
+                    raise IdentityUnavailable(f"service token refused: {response.status_code} {response.text[:200]}")
+                body = response.json()
+                self._token = str(body["access_token"])
+                self._token_expires = time.monotonic() + float(body.get("expires_in", 300))
+            return self._token
+
+    async def sign(self, *, credential_id: str, passphrase: str, digests: list[str], account_id: str | None,
+                   acting_for: str) -> SignatureBatch:
+        body: dict[str, Any] = {"credential_id": credential_id, "passphrase": passphrase, "digests": digests,
+                                "acting_for": acting_for}
+        if account_id:
+            body["account_id"] = account_id
+        last: Exception | None = None
+        for attempt in range(self.settings.attempts):
+            try:
+                token = await self._service_token()
+                response = await self._http.post("/internal/v1/signatures", json=body,
+                                                 headers={"authorization": f"Bearer {token}"})
+            except httpx.HTTPError as exc:
+                last = exc
+                await asyncio.sleep(0.2 * (attempt + 1))
+                continue
+            if response.status_code == 401:  # our token expired early or keys rotated: fetch a new one
+                self._token = None
+                last = IdentityUnavailable("service token rejected")
+                continue
+            if response.status_code >= 500:
+                last = IdentityUnavailable(f"identity answered {response.status_code}")
+                await asyncio.sleep(0.2 * (attempt + 1))
+                continue
+            if response.status_code != 200:
+                problem = _json(response)
+                raise SigningRefused(response.status_code, str(problem.get("code", "unknown")),
+                                     str(problem.get("detail", problem.get("title", ""))))
+            data = response.json()
+            return SignatureBatch(data["signatures"], data["certificate_pem"], data["certificate_serial"])
+        raise IdentityUnavailable(str(last))
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        value = response.json()
+        return value if isinstance(value, dict) else {}
+    except ValueError:
+        return {}

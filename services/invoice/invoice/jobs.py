@@ -1,0 +1,96 @@
+"""Background work of an invoice process: uploads (claimed from the database, so any process can take them over)
+and the signing jobs this process accepted (their passphrases exist only here)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from invoice import signing, uploads
+from invoice.identity_client import IdentityClient
+from invoice.settings import InvoiceSettings
+from kit.app import AppState
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner:
+    def __init__(self, state: AppState, settings: InvoiceSettings, identity: IdentityClient | None) -> None:
+        self.state, self.settings, self.identity = state, settings, identity
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.signing_jobs: set[uuid.UUID] = set()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def start_signing(self, job_id: uuid.UUID, passphrase: str) -> None:
+        assert self.identity is not None
+        self.signing_jobs.add(job_id)
+
+        async def run() -> None:
+            try:
+                await signing.run_job(self.state.sessions, self.identity, self.settings, job_id,  # type: ignore[arg-type]
+                                      passphrase)
+            finally:
+                self.signing_jobs.discard(job_id)
+
+        self._spawn(run())
+
+    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain_uploads(self) -> None:
+        while (upload_id := await uploads.claim(self.state.sessions, self.settings.uploads.lease_s)) is not None:
+            try:
+                await uploads.process(self.state.sessions, self.settings, upload_id)
+            except Exception:
+                log.exception("upload processing failed; retried when its lease expires",
+                              extra={"upload_id": str(upload_id)})
+
+    async def loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.drain_uploads()
+                await signing.heartbeat(self.state.sessions, set(self.signing_jobs))
+                await signing.recover_stale(self.state.sessions, self.settings.signing.stale_after_s,
+                                            self.signing_jobs)
+            except Exception as exc:
+                log.warning("job loop error", extra={"error": repr(exc)})
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.uploads.poll_interval_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def job_runner_extra(settings: InvoiceSettings, identity_http=None):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def extra(state: AppState) -> AsyncIterator[None]:
+        identity = IdentityClient(settings.identity, identity_http)
+        runner = JobRunner(state, settings, identity)
+        state.extras["jobs"] = runner
+        loop_task = asyncio.create_task(runner.loop()) if settings.run_jobs else None
+        try:
+            yield
+        finally:
+            await runner.stop()
+            if loop_task is not None:
+                loop_task.cancel()
+                await asyncio.gather(loop_task, return_exceptions=True)
+            await identity.aclose()
+
+    return extra

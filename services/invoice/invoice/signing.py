@@ -1,0 +1,256 @@
+"""Batch signing. The passphrase is never stored: it lives only in the memory of the API process that accepted the
+job, for the job's run. Each chunk (1,000 invoices) is: read and digest the drafts (short transaction), ask
+identity to sign the digests (no transaction open), then in one transaction number (NSFP), mark signed and publish
+`InvoiceSigned` through the outbox. Every item ends signed or failed with a reason; a job whose process died (no
+heartbeat) is finished by any process: its remaining items fail with `signing.passphrase_required` ("resubmit
+with the passphrase"), and their invoices stay drafts. Never stuck."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.envelope import Envelope
+from contracts.invoice import InvoiceSigned
+from contracts.registry import payload_of
+from contracts.topics import events_topic
+from invoice.codes import error
+from invoice.errors import NothingToSign, SigningJobNotFound
+from invoice.identity_client import IdentityClient, IdentityUnavailable, SigningRefused
+from invoice.models import invoice, invoice_line, outbox, signing_job, signing_job_item
+from invoice.service import READ_SCOPES, actor_of, authorize
+from invoice.settings import InvoiceSettings
+from kit.auth import Principal
+from kit.db import UnitOfWork
+from kit.logging import correlation_id
+
+log = logging.getLogger(__name__)
+
+_DIGEST_FIELDS = ("id", "seller_npwp", "seller_nitku", "invoice_date", "trx_code", "add_info", "facility_stamp",
+                  "custom_doc", "custom_doc_month_year", "ref_desc", "buyer_document", "buyer_tin",
+                  "buyer_document_number", "buyer_country", "buyer_name", "buyer_address", "buyer_email",
+                  "buyer_nitku", "dpp", "dpp_other", "ppn", "ppnbm")
+_LINE_FIELDS = ("line_no", "opt", "code", "name", "unit", "price", "qty", "discount", "tax_base", "other_tax_base",
+                "vat_rate", "vat", "stlg_rate", "stlg")
+
+
+def canonical(row: dict[str, Any], lines: list[dict[str, Any]]) -> bytes:
+    """The signed content: the invoice's facts as canonical JSON (sorted keys, amounts as strings)."""
+    doc = {k: (None if row[k] is None else str(row[k])) for k in _DIGEST_FIELDS}
+    doc["lines"] = [{k: str(line[k]) for k in _LINE_FIELDS} for line in lines]
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def create_job(uow: UnitOfWork, principal: Principal, *, npwp: str, invoice_ids: list[uuid.UUID] | None,
+                     upload_id: uuid.UUID | None, period: str | None, credential_id: str) -> dict[str, Any]:
+    authorize(principal, npwp, ("invoice:sign",))
+    job_id = uuid.uuid4()
+    async with uow:
+        s = uow.session
+        if invoice_ids:
+            found = dict((await s.execute(select(invoice.c.id, invoice.c.status).where(
+                invoice.c.id.in_(invoice_ids), invoice.c.seller_npwp == npwp))).all())
+            ids = list(dict.fromkeys(invoice_ids))
+        else:
+            stmt = select(invoice.c.id, invoice.c.status).where(invoice.c.seller_npwp == npwp,
+                                                                invoice.c.status == "draft")
+            if upload_id:
+                stmt = stmt.where(invoice.c.upload_id == upload_id)
+            if period:
+                stmt = stmt.where(invoice.c.period == period)
+            found = dict((await s.execute(stmt)).all())
+            ids = list(found)
+        if not ids:
+            raise NothingToSign("no draft matches")
+        items = []
+        for i in ids:
+            ok = found.get(i) == "draft"
+            items.append({"job_id": job_id, "invoice_id": i, "state": "pending" if ok else "failed",
+                          "error": None if ok else error("signing.not_signable", f"invoice_ids/{i}")})
+        failed = sum(1 for it in items if it["state"] == "failed")
+        actor = principal.actor or {}
+        account = str(actor["sub"]) if actor.get("sub") and actor.get("client_kind") is None else None
+        await s.execute(insert(signing_job).values(
+            id=job_id, seller_npwp=npwp, state="running" if failed < len(items) else "completed",
+            credential_id=credential_id, account_id=account, requested_by=actor_of(principal), total=len(items),
+            failed=failed))
+        await s.execute(insert(signing_job_item), items)
+        await uow.commit()
+    return await read_job(uow, principal, job_id)
+
+
+async def read_job(uow: UnitOfWork, principal: Principal, job_id: uuid.UUID) -> dict[str, Any]:
+    async with uow:
+        s = uow.session
+        job = (await s.execute(select(signing_job).where(signing_job.c.id == job_id))).mappings().first()
+        if job is None or job["seller_npwp"] not in principal.taxpayer_ids:
+            raise SigningJobNotFound()
+        authorize(principal, job["seller_npwp"], READ_SCOPES)
+        items = (await s.execute(select(signing_job_item.c.invoice_id, signing_job_item.c.state,
+                                        signing_job_item.c.error, invoice.c.nsfp)
+                                 .join(invoice, invoice.c.id == signing_job_item.c.invoice_id, isouter=True)
+                                 .where(signing_job_item.c.job_id == job_id))).mappings().all()
+    pending = sum(1 for i in items if i["state"] == "pending")
+    return {**job, "pending": pending, "items": [dict(i) for i in items]}
+
+
+async def _allocate(session: AsyncSession, year: int, count: int) -> int:
+    """First of `count` fresh serials for `year`; the counter row's lock orders concurrent signers."""
+    last = (await session.execute(text(
+        "INSERT INTO nsfp_counter (year, last_serial) VALUES (:y, :n) ON CONFLICT (year) DO UPDATE "
+        "SET last_serial = nsfp_counter.last_serial + :n RETURNING last_serial"), {"y": year, "n": count})
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def nsfp(trx_code: str, year: int, serial: int, status: int = 0) -> str:
+    return f"{trx_code}{status:02d}{year % 100:02d}{serial:011d}"
+
+
+async def run_job(sessions: async_sessionmaker[AsyncSession], identity: IdentityClient, settings: InvoiceSettings,
+                  job_id: uuid.UUID, passphrase: str) -> None:
+    try:
+        await _run(sessions, identity, settings, job_id, passphrase)
+    except Exception as exc:  # never leave a job running because of a bug: fail what is left, with the reason
+        log.exception("signing job failed", extra={"job_id": str(job_id)})
+        await _fail_pending(sessions, job_id, error("signing.identity_unavailable", "/", f"unexpected: {exc!r}"[:300]))
+
+
+async def _run(sessions: async_sessionmaker[AsyncSession], identity: IdentityClient, settings: InvoiceSettings,
+               job_id: uuid.UUID, passphrase: str) -> None:
+    async with sessions() as s:
+        job = (await s.execute(select(signing_job).where(signing_job.c.id == job_id))).mappings().one()
+    while True:
+        async with sessions() as s:
+            ids = list((await s.execute(select(signing_job_item.c.invoice_id).where(
+                signing_job_item.c.job_id == job_id, signing_job_item.c.state == "pending")
+                .order_by(signing_job_item.c.invoice_id).limit(settings.signing.chunk_size))).scalars())
+            if not ids:
+                break
+            rows = {r["id"]: dict(r) for r in (await s.execute(select(invoice).where(invoice.c.id.in_(ids))))
+                    .mappings()}
+            lines: dict[uuid.UUID, list[dict[str, Any]]] = {}
+            for line in (await s.execute(select(invoice_line).where(invoice_line.c.invoice_id.in_(ids))
+                                         .order_by(invoice_line.c.invoice_id, invoice_line.c.line_no))).mappings():
+                lines.setdefault(line["invoice_id"], []).append(dict(line))
+        signable = [i for i in ids if i in rows and rows[i]["status"] == "draft"]
+        not_signable = [i for i in ids if i not in signable]
+        digests = {i: hashlib.sha256(canonical(rows[i], lines.get(i, []))).digest() for i in signable}
+        try:
+            batch = await identity.sign(credential_id=job["credential_id"], passphrase=passphrase,
+                                        digests=[base64.b64encode(digests[i]).decode() for i in signable],
+                                        account_id=job["account_id"], acting_for=job["seller_npwp"])
+        except SigningRefused as exc:
+            await _fail_pending(sessions, job_id, error("signing.credential_rejected", "/credential_id",
+                                                        f"identity refused: {exc.code} ({exc.detail})"))
+            return
+        except IdentityUnavailable as exc:
+            await _fail_pending(sessions, job_id, error("signing.identity_unavailable", "/", str(exc)[:300]))
+            return
+        await _commit_chunk(sessions, job, signable, not_signable, rows, digests, batch.signatures,
+                            batch.certificate_serial)
+    async with sessions() as s, s.begin():
+        await s.execute(update(signing_job).where(signing_job.c.id == job_id)
+                        .values(state="completed", completed_at=text("now()"), heartbeat_at=text("now()")))
+
+
+async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, signable: list[uuid.UUID],
+                        not_signable: list[uuid.UUID], rows: dict[uuid.UUID, dict[str, Any]],
+                        digests: dict[uuid.UUID, bytes], signatures: list[str], certificate_serial: str) -> None:
+    now = datetime.now(UTC)
+    async with sessions() as s, s.begin():
+        # Lock the drafts; one edited or deleted since it was digested is not signed (its content changed).
+        current = dict((await s.execute(select(invoice.c.id, invoice.c.version).where(
+            invoice.c.id.in_(signable), invoice.c.status == "draft").with_for_update())).all())
+        ok = [(i, sig) for i, sig in zip(signable, signatures) if current.get(i) == rows[i]["version"]]
+        changed = [i for i in signable if current.get(i) != rows[i]["version"]]
+        by_year: dict[int, list[uuid.UUID]] = {}
+        for i, _ in ok:
+            by_year.setdefault(rows[i]["invoice_date"].year, []).append(i)
+        numbers: dict[uuid.UUID, str] = {}
+        for year, members in sorted(by_year.items()):
+            first = await _allocate(s, year, len(members))
+            for offset, i in enumerate(members):
+                numbers[i] = nsfp(rows[i]["trx_code"], year, first + offset)
+        if ok:
+            await s.execute(text(
+                "UPDATE invoice AS i SET status = 'signed', nsfp = v.nsfp, signature = v.sig, content_digest = v.dg, "
+                "certificate_serial = :cert, signed_by = :signer, signed_at = :now, updated_at = now() "
+                "FROM unnest(CAST(:ids AS uuid[]), CAST(:nsfps AS text[]), CAST(:sigs AS text[]), "
+                "CAST(:dgs AS text[])) AS v(id, nsfp, sig, dg) WHERE i.id = v.id"),
+                {"ids": [i for i, _ in ok], "nsfps": [numbers[i] for i, _ in ok], "sigs": [sig for _, sig in ok],
+                 "dgs": [digests[i].hex() for i, _ in ok], "cert": certificate_serial,
+                 "signer": job["account_id"] or job["requested_by"], "now": now})
+            await s.execute(insert(outbox), [_event_row(rows[i], numbers[i], now, job, certificate_serial)
+                                             for i, _ in ok])
+            await s.execute(text("SELECT pg_notify('outbox', '')"))
+            await s.execute(update(signing_job_item).where(signing_job_item.c.job_id == job["id"],
+                                                           signing_job_item.c.invoice_id.in_([i for i, _ in ok]))
+                            .values(state="signed"))
+        bad = changed + not_signable
+        if bad:
+            await s.execute(update(signing_job_item).where(signing_job_item.c.job_id == job["id"],
+                                                           signing_job_item.c.invoice_id.in_(bad))
+                            .values(state="failed", error=error("signing.not_signable", "/invoice_ids",
+                                                                "the invoice changed, was deleted or is not a "
+                                                                "draft any more")))
+        await s.execute(update(signing_job).where(signing_job.c.id == job["id"]).values(
+            signed=signing_job.c.signed + len(ok), failed=signing_job.c.failed + len(bad),
+            heartbeat_at=text("now()")))
+
+
+def _event_row(row: dict[str, Any], number: str, now: datetime, job: Any, certificate_serial: str) -> dict[str, Any]:
+    """The same outbox row `kit.outbox.publish` writes, built for a bulk insert."""
+    event = InvoiceSigned(
+        invoice_id=str(row["id"]), nsfp=number, seller_npwp=row["seller_npwp"], seller_nitku=row["seller_nitku"],
+        buyer_npwp=row["buyer_tin"] if row["buyer_document"] == "TIN" else None,
+        buyer_document=row["buyer_document"], invoice_date=row["invoice_date"], period=row["period"],
+        transaction_code=row["trx_code"], reference=row["ref_desc"], dpp=str(row["dpp"]),
+        dpp_other=str(row["dpp_other"]), ppn=str(row["ppn"]), ppnbm=str(row["ppnbm"]), signed_at=now,
+        signer_account_id=job["account_id"], certificate_serial=certificate_serial)
+    event_id = uuid.uuid4()
+    envelope = Envelope(id=event_id, type=event.type, version=event.version, source=event.source,
+                        subject=str(row["id"]), sequence=0, partition_key=row["seller_npwp"], time=now,
+                        correlation_id=correlation_id.get(), data=payload_of(event))
+    return {"id": event_id, "topic": events_topic("invoice"), "key": row["seller_npwp"], "aggregate_type": "invoice",
+            "aggregate_id": str(row["id"]), "event_type": event.type, "event_version": event.version,
+            "payload": envelope.model_dump(mode="json"),
+            "headers": {"event_id": str(event_id), "event_type": event.type, "event_version": str(event.version),
+                        "content-type": "application/json"}}
+
+
+async def _fail_pending(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID, problem: dict[str, Any]) -> None:
+    async with sessions() as s, s.begin():
+        n = (await s.execute(update(signing_job_item).where(signing_job_item.c.job_id == job_id,
+                                                            signing_job_item.c.state == "pending")
+                             .values(state="failed", error=problem))).rowcount
+        await s.execute(update(signing_job).where(signing_job.c.id == job_id).values(
+            failed=signing_job.c.failed + n, state="completed", completed_at=text("now()")))
+
+
+async def recover_stale(sessions: async_sessionmaker[AsyncSession], stale_after_s: int,
+                        running_here: set[uuid.UUID]) -> int:
+    """Finish jobs whose process stopped (the passphrase died with it)."""
+    async with sessions() as s:
+        stale = [j for j in (await s.execute(text(
+            "SELECT id FROM signing_job WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => :s)"),
+            {"s": stale_after_s})).scalars() if j not in running_here]
+    for job_id in stale:
+        await _fail_pending(sessions, job_id, error("signing.passphrase_required", "/passphrase"))
+    return len(stale)
+
+
+async def heartbeat(sessions: async_sessionmaker[AsyncSession], job_ids: set[uuid.UUID]) -> None:
+    if job_ids:
+        async with sessions() as s, s.begin():
+            await s.execute(update(signing_job).where(signing_job.c.id.in_(job_ids), signing_job.c.state == "running")
+                            .values(heartbeat_at=text("now()")))
