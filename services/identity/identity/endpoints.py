@@ -16,12 +16,8 @@ from identity.errors import (
     InvalidGrant,
     LoginThrottled,
     OTPCooldown,
-    OTPExpired,
     OTPInvalid,
-    OTPLocked,
     OTPRateLimited,
-    PassportExpired,
-    PICNotAnOfficer,
     RegistrationNotFound,
     RegistryMismatch,
     TaxpayerAlreadyRegistered,
@@ -29,7 +25,7 @@ from identity.errors import (
     UnsupportedGrant,
 )
 from identity.models import OTPChallenge
-from identity.passwords import Passwords, WeakPassword
+from identity.passwords import Passwords
 from identity.schemas import (
     Application,
     OTPResend,
@@ -47,7 +43,7 @@ from identity.schemas import (
 )
 from identity.settings import IdentitySettings
 from kit.app import state_of
-from kit.auth import CurrentPrincipal, JWKSCache, Principal, authenticate
+from kit.auth import JWKSCache, Principal, authenticate, verify_access_token
 
 router = APIRouter()
 
@@ -158,8 +154,6 @@ async def token(
     elif grant_type == sessions.TOKEN_EXCHANGE and subject_token and resource:
         if subject_token_type != sessions.ACCESS_TOKEN_TYPE:
             raise InvalidGrant(f"subject_token_type must be {sessions.ACCESS_TOKEN_TYPE}")
-        from kit.auth import verify_access_token
-
         principal = await verify_access_token(subject_token, state_of(request).extras["jwks"])
         issued = await sessions.exchange_grant(uow, issuer, principal, resource=resource, ip=ip)
         return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope,
@@ -217,6 +211,3 @@ async def create_taxpayer(body: TaxpayerCreate, uow: UoW) -> TaxpayerRead:
 async def read_taxpayer(npwp: Annotated[str, Path(pattern=r"^\d{16}$")], uow: UoW) -> TaxpayerRead:
     return TaxpayerRead.model_validate(await service.get_taxpayer(uow, npwp))
 
-
-__all__ = ["router", "CurrentPrincipal", "OTPExpired", "OTPLocked", "PassportExpired", "PICNotAnOfficer",
-           "WeakPassword"]

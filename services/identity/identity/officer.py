@@ -10,17 +10,17 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
+from contracts.identity import TaxpayerRegistered
+from identity.access import taxpayer_for
 from identity.audit import record
-from identity.errors import ClientNotFound, NotRepresentative, TaxpayerNotFound
+from identity.errors import ClientNotFound, NotRepresentative, RegistryMismatch, TaxpayerNotFound
 from identity.models import AuditEvent, NPWPChange, Person, PJAPClient, PJAPDelegation, PKPStatusPeriod, Taxpayer
 from identity.numbers import InvalidNPWP, head_office_nitku, npwp15_to_npwp16, parse_nik, validate_npwp15
 from identity.passwords import Passwords
 from identity.profile import publish_update, set_pkp_status
 from identity.registries import PopulationRegistry, same_name
-from identity.access import taxpayer_for
-from identity.errors import RegistryMismatch
 from kit.auth import Principal
 from kit.db import UnitOfWork
 from kit.errors import Conflict, ValidationFailed
@@ -139,8 +139,6 @@ async def import_legacy(uow: UnitOfWork, officer: Principal, csv_text: str, ip: 
 
 async def _create_legacy(s, npwp: str, npwp15: str, row: dict[str, str], is_pkp: bool,  # type: ignore[no-untyped-def]
                          email: str | None) -> None:
-    from contracts.identity import TaxpayerRegistered
-
     kind = (row.get("kind") or "company").strip().lower()
     now = datetime.now(UTC)
     taxpayer = Taxpayer(id=uuid.uuid4(), npwp=npwp, nitku=head_office_nitku(npwp), name=row["name"].strip(),
@@ -179,8 +177,6 @@ async def audit_events(uow: UnitOfWork, page: CursorParams, *, actor: str | None
         if acting_for:
             query = query.where(AuditEvent.acting_for == acting_for)
         if page.after:
-            from sqlalchemy import tuple_
-
             query = query.where(tuple_(AuditEvent.at, AuditEvent.id) < (page.after.created_at, page.after.id))
         rows = list((await uow.session.execute(query)).scalars())
         more = len(rows) > page.limit

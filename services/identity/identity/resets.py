@@ -7,11 +7,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import otp
 from identity.audit import record
 from identity.errors import OTPInvalid, RegistrationNotFound
-from identity.models import Account, LoginThrottle, OTPChallenge, PasswordReset, RefreshToken
+from identity.models import Account, LoginThrottle, OTPChallenge, PasswordReset, Person, RefreshToken, Taxpayer
 from identity.numbers import normalise
 from identity.passwords import Passwords, check_password_rules
 from identity.sessions import find_account
@@ -81,9 +82,7 @@ async def confirm(uow: UnitOfWork, settings: IdentitySettings, passwords: Passwo
         await uow.commit()
 
 
-async def _logins_of(s, account: Account) -> list[str | None]:  # type: ignore[no-untyped-def]
-    from identity.models import Person, Taxpayer
-
+async def _logins_of(s: AsyncSession, account: Account) -> list[str | None]:
     person = await s.get(Person, account.person_id)
     npwps = (await s.execute(select(Taxpayer.npwp, Taxpayer.nitku).where(Taxpayer.person_id == account.person_id))).all()
     return [person.nik, person.identity_number, *[v for row in npwps for v in row]]

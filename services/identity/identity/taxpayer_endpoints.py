@@ -11,12 +11,14 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from identity import officer, profile, representation
+from identity.access import taxpayer_for
 from identity.auth import ClientIP, UoW
 from identity.endpoints import Settings
 from identity.errors import ClientNotFound, NotRepresentative, OTPInvalid, PersonNotFound, RoleForbidden
 from identity.roles import ROLES
 from identity.schemas import Email, Phone
 from kit.auth import CurrentPrincipal
+from kit.errors import ValidationFailed
 
 router = APIRouter(tags=["me and my taxpayers"])
 NPWP = Annotated[str, Path(pattern=r"^\d{16}$")]
@@ -79,8 +81,6 @@ class ProfileUpdate(BaseModel):
 
 @router.get("/v1/taxpayers/{npwp}/profile", response_model=ProfileRead, responses=FORBIDDEN)
 async def read_profile(npwp: NPWP, principal: CurrentPrincipal, uow: UoW) -> ProfileRead:
-    from identity.access import taxpayer_for
-
     async with uow:
         return ProfileRead.model_validate(await taxpayer_for(uow.session, principal, npwp, scope="taxpayer:read"))
 
@@ -117,8 +117,6 @@ async def request_contact_change(npwp: NPWP, body: ContactChangeCreate, principa
                                  settings: Settings, ip: ClientIP) -> ContactChangeRead:
     channel, value = ("email", body.email) if body.email else ("sms", body.phone)
     if value is None:
-        from kit.errors import ValidationFailed
-
         raise ValidationFailed("give the new email or the new phone")
     change_id = await profile.request_contact_change(uow, settings, principal, npwp, channel=channel,
                                                      new_value=value, ip=ip)

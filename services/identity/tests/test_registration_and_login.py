@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import jwt
-import pytest
 from sqlalchemy import text
 
 from identity.main import create_app

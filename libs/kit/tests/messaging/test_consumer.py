@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaProducer
 
 from contracts.identity import TaxpayerRegistered
 from contracts.envelope import Envelope
