@@ -8,11 +8,12 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from invoice import service, signing, uploads
+from invoice import documents, service, signing, uploads
 from invoice.codes import CODES
 from invoice.coretax_xml import seller_tin_hint
 from invoice.errors import (
@@ -20,12 +21,14 @@ from invoice.errors import (
     InvoiceInvalid,
     InvoiceNotDraft,
     InvoiceNotFound,
+    InvoiceNotSigned,
     SellerNotCaller,
     SigningJobNotFound,
     UnsupportedMediaType,
     UploadEmpty,
     UploadNotFound,
     UploadTooLarge,
+    VerificationNotFound,
 )
 from invoice.models import idempotency_key
 from invoice.schemas import (
@@ -37,6 +40,7 @@ from invoice.schemas import (
     SigningJobRead,
     UploadAccepted,
     UploadRead,
+    VerificationRead,
 )
 from invoice.settings import InvoiceSettings
 from kit.app import state_of
@@ -115,6 +119,24 @@ async def list_invoices(principal: CurrentPrincipal, uow: UoW, page: Pagination,
 @router.get("/v1/invoices/{invoice_id}", response_model=InvoiceRead, responses={404: InvoiceNotFound.openapi()})
 async def get_invoice(invoice_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> InvoiceRead:
     return InvoiceRead.of(await service.get_invoice(uow, principal, invoice_id))
+
+
+@router.get("/v1/invoices/{invoice_id}/pdf", summary="The signed faktur as a PDF (UU PPN Art. 13(5) elements, QR)",
+            response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}, 404: InvoiceNotFound.openapi(),
+                       409: InvoiceNotSigned.openapi()})
+async def get_invoice_pdf(request: Request, invoice_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> Response:
+    settings: InvoiceSettings = state_of(request).settings  # type: ignore[assignment]
+    name, content = await documents.invoice_pdf(uow, principal, invoice_id, settings.public_url)
+    return Response(content, media_type="application/pdf",
+                    headers={"content-disposition": f'inline; filename="{name}"', "cache-control": "private"})
+
+
+@router.get("/v1/public/invoices/{nsfp}/verification", response_model=VerificationRead, tags=["public"],
+            summary="Public check of a faktur by its NSFP (the PDF's QR code): exists, summary, signature valid",
+            responses={404: VerificationNotFound.openapi()})
+async def verify_invoice(nsfp: Annotated[str, PathParam(pattern=r"^\d{17}$")], uow: UoW) -> VerificationRead:
+    return VerificationRead.model_validate(await documents.verification(uow, nsfp))
 
 
 @router.put("/v1/invoices/{invoice_id}", response_model=InvoiceRead, summary="Replace a draft",

@@ -47,3 +47,11 @@ class NothingToSign(ValidationFailed):
 
 class TaxpayerNotChosen(ValidationFailed):
     code, title = "taxpayer.ambiguous", "Say which taxpayer (npwp) you act for"
+
+
+class InvoiceNotSigned(Conflict):
+    code, title = "invoice.not_signed", "Only a signed invoice (with its NSFP) has a PDF"
+
+
+class VerificationNotFound(NotFound):
+    code, title = "verification.not_found", "No signed invoice has this NSFP"

@@ -17,7 +17,7 @@ async def apply_taxpayer_updated(session: AsyncSession, envelope: Envelope, even
     """The full current view: applied unless the replica already holds a newer fact (by sequence)."""
     await session.execute(update(taxpayer).where(
         taxpayer.c.taxpayer_id == event.taxpayer_id, taxpayer.c.source_sequence <= envelope.sequence,
-    ).values(npwp=event.npwp, nitku=event.nitku, name=event.name, kind=event.kind,
+    ).values(npwp=event.npwp, nitku=event.nitku, name=event.name, kind=event.kind, address=event.address,
              source_sequence=envelope.sequence, updated_at=func.now()))
     if event.previous_npwp and event.previous_npwp != event.npwp:
         await session.execute(update(pkp_status_change).where(pkp_status_change.c.npwp == event.previous_npwp)

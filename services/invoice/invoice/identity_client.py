@@ -16,9 +16,27 @@ from invoice.settings import IdentityClientSettings
 class SigningRefused(Exception):
     """Identity answered with a problem (wrong passphrase, locked, revoked, expired, unknown credential)."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, detail: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(f"{status} {code}: {detail}")
-        self.status, self.code, self.detail = status, code, detail
+        self.status, self.code, self.detail, self.details = status, code, detail, details or {}
+
+    def reason(self) -> str:
+        """What the person needs to know, in words (the passphrase itself is never repeated)."""
+        d = self.details
+        if self.code == "credential.passphrase_wrong":
+            left = d.get("attempts_remaining")
+            more = f"; {left} attempt(s) left before the credential locks" if left is not None else ""
+            return f"wrong passphrase{more}; nothing was signed"
+        if self.code == "credential.locked":
+            until = d.get("locked_until")
+            return "the credential is locked after too many wrong passphrases" + (f" until {until}" if until else "")
+        if self.code == "credential.revoked":
+            return "the credential is revoked"
+        if self.code == "credential.expired":
+            return "the credential has expired" + (f" ({d['valid_until']})" if d.get("valid_until") else "")
+        if self.code == "credential.not_found":
+            return "no such credential for this signer"
+        return f"identity refused: {self.code} ({self.detail})"
 
 
 class IdentityUnavailable(Exception):
@@ -79,14 +97,16 @@ class IdentityClient:
                 self._token = None
                 last = IdentityUnavailable("service token rejected")
                 continue
-            if response.status_code >= 500:
+            if response.status_code >= 500 or response.status_code == 429:
                 last = IdentityUnavailable(f"identity answered {response.status_code}")
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
             if response.status_code != 200:
                 problem = _json(response)
+                details = problem.get("details")
                 raise SigningRefused(response.status_code, str(problem.get("code", "unknown")),
-                                     str(problem.get("detail", problem.get("title", ""))))
+                                     str(problem.get("detail") or problem.get("title", "")),
+                                     details if isinstance(details, dict) else None)
             data = response.json()
             return SignatureBatch(data["signatures"], data["certificate_pem"], data["certificate_serial"])
         raise IdentityUnavailable(str(last))

@@ -33,13 +33,26 @@ class JobRunner:
         self.signing_jobs.add(job_id)
 
         async def run() -> None:
+            # beat for this job whether or not this process runs the job loop (`run_jobs`): otherwise another
+            # process would take a job that is alive here for a dead one and fail its items
+            beat = asyncio.create_task(self._beat(job_id))
             try:
                 await signing.run_job(self.state.sessions, self.identity, self.settings, job_id,  # type: ignore[arg-type]
                                       passphrase)
             finally:
+                beat.cancel()
                 self.signing_jobs.discard(job_id)
 
         self._spawn(run())
+
+    async def _beat(self, job_id: uuid.UUID) -> None:
+        interval = max(self.settings.signing.stale_after_s / 4, 0.5)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await signing.heartbeat(self.state.sessions, {job_id})
+            except Exception as exc:
+                log.warning("signing heartbeat failed", extra={"job_id": str(job_id), "error": repr(exc)})
 
     def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
         task = asyncio.create_task(coro)

@@ -34,6 +34,7 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 taxpayer = taxpayer_replica_table(metadata)
+taxpayer.append_column(Column("address", Text))  # from TaxpayerUpdated; printed on the PDF (migration 0003)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
@@ -151,6 +152,15 @@ nsfp_counter = Table(
     "nsfp_counter", metadata,
     Column("year", Integer, primary_key=True),
     Column("last_serial", BigInteger, nullable=False),
+)
+
+# Certificates that signed invoices (from identity's signing answer): the PDF's signer and public verification.
+signing_certificate = Table(
+    "signing_certificate", metadata,
+    Column("serial", Text, primary_key=True),
+    Column("certificate_pem", Text, nullable=False),
+    Column("subject_name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 signing_job = Table(

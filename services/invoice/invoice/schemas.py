@@ -169,3 +169,35 @@ class SigningJobRead(BaseModel):
     created_at: datetime
     completed_at: datetime | None
     items: list[SigningJobItem]
+
+
+class VerificationParty(BaseModel):
+    npwp: str | None = None
+    nitku: str | None = None
+    name: str | None = None
+    document: str | None = None
+    id_masked: str | None = Field(None, description="the buyer's identifier, all but the last 4 digits masked")
+
+
+class SignatureStatus(BaseModel):
+    valid: bool
+    reason: str
+    algorithm: str
+    certificate_serial: str | None
+    signer: str | None
+    signed_at: datetime | None
+
+
+class VerificationRead(BaseModel):
+    """What the QR code on a faktur confirms, to anyone."""
+
+    nsfp: str
+    status: str
+    invoice_date: date
+    transaction_code: str
+    seller: VerificationParty
+    buyer: VerificationParty
+    dpp: MoneyAmount
+    ppn: MoneyAmount
+    ppnbm: MoneyAmount
+    signature: SignatureStatus

@@ -36,6 +36,7 @@ class InvoiceSettings(BaseServiceSettings):
     identity: IdentityClientSettings = IdentityClientSettings()
     uploads: UploadSettings = UploadSettings()
     signing: SigningSettings = SigningSettings()
+    public_url: str = "http://127.0.0.1:8002"  # where the public verification endpoint is reached (the PDF's QR)
     run_jobs: bool = True  # process uploads and recover jobs in this process (API and worker both may)
 
 

@@ -7,7 +7,6 @@ with the passphrase"), and their invoices stay drafts. Never stuck."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -16,7 +15,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PGUUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.envelope import Envelope
@@ -26,7 +30,7 @@ from contracts.topics import events_topic
 from invoice.codes import error
 from invoice.errors import NothingToSign, SigningJobNotFound
 from invoice.identity_client import IdentityClient, IdentityUnavailable, SigningRefused
-from invoice.models import invoice, invoice_line, outbox, signing_job, signing_job_item
+from invoice.models import invoice, invoice_line, outbox, signing_certificate, signing_job, signing_job_item
 from invoice.service import READ_SCOPES, actor_of, authorize
 from invoice.settings import InvoiceSettings
 from kit.auth import Principal
@@ -53,12 +57,16 @@ def canonical(row: dict[str, Any], lines: list[dict[str, Any]]) -> bytes:
 async def create_job(uow: UnitOfWork, principal: Principal, *, npwp: str, invoice_ids: list[uuid.UUID] | None,
                      upload_id: uuid.UUID | None, period: str | None, credential_id: str) -> dict[str, Any]:
     authorize(principal, npwp, ("invoice:sign",))
+    if invoice_ids is None and upload_id is None and period is None:
+        raise NothingToSign("choose the invoices: invoice_ids, upload_id or period")
     job_id = uuid.uuid4()
     async with uow:
         s = uow.session
-        if invoice_ids:
+        if invoice_ids is not None:  # an empty list selects nothing (never "every draft")
+            # one array parameter: an IN list of up to 100,000 ids would exceed PostgreSQL's 32,767 parameters
+            wanted = bindparam("ids", list(invoice_ids), type_=ARRAY(PGUUID(as_uuid=True)))
             found = dict((await s.execute(select(invoice.c.id, invoice.c.status).where(
-                invoice.c.id.in_(invoice_ids), invoice.c.seller_npwp == npwp))).all())
+                invoice.c.id == func.any(wanted), invoice.c.seller_npwp == npwp))).all())
             ids = list(dict.fromkeys(invoice_ids))
         else:
             stmt = select(invoice.c.id, invoice.c.status).where(invoice.c.seller_npwp == npwp,
@@ -77,15 +85,29 @@ async def create_job(uow: UnitOfWork, principal: Principal, *, npwp: str, invoic
             items.append({"job_id": job_id, "invoice_id": i, "state": "pending" if ok else "failed",
                           "error": None if ok else error("signing.not_signable", f"invoice_ids/{i}")})
         failed = sum(1 for it in items if it["state"] == "failed")
-        actor = principal.actor or {}
-        account = str(actor["sub"]) if actor.get("sub") and actor.get("client_kind") is None else None
+        account = _signer_account(principal)
         await s.execute(insert(signing_job).values(
             id=job_id, seller_npwp=npwp, state="running" if failed < len(items) else "completed",
-            credential_id=credential_id, account_id=account, requested_by=actor_of(principal), total=len(items),
-            failed=failed))
+            completed_at=None if failed < len(items) else text("now()"), credential_id=credential_id,
+            account_id=account, requested_by=actor_of(principal), total=len(items), failed=failed))
         await s.execute(insert(signing_job_item), items)
         await uow.commit()
     return await read_job(uow, principal, job_id)
+
+
+def _signer_account(principal: Principal) -> str | None:
+    """The person who signs, sent to identity so the credential must be theirs: the `act` person of a token acting
+    for a taxpayer, or the account of a person's own token. None only for machine clients (a PJAP), for which
+    identity checks the passphrase alone."""
+    actor = principal.actor or {}
+    if actor:
+        return str(actor["sub"]) if actor.get("sub") and actor.get("client_kind") is None else None
+    if principal.claims.get("client_kind"):
+        return None
+    try:
+        return str(uuid.UUID(principal.subject))
+    except ValueError:
+        return None
 
 
 async def read_job(uow: UnitOfWork, principal: Principal, job_id: uuid.UUID) -> dict[str, Any]:
@@ -110,6 +132,18 @@ async def _allocate(session: AsyncSession, year: int, count: int) -> int:
         "SET last_serial = nsfp_counter.last_serial + :n RETURNING last_serial"), {"y": year, "n": count})
     ).scalar_one()
     return int(last) - count + 1
+
+
+def subject_name(certificate_pem: str) -> str:
+    """The holder's name (the certificate subject's common name): the signer printed on the faktur."""
+    cert = x509.load_pem_x509_certificate(certificate_pem.encode())
+    full = cert.subject.get_attributes_for_oid(x509.ObjectIdentifier("2.5.4.41"))  # id-at-name: when CN is cut
+    names = full or cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else cert.subject.rfc4514_string()
+
+
+def digest_of(row: dict[str, Any], lines: list[dict[str, Any]]) -> bytes:
+    return hashlib.sha256(canonical(row, lines)).digest()
 
 
 def nsfp(trx_code: str, year: int, serial: int, status: int = 0) -> str:
@@ -144,33 +178,52 @@ async def _run(sessions: async_sessionmaker[AsyncSession], identity: IdentityCli
                 lines.setdefault(line["invoice_id"], []).append(dict(line))
         signable = [i for i in ids if i in rows and rows[i]["status"] == "draft"]
         not_signable = [i for i in ids if i not in signable]
-        digests = {i: hashlib.sha256(canonical(rows[i], lines.get(i, []))).digest() for i in signable}
+        digests = {i: digest_of(rows[i], lines.get(i, [])) for i in signable}
+        if not signable:  # identity refuses an empty batch: these only fail, and the job goes on
+            if not await _commit_chunk(sessions, job, [], not_signable, rows, digests, [], ""):
+                return
+            continue
         try:
             batch = await identity.sign(credential_id=job["credential_id"], passphrase=passphrase,
                                         digests=[base64.b64encode(digests[i]).decode() for i in signable],
                                         account_id=job["account_id"], acting_for=job["seller_npwp"])
         except SigningRefused as exc:
-            await _fail_pending(sessions, job_id, error("signing.credential_rejected", "/credential_id",
-                                                        f"identity refused: {exc.code} ({exc.detail})"))
+            path = "/passphrase" if exc.code in ("credential.passphrase_wrong", "credential.locked") \
+                else "/credential_id"
+            await _fail_pending(sessions, job_id, error("signing.credential_rejected", path, exc.reason()))
             return
         except IdentityUnavailable as exc:
             await _fail_pending(sessions, job_id, error("signing.identity_unavailable", "/", str(exc)[:300]))
             return
-        await _commit_chunk(sessions, job, signable, not_signable, rows, digests, batch.signatures,
-                            batch.certificate_serial)
+        if len(batch.signatures) != len(signable):
+            await _fail_pending(sessions, job_id, error("signing.identity_unavailable", "/",
+                                                        f"identity returned {len(batch.signatures)} signatures "
+                                                        f"for {len(signable)} digests"))
+            return
+        if not await _commit_chunk(sessions, job, signable, not_signable, rows, digests, batch.signatures,
+                                   batch.certificate_serial, batch.certificate_pem):
+            return
     async with sessions() as s, s.begin():
-        await s.execute(update(signing_job).where(signing_job.c.id == job_id)
+        await s.execute(update(signing_job).where(signing_job.c.id == job_id, signing_job.c.state == "running")
                         .values(state="completed", completed_at=text("now()"), heartbeat_at=text("now()")))
 
 
 async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, signable: list[uuid.UUID],
                         not_signable: list[uuid.UUID], rows: dict[uuid.UUID, dict[str, Any]],
-                        digests: dict[uuid.UUID, bytes], signatures: list[str], certificate_serial: str) -> None:
+                        digests: dict[uuid.UUID, bytes], signatures: list[str], certificate_serial: str,
+                        certificate_pem: str | None = None) -> bool:
+    """Number, mark signed and publish one chunk; False (nothing written) when the job is no longer running (another
+    process finished it as stale meanwhile: its items already failed, so none of them may be signed now)."""
     now = datetime.now(UTC)
     async with sessions() as s, s.begin():
+        state = (await s.execute(select(signing_job.c.state).where(signing_job.c.id == job["id"])
+                                 .with_for_update())).scalar_one()
+        if state != "running":
+            return False
         # Lock the drafts; one edited or deleted since it was digested is not signed (its content changed).
         current = dict((await s.execute(select(invoice.c.id, invoice.c.version).where(
-            invoice.c.id.in_(signable), invoice.c.status == "draft").with_for_update())).all())
+            invoice.c.id.in_(signable), invoice.c.status == "draft").order_by(invoice.c.id)  # one lock order
+            .with_for_update())).all())
         ok = [(i, sig) for i, sig in zip(signable, signatures) if current.get(i) == rows[i]["version"]]
         changed = [i for i in signable if current.get(i) != rows[i]["version"]]
         by_year: dict[int, list[uuid.UUID]] = {}
@@ -181,6 +234,10 @@ async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, si
             first = await _allocate(s, year, len(members))
             for offset, i in enumerate(members):
                 numbers[i] = nsfp(rows[i]["trx_code"], year, first + offset)
+        if ok and certificate_pem:
+            await s.execute(pg_insert(signing_certificate).values(
+                serial=certificate_serial, certificate_pem=certificate_pem,
+                subject_name=subject_name(certificate_pem)).on_conflict_do_nothing())
         if ok:
             await s.execute(text(
                 "UPDATE invoice AS i SET status = 'signed', nsfp = v.nsfp, signature = v.sig, content_digest = v.dg, "
@@ -206,6 +263,7 @@ async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, si
         await s.execute(update(signing_job).where(signing_job.c.id == job["id"]).values(
             signed=signing_job.c.signed + len(ok), failed=signing_job.c.failed + len(bad),
             heartbeat_at=text("now()")))
+    return True
 
 
 def _event_row(row: dict[str, Any], number: str, now: datetime, job: Any, certificate_serial: str) -> dict[str, Any]:
@@ -221,15 +279,25 @@ def _event_row(row: dict[str, Any], number: str, now: datetime, job: Any, certif
     envelope = Envelope(id=event_id, type=event.type, version=event.version, source=event.source,
                         subject=str(row["id"]), sequence=0, partition_key=row["seller_npwp"], time=now,
                         correlation_id=correlation_id.get(), data=payload_of(event))
+    headers = {"event_id": str(event_id), "event_type": event.type, "event_version": str(event.version),
+               "content-type": "application/json"}
+    if envelope.correlation_id:
+        headers["correlation_id"] = envelope.correlation_id
     return {"id": event_id, "topic": events_topic("invoice"), "key": row["seller_npwp"], "aggregate_type": "invoice",
             "aggregate_id": str(row["id"]), "event_type": event.type, "event_version": event.version,
-            "payload": envelope.model_dump(mode="json"),
-            "headers": {"event_id": str(event_id), "event_type": event.type, "event_version": str(event.version),
-                        "content-type": "application/json"}}
+            "payload": envelope.model_dump(mode="json"), "headers": headers}
 
 
-async def _fail_pending(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID, problem: dict[str, Any]) -> None:
+async def _fail_pending(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID, problem: dict[str, Any],
+                        stale_after_s: int | None = None) -> None:
     async with sessions() as s, s.begin():
+        job = (await s.execute(text(
+            "SELECT state, heartbeat_at < now() - make_interval(secs => :s) AS stale FROM signing_job "
+            "WHERE id = :id FOR UPDATE"), {"id": job_id, "s": float(stale_after_s or 0)})).first()
+        if job is None or job.state != "running":
+            return
+        if stale_after_s is not None and not job.stale:
+            return  # it beat again meanwhile: its process is alive
         n = (await s.execute(update(signing_job_item).where(signing_job_item.c.job_id == job_id,
                                                             signing_job_item.c.state == "pending")
                              .values(state="failed", error=problem))).rowcount
@@ -243,9 +311,9 @@ async def recover_stale(sessions: async_sessionmaker[AsyncSession], stale_after_
     async with sessions() as s:
         stale = [j for j in (await s.execute(text(
             "SELECT id FROM signing_job WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => :s)"),
-            {"s": stale_after_s})).scalars() if j not in running_here]
+            {"s": float(stale_after_s)})).scalars() if j not in running_here]
     for job_id in stale:
-        await _fail_pending(sessions, job_id, error("signing.passphrase_required", "/passphrase"))
+        await _fail_pending(sessions, job_id, error("signing.passphrase_required", "/passphrase"), stale_after_s)
     return len(stale)
 
 
