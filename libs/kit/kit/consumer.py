@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.envelope import Envelope
 from contracts.registry import Contract, InvalidEvent, UnknownEvent, parse
 from kit.errors import is_transient
-from kit.inbox import claim
+from kit.inbox import InboxEntry, claim
 from kit.kafka import headers_dict, headers_list
 from kit.logging import correlation_id
 from kit.metrics import CONSUMED, CONSUMER_RETRIES
@@ -201,19 +201,20 @@ class EventConsumer:
     async def _apply(self, items: list[_Decoded]) -> None:
         outcomes: list[str] = []
         async with self.sessions() as session, session.begin():
+            fresh = await claim(session, consumer=self.group, events=[
+                InboxEntry(i.envelope.id, i.envelope.type, i.record.topic, i.record.partition, i.record.offset)
+                for i in items if i.envelope is not None])
             for item in items:
                 assert item.envelope is not None and item.handler is not None
-                r = item.record
-                token = correlation_id.set(item.envelope.correlation_id)
-                try:
-                    fresh = await claim(session, consumer=self.group, event_id=item.envelope.id,
-                                        event_type=item.envelope.type, topic=r.topic, partition=r.partition,
-                                        offset=r.offset)
-                    if fresh:
+                applies = item.envelope.id in fresh
+                fresh.discard(item.envelope.id)  # a second copy in the same run is a duplicate
+                if applies:
+                    token = correlation_id.set(item.envelope.correlation_id)
+                    try:
                         await item.handler(session, item.envelope, item.payload)
-                finally:
-                    correlation_id.reset(token)
-                outcomes.append("applied" if fresh else "duplicate")
+                    finally:
+                        correlation_id.reset(token)
+                outcomes.append("applied" if applies else "duplicate")
         for item, outcome in zip(items, outcomes):
             item.outcome = outcome
 

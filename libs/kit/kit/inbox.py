@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Table, Text, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Table, Text, func
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,16 +27,22 @@ def inbox_table(metadata: MetaData) -> Table:
 _INBOX = inbox_table(MetaData())
 
 
-async def claim(
-    session: AsyncSession, *, consumer: str, event_id: uuid.UUID, event_type: str, topic: str, partition: int,
-    offset: int,
-) -> bool:
-    """Record the event for this consumer. False means it was applied before: skip it."""
-    result = await session.execute(
-        insert(_INBOX)
-        .values(consumer=consumer, event_id=event_id, event_type=event_type, topic=topic, partition=partition,
-                offset=offset)
-        .on_conflict_do_nothing()
-        .returning(text("1"))
-    )
-    return result.first() is not None
+async def claim(session: AsyncSession, *, consumer: str, events: list[InboxEntry]) -> set[uuid.UUID]:
+    """Record a run of events for this consumer in one statement. Returns the ids recorded now; an id that is not
+    returned was applied before (or appears twice in the run): skip it."""
+    if not events:
+        return set()
+    rows = [dict(consumer=consumer, event_id=e.event_id, event_type=e.event_type, topic=e.topic,
+                 partition=e.partition, offset=e.offset) for e in events]
+    result = await session.execute(insert(_INBOX).values(rows).on_conflict_do_nothing()
+                                   .returning(_INBOX.c.event_id))
+    return set(result.scalars())
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    event_id: uuid.UUID
+    event_type: str
+    topic: str
+    partition: int
+    offset: int

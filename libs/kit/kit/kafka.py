@@ -45,6 +45,7 @@ def make_consumer(settings: KafkaSettings, client_id: str, *, group_id: str, max
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=max_records,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         isolation_level="read_uncommitted",
     )
 
