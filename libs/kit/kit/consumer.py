@@ -1,7 +1,7 @@
 """Event consumers: at-least-once delivery from the broker, exactly-once effects through the inbox.
 
-Per partition, in order: decode, then apply a run of events in one transaction (inbox claim + handler for each),
-commit the transaction, then commit the offset. If the run fails, it is retried one event per transaction so a single
+Per fetch: decode, then apply the run of events in one transaction (inbox claim + handler for each, each
+partition's events in their order), commit the transaction, then commit the offsets. If the run fails, it is retried one event per transaction so a single
 poison event is isolated: it goes to `<service>.dlq` after bounded attempts and the consumer moves on. Infrastructure
 failures (database or broker unreachable) are not the event's fault: they are retried without limit, with capped
 back-off, and nothing goes to the dead-letter topic for them.
@@ -136,19 +136,19 @@ class EventConsumer:
         self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
         stop: asyncio.Event,
     ) -> None:
-        for tp, records in batch.items():
-            decoded = [self._decode(r) for r in records]
-            await self._apply_run([d for d in decoded if d.handler is not None], stop)
-            await self._dead_letter([d for d in decoded if d.poison is not None])
-            for d in decoded:
-                if d.outcome is not None:
-                    CONSUMED.labels(self.group, d.outcome).inc()
-            try:
-                await consumer.commit({tp: records[-1].offset + 1})
-            except CommitFailedError:
-                # The partition moved to another member meanwhile; it resumes from the last committed offset and
-                # the inbox absorbs what this member already applied.
-                log.info("offset commit after rebalance refused", extra={"consumer": self.group, "tp": str(tp)})
+        """The whole fetch in one transaction (each partition's events in their order), then its offsets."""
+        decoded = [self._decode(r) for records in batch.values() for r in records]
+        await self._apply_run([d for d in decoded if d.handler is not None], stop)
+        await self._dead_letter([d for d in decoded if d.poison is not None])
+        for d in decoded:
+            if d.outcome is not None:
+                CONSUMED.labels(self.group, d.outcome).inc()
+        try:
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        except CommitFailedError:
+            # A partition moved to another member meanwhile; it resumes from the last committed offset and the
+            # inbox absorbs what this member already applied.
+            log.info("offset commit after rebalance refused", extra={"consumer": self.group})
 
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Decoded:
         d = _Decoded(record)
