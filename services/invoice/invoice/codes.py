@@ -95,6 +95,42 @@ _ALL = [
     Code("signing.credential_rejected", "Identity refused the credential or the passphrase", "ETAX-40004"),
     Code("signing.identity_unavailable", "Identity's signing service could not be reached", "ETAX-40001"),
     Code("signing.not_signable", "The invoice is not a valid draft of this seller"),
+    Code("signing.replaced_not_active", "The invoice this replacement replaces is no longer signed (cancelled or "
+                                        "already replaced)"),
+    # lifecycle of a signed invoice (tax-rules §3.6-3.9)
+    Code("invoice.not_seller", "Only the seller's people may do this"),
+    Code("invoice.not_buyer", "Only the buyer's people (a buyer with an NPWP) may do this"),
+    Code("cancellation.not_signed", "Only a signed invoice can be cancelled (delete a draft instead)"),
+    Code("cancellation.already_cancelled", "The invoice is already cancelled"),
+    Code("cancellation.replaced", "The invoice was replaced: cancel its replacement (the current version)"),
+    Code("cancellation.replacement_pending", "A replacement draft of this invoice exists: delete or sign it first"),
+    Code("cancellation.input_tax_credited", "The buyer has credited this invoice's input tax; cancellation needs "
+                                            "the buyer's confirmation (not supported here)", "ETAX-API-10056"),
+    Code("cancellation.reason_required", "Give the reason (and the proof, e.g. the cancelled contract)"),
+    Code("replacement.not_signed", "Only a signed invoice can be replaced (change a draft instead)"),
+    Code("replacement.cancelled", "A cancelled invoice cannot be replaced"),
+    Code("replacement.already_replaced", "The invoice was replaced already: replace its replacement"),
+    Code("replacement.pending", "A replacement draft of this invoice already exists"),
+    Code("replacement.buyer_identity_changed", "A wrong buyer identity (document, NPWP/ID, country, NITKU) is "
+                                               "corrected by cancellation and a new invoice, not by replacement"),
+    Code("replacement.too_many", "The status code would exceed 99"),
+    Code("return.invoice_not_signed", "A Nota Retur needs a signed invoice that is not cancelled or replaced"),
+    Code("return.empty", "A Nota Retur needs at least one line"),
+    Code("return.line_unknown", "The invoice has no such line"),
+    Code("return.line_repeated", "A line appears twice in one Nota Retur"),
+    Code("return.qty_not_positive", "The returned quantity must be greater than 0"),
+    Code("return.qty_exceeds_invoiced", "The returns of this line would exceed the invoiced quantity"),
+    Code("return.date_before_invoice", "The return date is before the invoice date"),
+    Code("return.date_in_future", "The return date is in the future"),
+    Code("input_tax.invoice_not_signed", "Only a signed invoice's input tax can be credited or rejected"),
+    Code("input_tax.invoice_cancelled", "The invoice is cancelled: its input tax is not creditable"),
+    Code("input_tax.invoice_replaced", "The invoice was replaced: decide on its replacement"),
+    Code("input_tax.already_decided", "The input tax of this invoice was already credited or rejected"),
+    Code("input_tax.outside_window", "Input tax is credited in the invoice's period or up to 3 periods after it "
+                                     "(UU PPN Art 9(9))"),
+    Code("input_tax.period_in_future", "The crediting period has not started yet"),
+    Code("invoice.late_upload", "Signed (approved) after the 20th of the month after the invoice date (PER-11 Art "
+                                "44): late"),
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _ALL}

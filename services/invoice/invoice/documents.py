@@ -41,7 +41,7 @@ async def _certificate(session: AsyncSession, serial: str | None) -> dict[str, A
 async def invoice_pdf(uow: UnitOfWork, principal: Principal, invoice_id: uuid.UUID, public_url: str) -> tuple[str, bytes]:
     """(file name, PDF bytes) of a signed invoice the caller may read (its seller's or its buyer's people)."""
     row = await service.get_invoice(uow, principal, invoice_id)
-    if row["status"] != "signed" or not row["nsfp"]:
+    if not row["nsfp"]:
         raise InvoiceNotSigned(f"the invoice is {row['status']}")
     async with uow:
         seller = await _seller(uow.session, row["seller_npwp"])
@@ -79,7 +79,7 @@ async def verification(uow: UnitOfWork, nsfp: str) -> dict[str, Any]:
     masked), date, amounts and signature status. No names, addresses or lines beyond that."""
     async with uow:
         s = uow.session
-        row = (await s.execute(select(invoice).where(invoice.c.nsfp == nsfp, invoice.c.status == "signed"))
+        row = (await s.execute(select(invoice).where(invoice.c.nsfp == nsfp, invoice.c.status != "draft"))
                ).mappings().first()
         if row is None:
             raise VerificationNotFound()

@@ -9,11 +9,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
+from kit.app import state_of
+from kit.auth import CurrentPrincipal, Principal
+from kit.db import UnitOfWork
+from kit.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from invoice import documents, service, signing, uploads
+from invoice import documents, export, lifecycle, service, signing, uploads
 from invoice.codes import CODES
 from invoice.coretax_xml import seller_tin_hint
 from invoice.errors import (
@@ -22,6 +26,8 @@ from invoice.errors import (
     InvoiceNotDraft,
     InvoiceNotFound,
     InvoiceNotSigned,
+    LifecycleInvalid,
+    LifecycleRefused,
     SellerNotCaller,
     SigningJobNotFound,
     UnsupportedMediaType,
@@ -32,10 +38,15 @@ from invoice.errors import (
 )
 from invoice.models import idempotency_key
 from invoice.schemas import (
+    CancellationCreate,
+    InputTaxCreate,
     InvoiceBody,
     InvoiceCreate,
     InvoicePage,
     InvoiceRead,
+    ReplacementCreate,
+    ReturnCreate,
+    ReturnRead,
     SigningJobCreate,
     SigningJobRead,
     UploadAccepted,
@@ -43,10 +54,6 @@ from invoice.schemas import (
     VerificationRead,
 )
 from invoice.settings import InvoiceSettings
-from kit.app import state_of
-from kit.auth import CurrentPrincipal, Principal
-from kit.db import UnitOfWork
-from kit.pagination import Pagination
 
 router = APIRouter(tags=["invoices"])
 
@@ -114,6 +121,24 @@ async def list_invoices(principal: CurrentPrincipal, uow: UoW, page: Pagination,
         uow, principal, npwp=service.acting_taxpayer(principal, npwp), view=view, page=page, period=period,
         status=status, counterparty=counterparty, transaction_code=transaction_code)
     return InvoicePage(items=[InvoiceRead.of(r, with_lines=False) for r in rows], next_cursor=cursor)
+
+
+@router.get("/v1/invoices/export", tags=["uploads"], response_class=StreamingResponse,
+            summary="The output view of a period as a TaxInvoiceBulk XML file (the upload accepts it again unchanged)",
+            responses={200: {"content": {"application/xml": {}}}})
+async def export_invoices(request: Request, principal: CurrentPrincipal,
+                          period: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
+                          npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
+                          status: Literal["draft", "signed", "cancelled", "replaced"] | None = None,
+                          transaction_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None
+                          ) -> StreamingResponse:
+    seller = service.acting_taxpayer(principal, npwp)
+    service.authorize(principal, seller, service.READ_SCOPES)
+    statuses = (status,) if status else export.DEFAULT_STATUSES
+    body = export.stream(state_of(request).sessions, npwp=seller, period=period, statuses=statuses,
+                         trx=transaction_code)
+    return StreamingResponse(body, media_type="application/xml", headers={
+        "content-disposition": f'attachment; filename="faktur-{seller}-{period}.xml"', "cache-control": "private"})
 
 
 @router.get("/v1/invoices/{invoice_id}", response_model=InvoiceRead, responses={404: InvoiceNotFound.openapi()})
@@ -262,3 +287,48 @@ async def create_signing_job(request: Request, body: SigningJobCreate, principal
             responses={404: SigningJobNotFound.openapi()})
 async def get_signing_job(job_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> SigningJobRead:
     return SigningJobRead.model_validate(await signing.read_job(uow, principal, job_id))
+
+
+# -- lifecycle of a signed invoice -----------------------------------------------------------------------------------
+_LIFECYCLE = {404: InvoiceNotFound.openapi(), 409: LifecycleRefused.openapi(), 422: LifecycleInvalid.openapi()}
+
+
+@router.post("/v1/invoices/{invoice_id}/cancellation", response_model=InvoiceRead, tags=["lifecycle"],
+             summary="Cancel a signed invoice (seller, invoice:sign; PER-11 Art 49)", responses=_LIFECYCLE)
+async def cancel_invoice(invoice_id: uuid.UUID, body: CancellationCreate, principal: CurrentPrincipal,
+                         uow: UoW) -> InvoiceRead:
+    return InvoiceRead.of(await lifecycle.cancel(uow, principal, invoice_id, reason=body.reason, proof=body.proof))
+
+
+@router.post("/v1/invoices/{invoice_id}/replacement", status_code=201, response_model=InvoiceRead,
+             tags=["lifecycle"], responses=_LIFECYCLE,
+             summary="Replacement draft of a signed invoice (faktur pengganti): signed, it takes the same serial "
+                     "with the status code + 1")
+async def replace_signed_invoice(invoice_id: uuid.UUID, body: ReplacementCreate, principal: CurrentPrincipal,
+                                 uow: UoW) -> InvoiceRead:
+    dumped = body.model_dump(mode="json")
+    changes = {k: dumped[k] for k in body.model_fields_set}  # only what was sent; lines with their defaults
+    return InvoiceRead.of(await lifecycle.replace(uow, principal, invoice_id, changes))
+
+
+@router.post("/v1/invoices/{invoice_id}/returns", status_code=201, response_model=ReturnRead, tags=["lifecycle"],
+             summary="Nota Retur by the buyer: partial, by line and quantity", responses=_LIFECYCLE)
+async def create_return(invoice_id: uuid.UUID, body: ReturnCreate, principal: CurrentPrincipal,
+                        uow: UoW) -> ReturnRead:
+    return ReturnRead.model_validate(await lifecycle.issue_return(
+        uow, principal, invoice_id, number=body.number, return_date=body.return_date,
+        lines=[line.model_dump() for line in body.lines]))
+
+
+@router.get("/v1/invoices/{invoice_id}/returns", response_model=list[ReturnRead], tags=["lifecycle"],
+            responses={404: InvoiceNotFound.openapi()})
+async def get_returns(invoice_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> list[ReturnRead]:
+    return [ReturnRead.model_validate(r) for r in await lifecycle.list_returns(uow, principal, invoice_id)]
+
+
+@router.post("/v1/invoices/{invoice_id}/input-tax", response_model=InvoiceRead, tags=["lifecycle"],
+             summary="The buyer credits (within the window) or rejects the input tax", responses=_LIFECYCLE)
+async def decide_input_tax(invoice_id: uuid.UUID, body: InputTaxCreate, principal: CurrentPrincipal,
+                           uow: UoW) -> InvoiceRead:
+    return InvoiceRead.of(await lifecycle.decide_input_tax(uow, principal, invoice_id, action=body.action,
+                                                           period=body.period))

@@ -58,7 +58,7 @@ invoice = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("seller_npwp", Text, nullable=False),
     Column("seller_nitku", Text, nullable=False),
-    Column("status", Text, nullable=False),  # draft | signing | signed
+    Column("status", Text, nullable=False),  # draft | signed | cancelled | replaced
     Column("invoice_date", Date, nullable=False),
     Column("period", Text, nullable=False),  # YYYY-MM of the invoice date
     Column("trx_code", Text, nullable=False),
@@ -91,10 +91,51 @@ invoice = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # lifecycle (migration 0004): NSFP status code (00 normal, 01.. replacements), the chain, cancellation and the
+    # buyer's input-tax decision
+    Column("status_code", SmallInteger, nullable=False, server_default=text("0")),
+    Column("replaces_id", UUID(as_uuid=True)),
+    Column("replaced_by", UUID(as_uuid=True)),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("cancellation", JSONB),
+    Column("input_tax_action", Text),  # credit | reject
+    Column("input_tax_period", Text),
+    Column("input_tax_at", DateTime(timezone=True)),
     Index("invoice_seller_list_idx", "seller_npwp", "created_at", "id"),
     Index("invoice_buyer_list_idx", "buyer_tin", "created_at", "id", postgresql_where=text("status = 'signed'")),
     Index("invoice_seller_ref_key", "seller_npwp", "ref_desc", unique=True,
-          postgresql_where=text("ref_desc IS NOT NULL")),
+          postgresql_where=text("ref_desc IS NOT NULL AND replaces_id IS NULL")),
+    Index("invoice_replaces_idx", "replaces_id", postgresql_where=text("replaces_id IS NOT NULL")),
+)
+
+# Nota Retur: the buyer returns part of a signed invoice, by line and quantity (cumulative never above the invoice).
+invoice_return = Table(
+    "invoice_return", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("invoice_id", UUID(as_uuid=True), ForeignKey("invoice.id"), nullable=False),
+    Column("number", Text),
+    Column("seller_npwp", Text, nullable=False),
+    Column("buyer_npwp", Text, nullable=False),
+    Column("return_date", Date, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("dpp", AMOUNT, nullable=False),
+    Column("dpp_other", AMOUNT, nullable=False),
+    Column("ppn", AMOUNT, nullable=False),
+    Column("ppnbm", AMOUNT, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("invoice_return_invoice_idx", "invoice_id"),
+)
+
+invoice_return_line = Table(
+    "invoice_return_line", metadata,
+    Column("return_id", UUID(as_uuid=True), ForeignKey("invoice_return.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("qty", AMOUNT, nullable=False),
+    Column("tax_base", AMOUNT, nullable=False),
+    Column("other_tax_base", AMOUNT, nullable=False),
+    Column("vat", AMOUNT, nullable=False),
+    Column("stlg", AMOUNT, nullable=False),
 )
 
 invoice_line = Table(

@@ -5,9 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-
 from kit.money import MoneyAmount
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 Amount = Decimal
 
@@ -98,13 +97,25 @@ class InvoiceRead(BaseModel):
     signature: str | None
     created_at: datetime
     updated_at: datetime
+    status_code: int = Field(0, description="NSFP status: 0 normal, 1.. the nth replacement")
+    replaces_id: uuid.UUID | None = None
+    replaced_by: uuid.UUID | None = None
+    cancelled_at: datetime | None = None
+    input_tax_action: str | None = None
+    input_tax_period: str | None = None
+    late: bool = Field(False, description="signed after the upload deadline (20th of the next month, §3.6)")
+    warnings: list[dict[str, Any]] = Field(default_factory=list, description="e.g. invoice.late_upload")
     lines: list[LineRead] | None = None
 
     @classmethod
     def of(cls, row: dict[str, Any], *, with_lines: bool = True) -> InvoiceRead:
+        from invoice.lifecycle import warnings_of
         buyer = {k.removeprefix("buyer_"): row[k] for k in row if k.startswith("buyer_")}
-        return cls(**{k: row[k] for k in cls.model_fields if k in row and k not in ("buyer", "lines")},
-                   reference=row["ref_desc"], buyer=buyer,
+        warnings = warnings_of(row)
+        return cls(**{k: row[k] for k in cls.model_fields if k in row and k not in ("buyer", "lines", "warnings",
+                                                                                   "late")},
+                   reference=row["ref_desc"], buyer=buyer, warnings=warnings,
+                   late=row.get("signed_at") is not None and bool(warnings),
                    lines=[LineRead(**line) for line in row["lines"]] if with_lines and "lines" in row else None)
 
 
@@ -201,3 +212,66 @@ class VerificationRead(BaseModel):
     ppn: MoneyAmount
     ppnbm: MoneyAmount
     signature: SignatureStatus
+
+
+class CancellationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000, description="why (transaction cancelled, wrong buyer, ...)")
+    proof: str | None = Field(None, max_length=1000, description="the proof's reference, e.g. the cancelled contract")
+
+
+class ReplacementCreate(BaseModel):
+    """What changes; everything else is the replaced invoice's. The date is the replacement's (today); the buyer's
+    identity (document, NPWP/ID, country, NITKU) may not change (cancel and issue a new invoice instead)."""
+
+    model_config = ConfigDict(extra="forbid")
+    trx_code: str | None = None
+    add_info: str | None = None
+    facility_stamp: str | None = None
+    custom_doc: str | None = None
+    custom_doc_month_year: str | None = None
+    seller_nitku: str | None = None
+    dpp_nilai_lain: bool | None = None
+    buyer: dict[str, Any] | None = None
+    lines: list[LineIn] | None = Field(None, min_length=1, max_length=2000)
+
+
+class ReturnLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_no: int = Field(ge=1)
+    qty: Decimal = Field(max_digits=18, decimal_places=2)
+
+
+class ReturnCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: str | None = Field(None, max_length=100, description="the buyer's Nota Retur number")
+    return_date: date | None = Field(None, description="today by default")
+    lines: list[ReturnLineIn] = Field(max_length=2000)
+
+
+class ReturnLineRead(BaseModel):
+    line_no: int
+    qty: MoneyAmount
+    tax_base: MoneyAmount
+    other_tax_base: MoneyAmount
+    vat: MoneyAmount
+    stlg: MoneyAmount
+
+
+class ReturnRead(BaseModel):
+    id: uuid.UUID
+    invoice_id: uuid.UUID
+    number: str | None
+    return_date: date
+    period: str
+    dpp: MoneyAmount
+    dpp_other: MoneyAmount
+    ppn: MoneyAmount
+    ppnbm: MoneyAmount
+    lines: list[ReturnLineRead]
+
+
+class InputTaxCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["credit", "reject"]
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the buyer's tax period, YYYY-MM")

@@ -8,16 +8,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from kit.auth import MissingScope, Principal
+from kit.db import UnitOfWork
+from kit.pagination import CursorParams, encode_cursor
+from sqlalchemy import Text, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invoice import ppn
 from invoice.errors import InvoiceInvalid, InvoiceNotDraft, InvoiceNotFound, TaxpayerNotChosen
 from invoice.models import invoice, invoice_line, pkp_status_change, taxpayer
 from invoice.validation import Context, validate
-from kit.auth import MissingScope, Principal
-from kit.db import UnitOfWork
-from kit.pagination import CursorParams, encode_cursor
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 READ_SCOPES = ("invoice:read", "invoice:draft", "invoice:sign")
@@ -77,7 +78,9 @@ async def taken_references(session: AsyncSession, npwp: str, refs: list[str],
                            exclude: uuid.UUID | None = None) -> set[str]:
     if not refs:
         return set()
-    stmt = select(invoice.c.ref_desc).where(invoice.c.seller_npwp == npwp, invoice.c.ref_desc.in_(refs))
+    # one array parameter: an IN list of 100,000 references would exceed PostgreSQL's 32,767 parameters
+    wanted = bindparam("refs", list(refs), type_=ARRAY(Text()))
+    stmt = select(invoice.c.ref_desc).where(invoice.c.seller_npwp == npwp, invoice.c.ref_desc == func.any(wanted))
     if exclude is not None:
         stmt = stmt.where(invoice.c.id != exclude)
     return set((await session.execute(stmt)).scalars())
@@ -139,11 +142,13 @@ def line_rows(invoice_id: uuid.UUID, lines: list[dict[str, Any]]) -> list[dict[s
 
 
 async def _validated(session: AsyncSession, npwp: str, body: dict[str, Any],
-                     exclude: uuid.UUID | None = None) -> dict[str, Any]:
+                     exclude: uuid.UUID | None = None, allowed_reference: str | None = None) -> dict[str, Any]:
+    """`allowed_reference`: a replacement keeps its original's reference."""
     header, lines = to_xml_vocabulary(body)
     ref = (header.get("RefDesc") or "").strip()
-    ctx = api_context(npwp, await pkp_status(session, npwp),
-                      await taken_references(session, npwp, [ref] if ref else [], exclude))
+    taken = await taken_references(session, npwp, [ref] if ref else [], exclude)
+    taken.discard(allowed_reference or "")
+    ctx = api_context(npwp, await pkp_status(session, npwp), taken)
     outcome = validate(header, lines, ctx)
     if outcome.invoice is None:
         raise InvoiceInvalid(f"{len(outcome.errors)} rule(s) broken", errors=outcome.errors,
@@ -181,7 +186,7 @@ def _visible(principal: Principal, row: dict[str, Any]) -> bool:
     """The seller's people see their invoices; the buyer's see them once signed."""
     if row["seller_npwp"] in principal.taxpayer_ids:
         return True
-    return row["status"] == "signed" and row["buyer_tin"] in principal.taxpayer_ids
+    return row["status"] != "draft" and row["buyer_tin"] in principal.taxpayer_ids
 
 
 async def get_invoice(uow: UnitOfWork, principal: Principal, invoice_id: uuid.UUID) -> dict[str, Any]:
@@ -204,8 +209,17 @@ async def update_draft(uow: UnitOfWork, principal: Principal, invoice_id: uuid.U
         authorize(principal, row["seller_npwp"], DRAFT_SCOPES)
         if row["status"] != "draft":
             raise InvoiceNotDraft(f"the invoice is {row['status']}")
+        original = None
+        if row["replaces_id"] is not None:  # a replacement draft: its date and buyer identity stay (§3.7)
+            original = (await s.execute(select(invoice).where(invoice.c.id == row["replaces_id"]))).mappings().one()
+            body = {**body, "invoice_date": row["invoice_date"].isoformat()}
+            from invoice.lifecycle import check_buyer_body
+            check_buyer_body(dict(original), body.get("buyer"))
         data = await _validated(s, row["seller_npwp"], {**body, "seller_npwp": row["seller_npwp"]},
-                                exclude=invoice_id)
+                                exclude=invoice_id, allowed_reference=original["ref_desc"] if original else None)
+        if original is not None:
+            from invoice.lifecycle import check_buyer_identity
+            check_buyer_identity(dict(original), data)
         values = {k: v for k, v in data.items() if k not in ("lines", "seller_npwp")}
         await s.execute(update(invoice).where(invoice.c.id == invoice_id)
                         .values(**values, version=invoice.c.version + 1, updated_at=func.now()))

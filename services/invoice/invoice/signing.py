@@ -15,27 +15,28 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.envelope import Envelope
+from contracts.invoice import InvoiceReplaced, InvoiceSigned
+from contracts.registry import payload_of
+from contracts.topics import events_topic
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from kit.auth import Principal
+from kit.db import UnitOfWork
+from kit.logging import correlation_id
+from kit.outbox import publish
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PGUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.envelope import Envelope
-from contracts.invoice import InvoiceSigned
-from contracts.registry import payload_of
-from contracts.topics import events_topic
 from invoice.codes import error
 from invoice.errors import NothingToSign, SigningJobNotFound
 from invoice.identity_client import IdentityClient, IdentityUnavailable, SigningRefused
 from invoice.models import invoice, invoice_line, outbox, signing_certificate, signing_job, signing_job_item
 from invoice.service import READ_SCOPES, actor_of, authorize
 from invoice.settings import InvoiceSettings
-from kit.auth import Principal
-from kit.db import UnitOfWork
-from kit.logging import correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -226,10 +227,30 @@ async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, si
             .with_for_update())).all())
         ok = [(i, sig) for i, sig in zip(signable, signatures) if current.get(i) == rows[i]["version"]]
         changed = [i for i in signable if current.get(i) != rows[i]["version"]]
+        numbers: dict[uuid.UUID, str] = {}
+        # Replacements take their original's serial with their status code (TT SS + the original's YY + serial);
+        # the original, locked here, must still be signed, and becomes replaced in this transaction.
+        originals: dict[uuid.UUID, dict[str, Any]] = {}
+        wanted = sorted({rows[i]["replaces_id"] for i, _ in ok if rows[i].get("replaces_id")})
+        if wanted:
+            originals = {r["id"]: dict(r) for r in (await s.execute(select(invoice).where(
+                invoice.c.id.in_(wanted)).order_by(invoice.c.id).with_for_update())).mappings()}
+        inactive = []
+        for i, _ in ok:
+            rid = rows[i].get("replaces_id")
+            if rid is None:
+                continue
+            orig = originals.get(rid)
+            if orig is None or orig["status"] != "signed" or orig["replaced_by"] is not None or not orig["nsfp"]:
+                inactive.append(i)
+                continue
+            orig["replaced_by"] = i  # a second replacement of the same original in this chunk is inactive
+            numbers[i] = nsfp(rows[i]["trx_code"], 0, 0, rows[i]["status_code"])[:4] + orig["nsfp"][4:]
+        ok = [(i, sig) for i, sig in ok if i not in inactive]
         by_year: dict[int, list[uuid.UUID]] = {}
         for i, _ in ok:
-            by_year.setdefault(rows[i]["invoice_date"].year, []).append(i)
-        numbers: dict[uuid.UUID, str] = {}
+            if i not in numbers:
+                by_year.setdefault(rows[i]["invoice_date"].year, []).append(i)
         for year, members in sorted(by_year.items()):
             first = await _allocate(s, year, len(members))
             for offset, i in enumerate(members):
@@ -249,6 +270,21 @@ async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, si
                  "signer": job["account_id"] or job["requested_by"], "now": now})
             await s.execute(insert(outbox), [_event_row(rows[i], numbers[i], now, job, certificate_serial)
                                              for i, _ in ok])
+            for i, _ in ok:
+                rid = rows[i].get("replaces_id")
+                if rid is not None:
+                    orig = originals[rid]
+                    await s.execute(update(invoice).where(invoice.c.id == rid).values(
+                        status="replaced", replaced_by=i, updated_at=text("now()")))
+                    await publish(s, InvoiceReplaced(
+                        invoice_id=str(rid), nsfp=orig["nsfp"], replacement_invoice_id=str(i),
+                        replacement_nsfp=numbers[i], status_code=rows[i]["status_code"],
+                        seller_npwp=orig["seller_npwp"],
+                        buyer_npwp=orig["buyer_tin"] if orig["buyer_document"] == "TIN" else None,
+                        period=orig["period"], replacement_period=rows[i]["period"], dpp=str(orig["dpp"]),
+                        ppn=str(orig["ppn"]), ppnbm=str(orig["ppnbm"]), replacement_dpp=str(rows[i]["dpp"]),
+                        replacement_ppn=str(rows[i]["ppn"]), replacement_ppnbm=str(rows[i]["ppnbm"]),
+                        replaced_at=now), key=orig["seller_npwp"], subject=str(rid), aggregate_type="invoice")
             await s.execute(text("SELECT pg_notify('outbox', '')"))
             await s.execute(update(signing_job_item).where(signing_job_item.c.job_id == job["id"],
                                                            signing_job_item.c.invoice_id.in_([i for i, _ in ok]))
@@ -260,8 +296,12 @@ async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, si
                             .values(state="failed", error=error("signing.not_signable", "/invoice_ids",
                                                                 "the invoice changed, was deleted or is not a "
                                                                 "draft any more")))
+        if inactive:
+            await s.execute(update(signing_job_item).where(signing_job_item.c.job_id == job["id"],
+                                                           signing_job_item.c.invoice_id.in_(inactive))
+                            .values(state="failed", error=error("signing.replaced_not_active", "/invoice_ids")))
         await s.execute(update(signing_job).where(signing_job.c.id == job["id"]).values(
-            signed=signing_job.c.signed + len(ok), failed=signing_job.c.failed + len(bad),
+            signed=signing_job.c.signed + len(ok), failed=signing_job.c.failed + len(bad) + len(inactive),
             heartbeat_at=text("now()")))
     return True
 

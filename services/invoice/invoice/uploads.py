@@ -12,6 +12,8 @@ import uuid
 from datetime import date
 from typing import Any
 
+from kit.auth import Principal
+from kit.db import UnitOfWork
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,15 +24,16 @@ from invoice.models import invoice, invoice_line, invoice_upload, invoice_upload
 from invoice.service import READ_SCOPES, PKPStatus, authorize, pkp_status, taken_references, today_jakarta
 from invoice.settings import InvoiceSettings
 from invoice.validation import Context, validate
-from kit.auth import Principal
-from kit.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 INVOICE_COLUMNS = [c.name for c in invoice.columns if c.name not in ("nsfp", "signed_at", "signature",
                                                                       "content_digest", "certificate_serial",
                                                                       "signed_by", "version", "created_at",
-                                                                      "updated_at")]
+                                                                      "updated_at", "status_code", "replaces_id",
+                                                                      "replaced_by", "cancelled_at", "cancellation",
+                                                                      "input_tax_action", "input_tax_period",
+                                                                      "input_tax_at")]
 LINE_COLUMNS = [c.name for c in invoice_line.columns]
 
 
@@ -74,9 +77,8 @@ async def claim(sessions: async_sessionmaker[AsyncSession], lease_s: int,
     return row[0] if row else None
 
 
-def _analyse(content: bytes, npwp: str, today: date, pkp: PKPStatus,
-             taken: set[str] | None, max_invoices: int) -> tuple[list[Any], set[str]] | dict[str, Any]:
-    """CPU work off the event loop: parse and validate. Returns (per-invoice outcomes, refs) or a file rejection."""
+def _parse(content: bytes, npwp: str, max_invoices: int) -> tuple[list[Any], set[str]] | dict[str, Any]:
+    """CPU work off the event loop, once per file: parse. Returns (parsed invoices, references) or a file rejection."""
     try:
         tin, invoices = coretax_xml.read(content)
         if tin != npwp:
@@ -93,8 +95,11 @@ def _analyse(content: bytes, npwp: str, today: date, pkp: PKPStatus,
     if not parsed:
         return error("xml.no_invoices", "/TaxInvoiceBulk/ListOfTaxInvoice")
     refs = {(p.header.get("RefDesc") or "").strip() for p in parsed} - {""}
-    if taken is None:
-        return parsed, refs
+    return parsed, refs
+
+
+def _validate_all(parsed: list[Any], npwp: str, today: date, pkp: PKPStatus, taken: set[str]) -> list[Any]:
+    """CPU work off the event loop: validate every parsed invoice (a reference seen earlier in the file is taken)."""
     seen = set(taken)
     outcomes = []
     for p in parsed:
@@ -107,7 +112,7 @@ def _analyse(content: bytes, npwp: str, today: date, pkp: PKPStatus,
         if ref:
             seen.add(ref)  # a second invoice with the same reference in the file is a duplicate
         outcomes.append((p.position, ref or None, outcome))
-    return outcomes, refs
+    return outcomes
 
 
 async def process(sessions: async_sessionmaker[AsyncSession], settings: InvoiceSettings, upload_id: uuid.UUID) -> None:
@@ -118,14 +123,14 @@ async def process(sessions: async_sessionmaker[AsyncSession], settings: InvoiceS
         content, npwp, created_by = row
         pkp = await pkp_status(s, npwp)
     today = today_jakarta()
-    first = await asyncio.to_thread(_analyse, content, npwp, today, pkp, None, settings.uploads.max_invoices)
+    first = await asyncio.to_thread(_parse, content, npwp, settings.uploads.max_invoices)  # parsed once
+    del content
     if isinstance(first, dict):
         return await _finish_rejected(sessions, upload_id, first)
     async with sessions() as s:
         taken = await taken_references(s, npwp, sorted(first[1]))
-    analysed = await asyncio.to_thread(_analyse, content, npwp, today, pkp, taken, settings.uploads.max_invoices)
-    assert not isinstance(analysed, dict)
-    outcomes = analysed[0]
+    outcomes = await asyncio.to_thread(_validate_all, first[0], npwp, today, pkp, taken)
+    del first
 
     invoices, lines, results = [], [], []
     for position, ref, outcome in outcomes:

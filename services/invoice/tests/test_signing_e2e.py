@@ -15,6 +15,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -389,3 +390,161 @@ async def test_a_large_selection_is_one_query_not_too_many_parameters(signing: S
     assert r.status_code == 202, r.text[:500]
     job = await signing.wait(r.json()["id"])
     assert (job["total"], job["signed"], job["failed"]) == (33_001, 1, 33_000)
+
+
+# -- lifecycle of a signed invoice (tax-rules §3.6-3.9) -------------------------------------------------------------
+async def _events(signing: Signing, event_type: str, aggregate: str) -> list[tuple[str, dict[str, Any]]]:
+    async with signing.sessions() as s:
+        return [(k, p) for k, p in (await s.execute(text(
+            "SELECT key, payload FROM outbox WHERE event_type = :t AND aggregate_id = :a"),
+            {"t": event_type, "a": aggregate})).all()]
+
+
+async def _signed(signing: Signing, buyer: str, n: int = 1) -> list[dict[str, Any]]:
+    ids = await signing.drafts(n, buyer)
+    job = await signing.wait((await signing.sign(ids)).json()["id"])
+    assert job["signed"] == n, job
+    return [(await signing.http.get(f"/v1/invoices/{i}", headers=signing.token(signing.seller))).json() for i in ids]
+
+
+async def test_replacement_keeps_the_serial_with_status_plus_one(signing: Signing) -> None:
+    buyer = _npwp16()
+    (original,) = await _signed(signing, buyer)
+    seller_h = signing.token(signing.seller)
+    assert original["late"] is True and original["warnings"][0]["code"] == "invoice.late_upload"  # 2025-03 signed now
+    # a drafter may not replace; the buyer's identity may not change by replacement
+    r = await signing.http.post(f"/v1/invoices/{original['id']}/replacement", json={},
+                                headers=signing.token(signing.seller, "invoice:read invoice:draft"))
+    assert r.status_code == 403, r.text
+    r = await signing.http.post(f"/v1/invoices/{original['id']}/replacement", json={"buyer": {"tin": _npwp16()}},
+                                headers=seller_h)
+    assert r.status_code == 422 and r.json()["code"] == "replacement.buyer_identity_changed", r.text
+    lines = [{"name": "Kertas A4 (koreksi)", "unit": "UM.0022", "price": "90000", "qty": "2"}]
+    r = await signing.http.post(f"/v1/invoices/{original['id']}/replacement",
+                                json={"lines": lines, "buyer": {"name": "PT Pembeli Sejahtera Tbk"}}, headers=seller_h)
+    assert r.status_code == 201, r.text
+    draft = r.json()
+    assert draft["status"] == "draft" and draft["status_code"] == 1 and draft["replaces_id"] == original["id"]
+    assert draft["reference"] == original["reference"] and draft["invoice_date"] != original["invoice_date"]
+    assert draft["dpp"] == "180000.00" and draft["buyer"]["name"] == "PT Pembeli Sejahtera Tbk"
+    again = await signing.http.post(f"/v1/invoices/{original['id']}/replacement", json={}, headers=seller_h)
+    assert again.status_code == 409 and again.json()["code"] == "replacement.pending"
+    cancel = await signing.http.post(f"/v1/invoices/{original['id']}/cancellation", json={"reason": "x"},
+                                     headers=seller_h)
+    assert cancel.status_code == 409 and cancel.json()["code"] == "cancellation.replacement_pending"
+    # a replacement draft keeps its buyer identity when edited too
+    put = await signing.http.patch(f"/v1/invoices/{draft['id']}", json={"buyer": {"tin": _npwp16()}},
+                                   headers=seller_h)
+    assert put.status_code == 422 and put.json()["code"] == "replacement.buyer_identity_changed", put.text
+
+    job = await signing.wait((await signing.sign([draft["id"]])).json()["id"])
+    assert job["signed"] == 1, job
+    signed = (await signing.http.get(f"/v1/invoices/{draft['id']}", headers=seller_h)).json()
+    assert signed["nsfp"] == original["nsfp"][:2] + "01" + original["nsfp"][4:], (signed["nsfp"], original["nsfp"])
+    assert signed["late"] is False and signed["warnings"] == []  # dated today: deadline the 20th of next month
+    old = (await signing.http.get(f"/v1/invoices/{original['id']}", headers=seller_h)).json()
+    assert old["status"] == "replaced" and old["replaced_by"] == draft["id"]
+    (key, payload), = await _events(signing, "InvoiceReplaced", original["id"])
+    assert key == signing.seller and payload["data"]["replacement_nsfp"] == signed["nsfp"]
+    assert payload["data"]["replacement_dpp"] == "180000.00" and payload["data"]["status_code"] == 1
+    assert len(await _events(signing, "InvoiceSigned", draft["id"])) == 1
+    # the replaced one is closed; the replacement can be replaced again (status 02, same serial)
+    r = await signing.http.post(f"/v1/invoices/{original['id']}/replacement", json={}, headers=seller_h)
+    assert r.status_code == 409 and r.json()["code"] == "replacement.already_replaced"
+    second = (await signing.http.post(f"/v1/invoices/{draft['id']}/replacement", json={}, headers=seller_h)).json()
+    job = await signing.wait((await signing.sign([second["id"]])).json()["id"])
+    got = (await signing.http.get(f"/v1/invoices/{second['id']}", headers=seller_h)).json()
+    assert got["nsfp"] == original["nsfp"][:2] + "02" + original["nsfp"][4:]
+    # buyer actions on a replaced invoice are refused with their codes
+    buyer_h = signing.token(buyer)
+    r = await signing.http.post(f"/v1/invoices/{original['id']}/input-tax", json={"action": "credit",
+                                                                                 "period": "2025-03"},
+                                headers=buyer_h)
+    assert r.status_code == 409 and r.json()["code"] == "input_tax.invoice_replaced"
+
+
+async def test_cancellation_returns_and_input_tax(signing: Signing) -> None:
+    buyer = _npwp16()
+    a, b, c = await _signed(signing, buyer, 3)
+    seller_h, buyer_h = signing.token(signing.seller), signing.token(buyer)
+    post = signing.http.post
+
+    # cancellation: seller only, with invoice:sign; once
+    r = await post(f"/v1/invoices/{a['id']}/cancellation", json={"reason": "kontrak batal"}, headers=buyer_h)
+    assert r.status_code == 403 and r.json()["code"] == "invoice.not_seller"
+    r = await post(f"/v1/invoices/{a['id']}/cancellation", json={"reason": "kontrak batal"},
+                   headers=signing.token(signing.seller, "invoice:read invoice:draft"))
+    assert r.status_code == 403
+    r = await post(f"/v1/invoices/{a['id']}/cancellation", json={"reason": "kontrak batal", "proof": "ADD-7"},
+                   headers=seller_h)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
+    r = await post(f"/v1/invoices/{a['id']}/cancellation", json={"reason": "lagi"}, headers=seller_h)
+    assert r.status_code == 409 and r.json()["code"] == "cancellation.already_cancelled"
+    (key, payload), = await _events(signing, "InvoiceCancelled", a["id"])
+    assert key == signing.seller and payload["data"]["ppn"] == a["ppn"] and payload["data"]["nsfp"] == a["nsfp"]
+    r = await post(f"/v1/invoices/{a['id']}/replacement", json={}, headers=seller_h)
+    assert r.status_code == 409 and r.json()["code"] == "replacement.cancelled"
+    r = await post(f"/v1/invoices/{a['id']}/returns", json={"lines": [{"line_no": 1, "qty": "1"}]}, headers=buyer_h)
+    assert r.status_code == 409 and r.json()["code"] == "return.invoice_not_signed"
+    r = await post(f"/v1/invoices/{a['id']}/input-tax", json={"action": "credit", "period": "2025-03"},
+                   headers=buyer_h)
+    assert r.status_code == 409 and r.json()["code"] == "input_tax.invoice_cancelled"
+    cancelled_xml = (await signing.http.get("/v1/invoices/export?period=2025-03&status=cancelled",
+                                            headers=seller_h)).text
+    assert f"<RefDesc>{a['reference']}</RefDesc>" in cancelled_xml
+    assert f"<RefDesc>{b['reference']}</RefDesc>" not in cancelled_xml
+    draft = (await signing.drafts(1, buyer))[0]
+    r = await post(f"/v1/invoices/{draft}/cancellation", json={"reason": "x"}, headers=seller_h)
+    assert r.status_code == 409 and r.json()["code"] == "cancellation.not_signed"
+
+    # returns: buyer only, partial, cumulative never above the invoiced quantity (2)
+    r = await post(f"/v1/invoices/{b['id']}/returns", json={"lines": [{"line_no": 1, "qty": "1"}]}, headers=seller_h)
+    assert r.status_code == 403 and r.json()["code"] == "invoice.not_buyer"
+    for lines, code in (([], "return.empty"), ([{"line_no": 9, "qty": "1"}], "return.line_unknown"),
+                        ([{"line_no": 1, "qty": "0"}], "return.qty_not_positive"),
+                        ([{"line_no": 1, "qty": "2.5"}], "return.qty_exceeds_invoiced"),
+                        ([{"line_no": 1, "qty": "1"}, {"line_no": 1, "qty": "1"}], "return.line_repeated")):
+        r = await post(f"/v1/invoices/{b['id']}/returns", json={"lines": lines}, headers=buyer_h)
+        assert r.status_code == 422 and r.json()["code"] == code, (lines, r.text)
+    r = await post(f"/v1/invoices/{b['id']}/returns", json={"lines": [{"line_no": 1, "qty": "1.5"}], "number": "NR-1",
+                                                            "return_date": "2025-04-02"}, headers=buyer_h)
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first["period"] == "2025-04" and first["lines"][0]["qty"] in ("1.5", "1.50")
+    r = await post(f"/v1/invoices/{b['id']}/returns", json={"lines": [{"line_no": 1, "qty": "0.51"}]},
+                   headers=buyer_h)
+    assert r.status_code == 422 and r.json()["code"] == "return.qty_exceeds_invoiced"
+    r = await post(f"/v1/invoices/{b['id']}/returns", json={"lines": [{"line_no": 1, "qty": "0.5"}]}, headers=buyer_h)
+    assert r.status_code == 201, r.text
+    line = b["lines"][0]
+    listed = (await signing.http.get(f"/v1/invoices/{b['id']}/returns", headers=seller_h)).json()
+    assert len(listed) == 2
+    for field in ("tax_base", "other_tax_base", "vat"):  # the last return takes the remainder: exact sums
+        assert sum(Decimal(x["lines"][0][field]) for x in listed) == Decimal(line[field])
+    events = await _events(signing, "ReturnIssued", b["id"])
+    assert len(events) == 2 and {k for k, _ in events} == {buyer}
+    assert {p["data"]["ppn"] for _, p in events} == {first["ppn"], r.json()["ppn"]}
+
+    # input tax: buyer, within the invoice's period + 3
+    r = await post(f"/v1/invoices/{c['id']}/input-tax", json={"action": "credit", "period": "2025-07"},
+                   headers=buyer_h)
+    assert r.status_code == 422 and r.json()["code"] == "input_tax.outside_window"
+    r = await post(f"/v1/invoices/{c['id']}/input-tax", json={"action": "credit", "period": "2025-02"},
+                   headers=buyer_h)
+    assert r.status_code == 422 and r.json()["code"] == "input_tax.outside_window"
+    r = await post(f"/v1/invoices/{c['id']}/input-tax", json={"action": "credit", "period": "2025-06"},
+                   headers=seller_h)
+    assert r.status_code == 403 and r.json()["code"] == "invoice.not_buyer"
+    r = await post(f"/v1/invoices/{c['id']}/input-tax", json={"action": "credit", "period": "2025-06"},
+                   headers=buyer_h)
+    assert r.status_code == 200 and r.json()["input_tax_action"] == "credit", r.text
+    r = await post(f"/v1/invoices/{c['id']}/input-tax", json={"action": "reject", "period": "2025-06"},
+                   headers=buyer_h)
+    assert r.status_code == 409 and r.json()["code"] == "input_tax.already_decided"
+    (key, payload), = await _events(signing, "InputTaxCredited", c["id"])
+    assert key == buyer and payload["data"]["period"] == "2025-06" and payload["data"]["ppn"] == c["ppn"]
+    r = await post(f"/v1/invoices/{c['id']}/cancellation", json={"reason": "x"}, headers=seller_h)
+    assert r.status_code == 409 and r.json()["code"] == "cancellation.input_tax_credited"
+    r = await post(f"/v1/invoices/{b['id']}/input-tax", json={"action": "reject", "period": "2026-01"},
+                   headers=buyer_h)
+    assert r.status_code == 200 and r.json()["input_tax_action"] == "reject"
