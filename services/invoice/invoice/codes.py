@@ -90,6 +90,8 @@ _ALL = [
     Code("invoice.not_found", "No such invoice for you"),
     Code("invoice.not_draft", "Only drafts can be changed or deleted"),
     Code("idempotency.key_reused", "This Idempotency-Key was used with a different request"),
+    Code("idempotency.in_progress", "A request with this Idempotency-Key is still being processed; retry later"),
+    Code("webhook.url_invalid", "callback_url must be an absolute http:// or https:// URL"),
     Code("signing.passphrase_required", "The job was interrupted before these invoices were signed; resubmit with "
                                         "the passphrase (it is never stored)", "ETAX-40004"),
     Code("signing.credential_rejected", "Identity refused the credential or the passphrase", "ETAX-40004"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -14,13 +15,14 @@ from kit.app import state_of
 from kit.auth import CurrentPrincipal, Principal
 from kit.db import UnitOfWork
 from kit.pagination import Pagination
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from invoice import documents, export, lifecycle, service, signing, uploads
+from invoice import documents, export, lifecycle, service, signing, uploads, webhooks
 from invoice.codes import CODES
 from invoice.coretax_xml import seller_tin_hint
 from invoice.errors import (
+    IdempotencyInProgress,
     IdempotencyKeyReused,
     InvoiceInvalid,
     InvoiceNotDraft,
@@ -68,25 +70,52 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 async def idempotent(request: Request, principal: Principal, key: str | None, body: bytes, status: int,
                      run: Any) -> JSONResponse:
-    """Same key and body: the first response again. Same key, different body: 422 `idempotency.key_reused`."""
+    """Same key and body: the first response again. Same key, different body: 422 `idempotency.key_reused`.
+    The key is claimed first in its own committed row (state `pending`, INSERT … ON CONFLICT DO NOTHING), so a
+    concurrent second request with the key gets 409 `idempotency.in_progress` instead of running too; the result
+    is stored on the claim. A failed request releases its claim (the client may retry); a claim left pending by a
+    crashed process is taken over after `_CLAIM_STALE_S`."""
     if not key:
         return JSONResponse(await run(), status_code=status)
     owner = f"{principal.subject}|{(principal.actor or {}).get('sub', '')}"
     digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\n" + body).hexdigest()
     sessions = state_of(request).sessions
-    async with sessions() as s:
-        stored = (await s.execute(select(idempotency_key).where(idempotency_key.c.owner == owner,
-                                                                idempotency_key.c.key == key))).mappings().first()
-    if stored is not None:
-        if stored["request_hash"] != digest:
-            raise IdempotencyKeyReused("this Idempotency-Key was used with a different request")
-        return JSONResponse(stored["response"], status_code=stored["status_code"],
-                            headers={"idempotent-replayed": "true"})
-    content = await run()
+    where = (idempotency_key.c.owner == owner, idempotency_key.c.key == key)
     async with sessions() as s, s.begin():
-        await s.execute(insert(idempotency_key).values(owner=owner, key=key, request_hash=digest, status_code=status,
-                                                       response=content).on_conflict_do_nothing())
+        claimed = (await s.execute(insert(idempotency_key).values(
+            owner=owner, key=key, request_hash=digest, state="pending").on_conflict_do_nothing()
+            .returning(idempotency_key.c.key))).first() is not None
+    if not claimed:
+        async with sessions() as s, s.begin():
+            stored = (await s.execute(select(idempotency_key).where(*where))).mappings().first()
+            if stored is not None and stored["request_hash"] != digest:
+                raise IdempotencyKeyReused("this Idempotency-Key was used with a different request")
+            if stored is not None and stored["state"] == "done":
+                return JSONResponse(stored["response"], status_code=stored["status_code"],
+                                    headers={"idempotent-replayed": "true"})
+            # pending: running elsewhere, unless abandoned (or released just now) → take it over
+            claimed = (await s.execute(
+                insert(idempotency_key).values(owner=owner, key=key, request_hash=digest, state="pending")
+                .on_conflict_do_update(index_elements=["owner", "key"], set_={"created_at": func.now()},
+                                       where=(idempotency_key.c.state == "pending") & (
+                                           idempotency_key.c.created_at < func.now() - timedelta(
+                                               seconds=_CLAIM_STALE_S)))
+                .returning(idempotency_key.c.key))).first() is not None
+        if not claimed:
+            raise IdempotencyInProgress("a request with this Idempotency-Key is still being processed; retry later")
+    try:
+        content = await run()
+    except BaseException:
+        async with sessions() as s, s.begin():
+            await s.execute(delete(idempotency_key).where(*where, idempotency_key.c.state == "pending"))
+        raise
+    async with sessions() as s, s.begin():
+        await s.execute(update(idempotency_key).where(*where).values(state="done", status_code=status,
+                                                                     response=content))
     return JSONResponse(content, status_code=status)
+
+
+_CLAIM_STALE_S = 300
 
 
 def _dump(model: Any) -> Any:
@@ -219,9 +248,11 @@ async def _read_limited(request: Request, limit: int) -> bytes:
                         403: SellerNotCaller.openapi()})
 async def create_upload(request: Request, principal: CurrentPrincipal, uow: UoW,
                         npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
+                        callback_url: Annotated[str | None, Query(max_length=2000)] = None,
                         idempotency_key: IdemKey = None) -> JSONResponse:
     settings: InvoiceSettings = state_of(request).settings  # type: ignore[assignment]
     seller = service.acting_taxpayer(principal, npwp)
+    webhooks.check_url(callback_url)
     service.authorize(principal, seller, service.DRAFT_SCOPES)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = settings.uploads.max_bytes
@@ -248,11 +279,13 @@ async def create_upload(request: Request, principal: CurrentPrincipal, uow: UoW,
         raise SellerNotCaller(f"the file's seller TIN {hint} is not the taxpayer you act for ({seller})")
 
     async def run() -> Any:
-        upload_id = await uploads.receive(uow, principal, npwp=seller, content=content, filename=filename)
+        upload_id = await uploads.receive(uow, principal, npwp=seller, content=content, filename=filename,
+                                          callback_url=callback_url)
         state_of(request).extras["jobs"].kick()
         return {"upload_id": str(upload_id), "state": "received"}
 
-    return await idempotent(request, principal, idempotency_key, content, 202, run)
+    return await idempotent(request, principal, idempotency_key,
+                            content + b"\n" + (callback_url or "").encode(), 202, run)
 
 
 @router.get("/v1/invoice-uploads/{upload_id}", response_model=UploadRead, tags=["uploads"],
@@ -267,11 +300,12 @@ async def get_upload(upload_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW
 async def create_signing_job(request: Request, body: SigningJobCreate, principal: CurrentPrincipal, uow: UoW,
                              idempotency_key: IdemKey = None) -> JSONResponse:
     seller = service.acting_taxpayer(principal, body.seller_npwp)
+    webhooks.check_url(body.callback_url)
 
     async def run() -> Any:
         job = await signing.create_job(uow, principal, npwp=seller, invoice_ids=body.invoice_ids,
                                        upload_id=body.upload_id, period=body.period,
-                                       credential_id=str(body.credential_id))
+                                       credential_id=str(body.credential_id), callback_url=body.callback_url)
         if job["state"] == "running":
             state_of(request).extras["jobs"].start_signing(job["id"], body.passphrase.get_secret_value())
         return _dump(SigningJobRead.model_validate(job))
@@ -287,6 +321,15 @@ async def create_signing_job(request: Request, body: SigningJobCreate, principal
             responses={404: SigningJobNotFound.openapi()})
 async def get_signing_job(job_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> SigningJobRead:
     return SigningJobRead.model_validate(await signing.read_job(uow, principal, job_id))
+
+
+@router.get("/v1/webhook-secret", tags=["webhooks"],
+            summary="Your client's webhook signing key (HMAC-SHA256 of `t.body`, header Lontar-Signature)")
+async def get_webhook_secret(request: Request, principal: CurrentPrincipal) -> dict[str, str]:
+    settings: InvoiceSettings = state_of(request).settings  # type: ignore[assignment]
+    client = webhooks.client_of(principal)
+    return {"client_id": client, "algorithm": "HMAC-SHA256",
+            "key": webhooks.client_key(settings.webhooks.secret.get_secret_value(), client)}
 
 
 # -- lifecycle of a signed invoice -----------------------------------------------------------------------------------

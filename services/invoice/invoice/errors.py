@@ -82,3 +82,11 @@ class NotTheBuyer(AppError):
 
 class NotTheSeller(AppError):
     code, status, title = "invoice.not_seller", 403, "Only the seller's people may do this"
+
+
+class CallbackUrlInvalid(ValidationFailed):
+    code, title = "webhook.url_invalid", "callback_url must be an absolute http(s) URL"
+
+
+class IdempotencyInProgress(Conflict):
+    code, title = "idempotency.in_progress", "A request with this Idempotency-Key is still being processed"

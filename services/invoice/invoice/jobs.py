@@ -9,10 +9,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from invoice import signing, uploads
+import httpx
+from kit.app import AppState
+
+from invoice import signing, uploads, webhooks
 from invoice.identity_client import IdentityClient
 from invoice.settings import InvoiceSettings
-from kit.app import AppState
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,9 @@ class JobRunner:
         self.signing_jobs: set[uuid.UUID] = set()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        # webhooks: no redirects followed (the URL given is the URL called), timeouts on every phase
+        self.webhook_http = httpx.AsyncClient(timeout=httpx.Timeout(settings.webhooks.timeout_s),
+                                              follow_redirects=False)
 
     def kick(self) -> None:
         self._wake.set()
@@ -71,6 +76,9 @@ class JobRunner:
         while not self._stop.is_set():
             try:
                 await self.drain_uploads()
+                while await webhooks.deliver_due(self.state.sessions, self.settings.webhooks, self.webhook_http) \
+                        >= self.settings.webhooks.batch:
+                    pass
                 await signing.heartbeat(self.state.sessions, set(self.signing_jobs))
                 await signing.recover_stale(self.state.sessions, self.settings.signing.stale_after_s,
                                             self.signing_jobs)
@@ -88,6 +96,7 @@ class JobRunner:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.webhook_http.aclose()
 
 
 def job_runner_extra(settings: InvoiceSettings, identity_http=None):  # type: ignore[no-untyped-def]

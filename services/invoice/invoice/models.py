@@ -174,6 +174,8 @@ invoice_upload = Table(
     Column("created_by", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("completed_at", DateTime(timezone=True)),
+    Column("callback_url", Text),  # webhook on completion (invoice.webhooks)
+    Column("callback_client", Text),  # whose webhook secret signs it
     Index("invoice_upload_pending_idx", "created_at", postgresql_where=text("state IN ('received', 'processing')")),
 )
 
@@ -218,6 +220,8 @@ signing_job = Table(
     Column("heartbeat_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("completed_at", DateTime(timezone=True)),
+    Column("callback_url", Text),
+    Column("callback_client", Text),
 )
 
 signing_job_item = Table(
@@ -234,7 +238,26 @@ idempotency_key = Table(
     Column("owner", Text, primary_key=True),  # who sent it: token subject (+ actor)
     Column("key", Text, primary_key=True),
     Column("request_hash", Text, nullable=False),
-    Column("status_code", Integer, nullable=False),
-    Column("response", JSONB, nullable=False),
+    Column("state", Text, nullable=False, server_default=text("'done'")),  # pending (claimed, running) | done
+    Column("status_code", Integer),  # null while pending
+    Column("response", JSONB),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Webhooks to PJAP integrators, written in the transaction that finishes the job, sent by the job loop.
+webhook_delivery = Table(
+    "webhook_delivery", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("event_type", Text, nullable=False),
+    Column("subject_id", UUID(as_uuid=True), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("client_id", Text, nullable=False),
+    Column("body", Text, nullable=False),  # the exact JSON sent (and signed)
+    Column("state", Text, nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("delivered_at", DateTime(timezone=True)),
+    Index("webhook_delivery_due_idx", "next_attempt_at", postgresql_where=text("state = 'pending'")),
 )

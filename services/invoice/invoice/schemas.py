@@ -149,6 +149,7 @@ class UploadRead(BaseModel):
     error: dict[str, Any] | None
     created_at: datetime
     completed_at: datetime | None
+    callback_url: str | None = None
     results: list[UploadResult]
 
 
@@ -160,6 +161,7 @@ class SigningJobCreate(BaseModel):
     period: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")
     credential_id: uuid.UUID
     passphrase: SecretStr = Field(min_length=1, max_length=256)
+    callback_url: str | None = Field(None, max_length=2000)  # http(s): POSTed a signed summary when the job ends
 
 
 class SigningJobItem(BaseModel):
@@ -179,6 +181,7 @@ class SigningJobRead(BaseModel):
     pending: int
     created_at: datetime
     completed_at: datetime | None
+    callback_url: str | None = None
     items: list[SigningJobItem]
 
 

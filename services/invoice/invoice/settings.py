@@ -27,6 +27,18 @@ class SigningSettings(BaseModel):
     stale_after_s: int = 60  # a running job whose process stopped beating is finished as "resubmit"
 
 
+class WebhookSettings(BaseModel):
+    """Completion webhooks to integrators (`invoice.webhooks`). Each client's signing key is
+    HMAC-SHA256(secret, client id), hex: one server secret, a different key per client (GET /v1/webhook-secret)."""
+
+    secret: SecretStr = SecretStr("change-me-webhook-secret")
+    timeout_s: float = 10.0
+    max_attempts: int = 8
+    backoff_base_s: float = 5.0  # attempt n waits base × 2^(n-1), capped
+    backoff_cap_s: float = 3600.0
+    batch: int = 20
+
+
 class InvoiceSettings(BaseServiceSettings):
     model_config = service_config("INVOICE_")
 
@@ -36,6 +48,7 @@ class InvoiceSettings(BaseServiceSettings):
     identity: IdentityClientSettings = IdentityClientSettings()
     uploads: UploadSettings = UploadSettings()
     signing: SigningSettings = SigningSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     public_url: str = "http://127.0.0.1:8002"  # where the public verification endpoint is reached (the PDF's QR)
     run_jobs: bool = True  # process uploads and recover jobs in this process (API and worker both may)
 

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import UUID as PGUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from invoice import webhooks
 from invoice.codes import error
 from invoice.errors import NothingToSign, SigningJobNotFound
 from invoice.identity_client import IdentityClient, IdentityUnavailable, SigningRefused
@@ -56,7 +57,8 @@ def canonical(row: dict[str, Any], lines: list[dict[str, Any]]) -> bytes:
 
 
 async def create_job(uow: UnitOfWork, principal: Principal, *, npwp: str, invoice_ids: list[uuid.UUID] | None,
-                     upload_id: uuid.UUID | None, period: str | None, credential_id: str) -> dict[str, Any]:
+                     upload_id: uuid.UUID | None, period: str | None, credential_id: str,
+                     callback_url: str | None = None) -> dict[str, Any]:
     authorize(principal, npwp, ("invoice:sign",))
     if invoice_ids is None and upload_id is None and period is None:
         raise NothingToSign("choose the invoices: invoice_ids, upload_id or period")
@@ -90,8 +92,11 @@ async def create_job(uow: UnitOfWork, principal: Principal, *, npwp: str, invoic
         await s.execute(insert(signing_job).values(
             id=job_id, seller_npwp=npwp, state="running" if failed < len(items) else "completed",
             completed_at=None if failed < len(items) else text("now()"), credential_id=credential_id,
-            account_id=account, requested_by=actor_of(principal), total=len(items), failed=failed))
+            account_id=account, requested_by=actor_of(principal), total=len(items), failed=failed,
+            callback_url=callback_url, callback_client=webhooks.client_of(principal) if callback_url else None))
         await s.execute(insert(signing_job_item), items)
+        if failed == len(items):  # finished at once: its webhook goes with it
+            await _enqueue_webhook(s, job_id)
         await uow.commit()
     return await read_job(uow, principal, job_id)
 
@@ -114,7 +119,8 @@ def _signer_account(principal: Principal) -> str | None:
 async def read_job(uow: UnitOfWork, principal: Principal, job_id: uuid.UUID) -> dict[str, Any]:
     async with uow:
         s = uow.session
-        job = (await s.execute(select(signing_job).where(signing_job.c.id == job_id))).mappings().first()
+        job = (await s.execute(select(*[c for c in signing_job.c if c.name != "callback_client"]).where(
+            signing_job.c.id == job_id))).mappings().first()
         if job is None or job["seller_npwp"] not in principal.taxpayer_ids:
             raise SigningJobNotFound()
         authorize(principal, job["seller_npwp"], READ_SCOPES)
@@ -205,8 +211,22 @@ async def _run(sessions: async_sessionmaker[AsyncSession], identity: IdentityCli
                                    batch.certificate_serial, batch.certificate_pem):
             return
     async with sessions() as s, s.begin():
-        await s.execute(update(signing_job).where(signing_job.c.id == job_id, signing_job.c.state == "running")
-                        .values(state="completed", completed_at=text("now()"), heartbeat_at=text("now()")))
+        done = (await s.execute(update(signing_job).where(signing_job.c.id == job_id,
+                                                          signing_job.c.state == "running")
+                                .values(state="completed", completed_at=text("now()"), heartbeat_at=text("now()"))
+                                )).rowcount
+        if done:
+            await _enqueue_webhook(s, job_id)
+
+
+async def _enqueue_webhook(s: AsyncSession, job_id: uuid.UUID) -> None:
+    """In the transaction that completes the job: its webhook, when one was asked for."""
+    job = (await s.execute(select(signing_job.c.callback_url, signing_job.c.callback_client, signing_job.c.total,
+                                  signing_job.c.signed, signing_job.c.failed).where(signing_job.c.id == job_id))).first()
+    if job is not None and job.callback_url:
+        await webhooks.enqueue(s, event_type="signing_job.completed", subject_id=job_id, url=job.callback_url,
+                               client_id=job.callback_client, state="completed",
+                               counts={"total": job.total, "signed": job.signed, "failed": job.failed})
 
 
 async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, signable: list[uuid.UUID],
@@ -343,6 +363,7 @@ async def _fail_pending(sessions: async_sessionmaker[AsyncSession], job_id: uuid
                              .values(state="failed", error=problem))).rowcount
         await s.execute(update(signing_job).where(signing_job.c.id == job_id).values(
             failed=signing_job.c.failed + n, state="completed", completed_at=text("now()")))
+        await _enqueue_webhook(s, job_id)
 
 
 async def recover_stale(sessions: async_sessionmaker[AsyncSession], stale_after_s: int,

@@ -17,7 +17,7 @@ from kit.db import UnitOfWork
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from invoice import coretax_xml
+from invoice import coretax_xml, webhooks
 from invoice.codes import error
 from invoice.errors import UploadNotFound
 from invoice.models import invoice, invoice_line, invoice_upload, invoice_upload_result
@@ -38,12 +38,13 @@ LINE_COLUMNS = [c.name for c in invoice_line.columns]
 
 
 async def receive(uow: UnitOfWork, principal: Principal, *, npwp: str, content: bytes,
-                  filename: str | None) -> uuid.UUID:
+                  filename: str | None, callback_url: str | None = None) -> uuid.UUID:
     upload_id = uuid.uuid4()
     async with uow:
         await uow.session.execute(insert(invoice_upload).values(
             id=upload_id, seller_npwp=npwp, state="received", content=content, size_bytes=len(content),
-            filename=filename, created_by=str((principal.actor or {}).get("sub") or principal.subject)))
+            filename=filename, created_by=str((principal.actor or {}).get("sub") or principal.subject),
+            callback_url=callback_url, callback_client=webhooks.client_of(principal) if callback_url else None))
         await uow.commit()
     return upload_id
 
@@ -51,7 +52,7 @@ async def receive(uow: UnitOfWork, principal: Principal, *, npwp: str, content: 
 async def read_upload(uow: UnitOfWork, principal: Principal, upload_id: uuid.UUID) -> dict[str, Any]:
     async with uow:
         s = uow.session
-        row = (await s.execute(select(*[c for c in invoice_upload.c if c.name != "content"])
+        row = (await s.execute(select(*[c for c in invoice_upload.c if c.name not in ("content", "callback_client")])
                                .where(invoice_upload.c.id == upload_id))).mappings().first()
         if row is None or row["seller_npwp"] not in principal.taxpayer_ids:
             raise UploadNotFound()
@@ -157,6 +158,8 @@ async def process(sessions: async_sessionmaker[AsyncSession], settings: InvoiceS
         await s.execute(update(invoice_upload).where(invoice_upload.c.id == upload_id).values(
             state="completed", total=len(results), accepted=len(invoices), failed=len(results) - len(invoices),
             lease_until=None, completed_at=text("now()")))
+        await _enqueue_webhook(s, upload_id, "completed", {"total": len(results), "accepted": len(invoices),
+                                                           "failed": len(results) - len(invoices)})
 
 
 async def _finish_rejected(sessions: async_sessionmaker[AsyncSession], upload_id: uuid.UUID,
@@ -165,3 +168,12 @@ async def _finish_rejected(sessions: async_sessionmaker[AsyncSession], upload_id
         await s.execute(update(invoice_upload).where(invoice_upload.c.id == upload_id).values(
             state="rejected", error=problem, total=0, accepted=0, failed=0, lease_until=None,
             completed_at=text("now()")))
+        await _enqueue_webhook(s, upload_id, "rejected", {"total": 0, "accepted": 0, "failed": 0})
+
+
+async def _enqueue_webhook(s: AsyncSession, upload_id: uuid.UUID, state: str, counts: dict[str, int]) -> None:
+    row = (await s.execute(select(invoice_upload.c.callback_url, invoice_upload.c.callback_client)
+                           .where(invoice_upload.c.id == upload_id))).first()
+    if row is not None and row[0]:
+        await webhooks.enqueue(s, event_type="invoice_upload.completed", subject_id=upload_id, url=row[0],
+                               client_id=row[1], state=state, counts=counts)
