@@ -17,12 +17,13 @@ class Row:
     target: tuple[str, float] | None = None  # (">=" or "<=", threshold)
     detail: bool = False  # a supporting number, printed indented under its headline
     note: str = ""
+    valid: bool = True  # False: the conditions the target is stated for were not met (the note says which)
 
     @property
     def passed(self) -> bool | None:
         if self.target is None:
             return None
-        if self.value is None:
+        if self.value is None or not self.valid:
             return False
         op, threshold = self.target
         return self.value >= threshold if op == ">=" else self.value <= threshold
@@ -42,8 +43,8 @@ class Report:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def add(self, name: str, value: float | None, unit: str, *, target: tuple[str, float] | None = None,
-            detail: bool = False, note: str = "") -> Row:
-        row = Row(name, value, unit, target, detail, note)
+            detail: bool = False, note: str = "", valid: bool = True) -> Row:
+        row = Row(name, value, unit, target, detail, note, valid)
         self.rows.append(row)
         return row
 
@@ -83,8 +84,10 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:,.0f}"
     if unit in ("ms", "s"):
         return f"{value:,.1f}" if value >= 10 else f"{value:,.2f}"
+    if unit.startswith("%"):
+        return f"{value:.0f}"
     if unit == "x":
-        return f"{value:.2f}"
+        return f"{value:.2f}" if value >= 0.1 else f"{value:.4f}"
     if unit == "B" or unit == "events":
         return f"{value:,.0f}"
     return f"{value:g}"

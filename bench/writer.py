@@ -1,8 +1,9 @@
-"""The paced writer of the latency benchmark, run as its own process (as the API would be, apart from the worker).
+"""The paced writer of the latency benchmark, run as separate processes (as the API would be, apart from the worker).
 
-`python -m bench.writer '<json config>'` commits `count` single-event transactions (kit.outbox.publish, then commit)
-at `rate` per second, spread over `tasks` concurrent tasks sharing one connection pool, and prints JSON to stdout:
-the event id and the wall-clock time (time.time(), taken right after the commit returned) of every event.
+`python -m bench.writer '<json config>'` opens its pool, prints `ready`, waits for a line on stdin, then commits its
+share of single-event transactions (kit.outbox.publish, then COMMIT): global event i is due at start + i / rate, and
+this process takes every `stride`-th event from `offset`, spread over `tasks` concurrent tasks sharing one pool. It
+prints JSON to stdout: per event, the id and the wall-clock time (time.time(), taken right after COMMIT returned).
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ import time
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from kit.db import create_engine, create_sessionmaker
+from kit.db import create_sessionmaker, json_dumps
 from kit.outbox import publish
-from kit.settings import DatabaseSettings
 from kit.testing.messaging import taxpayer_event
 
 
-async def write(url: str, topic: str, rate: float, count: int, tasks: int, keys: list[str]) -> dict[str, Any]:
-    engine = create_engine(DatabaseSettings(dsn=url, pool_size=tasks, max_overflow=0),
-                           application_name="bench.writer")
+async def write(url: str, topic: str, rate: float, count: int, tasks: int, keys: list[str], offset: int = 0,
+                stride: int = 1, wait_for_go: bool = False) -> dict[str, Any]:
+    # kit.db.create_engine's options minus pool_pre_ping: the writer is the load generator and shares the machine
+    # with what it measures, so it spends no round trip it does not need.
+    engine = create_async_engine(url, pool_size=tasks, max_overflow=0, json_serializer=json_dumps,
+                                 connect_args={"server_settings": {"application_name": "bench.writer"}})
     sessions = create_sessionmaker(engine)
     try:
         async def warm() -> None:  # open every pooled connection before the clock starts
@@ -32,19 +36,22 @@ async def write(url: str, topic: str, rate: float, count: int, tasks: int, keys:
                 await asyncio.sleep(0.05)
 
         await asyncio.gather(*(warm() for _ in range(tasks)))
-        event_keys = [keys[i % len(keys)] for i in range(count)]
-        events = [taxpayer_event(k) for k in event_keys]
+        mine = list(range(offset, count, stride))
+        event_keys = {i: keys[i % len(keys)] for i in mine}
+        events = {i: taxpayer_event(event_keys[i]) for i in mine}
         loop = asyncio.get_running_loop()
-        start = loop.time() + 0.01
-        next_index = 0
+        if wait_for_go:
+            print("ready", flush=True)
+            await loop.run_in_executor(None, sys.stdin.readline)
+        cpu0 = time.process_time()
+        start = loop.time() + 0.005
+        queue = iter(mine)
         commits: list[tuple[str, float]] = []
         behind: list[float] = []  # how late each transaction started against its schedule
-        durations: list[float] = []  # begin .. commit returned, as the API would see it
+        durations: list[float] = []  # begin .. COMMIT returned, as the API would see it
 
         async def one_writer() -> None:
-            nonlocal next_index
-            while next_index < count:
-                i, next_index = next_index, next_index + 1
+            for i in queue:
                 due = start + i / rate
                 delay = due - loop.time()
                 if delay > 0:
@@ -60,7 +67,7 @@ async def write(url: str, topic: str, rate: float, count: int, tasks: int, keys:
                 commits.append((str(event_id), committed))
 
         await asyncio.gather(*(one_writer() for _ in range(tasks)))
-        return {"commits": commits, "behind_s": behind, "txn_s": durations}
+        return {"commits": commits, "behind_s": behind, "txn_s": durations, "cpu_s": time.process_time() - cpu0}
     finally:
         await engine.dispose()
 
