@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Table, Text, func
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -24,7 +24,18 @@ def inbox_table(metadata: MetaData) -> Table:
     )
 
 
-_INBOX = inbox_table(MetaData())
+
+
+# One fixed statement for any run length (arrays instead of a VALUES list, which SQLAlchemy would compile anew for
+# every batch size: that compile was a fifth of a 500-event run).
+_CLAIM = text("""
+    INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset")
+    SELECT :consumer, e.event_id, e.event_type, e.topic, e.partition, e.offset
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:topics AS text[]), CAST(:partitions AS int[]),
+                CAST(:offsets AS bigint[])) AS e(event_id, event_type, topic, partition, "offset")
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+""")
 
 
 async def claim(session: AsyncSession, *, consumer: str, events: list[InboxEntry]) -> set[uuid.UUID]:
@@ -32,10 +43,10 @@ async def claim(session: AsyncSession, *, consumer: str, events: list[InboxEntry
     returned was applied before (or appears twice in the run): skip it."""
     if not events:
         return set()
-    rows = [dict(consumer=consumer, event_id=e.event_id, event_type=e.event_type, topic=e.topic,
-                 partition=e.partition, offset=e.offset) for e in events]
-    result = await session.execute(insert(_INBOX).values(rows).on_conflict_do_nothing()
-                                   .returning(_INBOX.c.event_id))
+    result = await session.execute(_CLAIM, {
+        "consumer": consumer, "ids": [e.event_id for e in events], "types": [e.event_type for e in events],
+        "topics": [e.topic for e in events], "partitions": [e.partition for e in events],
+        "offsets": [e.offset for e in events]})
     return set(result.scalars())
 
 

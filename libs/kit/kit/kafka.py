@@ -28,12 +28,12 @@ def client_options(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
     return options
 
 
-def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+def make_producer(settings: KafkaSettings, client_id: str, *, linger_ms: int | None = None) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         **client_options(settings, client_id),
         acks="all",
         enable_idempotence=settings.enable_idempotence,
-        linger_ms=settings.linger_ms,
+        linger_ms=settings.linger_ms if linger_ms is None else linger_ms,
         max_batch_size=256 * 1024,
     )
 
