@@ -51,6 +51,10 @@ class Unauthorized(AppError):
     code, status, title = "unauthorized", 401, "Authentication required"
 
 
+class RateLimited(AppError):
+    code, status, title = "rate_limited", 429, "Too many requests"
+
+
 class ValidationFailed(AppError):
     code, status, title = "validation_failed", 422, "Validation failed"
 

@@ -13,11 +13,7 @@ import time
 from fastapi import Request
 
 from kit.auth import CurrentPrincipal, Principal
-from kit.errors import AppError
-
-
-class RateLimited(AppError):
-    code, status, title = "rate_limited", 429, "Too many requests"
+from kit.errors import RateLimited
 
 
 class TokenBuckets:

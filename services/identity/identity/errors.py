@@ -1,6 +1,6 @@
 """Errors of the identity service, each with a stable code."""
 
-from kit.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from kit.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 
 
 class TaxpayerAlreadyRegistered(Conflict):
@@ -47,15 +47,11 @@ class OTPLocked(ValidationFailed):
     code, title = "otp.too_many_attempts", "Too many wrong codes: ask for a new one"
 
 
-class TooManyRequests(AppError):
-    code, status, title = "rate_limited", 429, "Too many requests"
-
-
-class OTPCooldown(TooManyRequests):
+class OTPCooldown(RateLimited):
     code, title = "otp.cooldown", "Wait before asking for another code"
 
 
-class OTPRateLimited(TooManyRequests):
+class OTPRateLimited(RateLimited):
     code, title = "otp.rate_limited", "Too many codes requested: try again later"
 
 
@@ -73,7 +69,7 @@ class UnsupportedGrant(ValidationFailed):
     code, status, title = "oauth.unsupported_grant_type", 400, "Unsupported grant type"
 
 
-class LoginThrottled(TooManyRequests):
+class LoginThrottled(RateLimited):
     code, title = "auth.login_throttled", "Too many failed attempts: wait before trying again"
 
 
