@@ -92,6 +92,8 @@ _ALL = [
     Code("idempotency.key_reused", "This Idempotency-Key was used with a different request"),
     Code("idempotency.in_progress", "A request with this Idempotency-Key is still being processed; retry later"),
     Code("webhook.url_invalid", "callback_url must be an absolute http:// or https:// URL"),
+    Code("webhook.url_forbidden", "callback_url may not point at loopback, private, link-local (cloud metadata) or "
+                                  "other non-public addresses, nor at localhost; https is required in production"),
     Code("signing.passphrase_required", "The job was interrupted before these invoices were signed; resubmit with "
                                         "the passphrase (it is never stored)", "ETAX-40004"),
     Code("signing.credential_rejected", "Identity refused the credential or the passphrase", "ETAX-40004"),

@@ -252,7 +252,7 @@ async def create_upload(request: Request, principal: CurrentPrincipal, uow: UoW,
                         idempotency_key: IdemKey = None) -> JSONResponse:
     settings: InvoiceSettings = state_of(request).settings  # type: ignore[assignment]
     seller = service.acting_taxpayer(principal, npwp)
-    webhooks.check_url(callback_url)
+    webhooks.check_url(callback_url, settings)
     service.authorize(principal, seller, service.DRAFT_SCOPES)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = settings.uploads.max_bytes
@@ -300,7 +300,7 @@ async def get_upload(upload_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW
 async def create_signing_job(request: Request, body: SigningJobCreate, principal: CurrentPrincipal, uow: UoW,
                              idempotency_key: IdemKey = None) -> JSONResponse:
     seller = service.acting_taxpayer(principal, body.seller_npwp)
-    webhooks.check_url(body.callback_url)
+    webhooks.check_url(body.callback_url, state_of(request).settings)
 
     async def run() -> Any:
         job = await signing.create_job(uow, principal, npwp=seller, invoice_ids=body.invoice_ids,

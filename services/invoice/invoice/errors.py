@@ -88,5 +88,9 @@ class CallbackUrlInvalid(ValidationFailed):
     code, title = "webhook.url_invalid", "callback_url must be an absolute http(s) URL"
 
 
+class CallbackUrlForbidden(ValidationFailed):
+    code, title = "webhook.url_forbidden", "callback_url points where webhooks may not be sent"
+
+
 class IdempotencyInProgress(Conflict):
     code, title = "idempotency.in_progress", "A request with this Idempotency-Key is still being processed"

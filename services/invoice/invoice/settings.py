@@ -1,6 +1,7 @@
 from functools import lru_cache
+from ipaddress import ip_network
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, field_validator
 
 from kit.settings import BaseServiceSettings, DatabaseSettings, service_config
 
@@ -37,6 +38,21 @@ class WebhookSettings(BaseModel):
     backoff_base_s: float = 5.0  # attempt n waits base × 2^(n-1), capped
     backoff_cap_s: float = 3600.0
     batch: int = 20
+    # SSRF guard (`invoice.webhooks`): a callback never reaches loopback, private (RFC 1918, unique-local IPv6),
+    # link-local (cloud metadata 169.254.169.254), CGNAT, multicast, reserved or documentation addresses, checked
+    # on the literal at submission and on every resolved address at delivery. These CIDRs are exempted, e.g.
+    # `INVOICE_WEBHOOKS__ALLOWED_NETWORKS='["127.0.0.0/8", "::1/128"]'` for a receiver on the developer's machine
+    # (`localhost` needs both). Default: none (secure).
+    allowed_networks: list[str] = []
+    # http:// callbacks: None = accepted except with INVOICE_ENV=prod (https required there); true/false forces it.
+    allow_http: bool | None = None
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ip_network(cidr.strip(), strict=False)  # a typo fails at start, not at the first webhook
+        return [cidr.strip() for cidr in value]
 
 
 class InvoiceSettings(BaseServiceSettings):

@@ -4,40 +4,198 @@ written in the job's final transaction (durable: no completion without its webho
 
 Signature: header `Lontar-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, "<t>.<raw body>")>`, where key =
 `client_key(secret, client_id)` = hex HMAC-SHA256(settings.webhooks.secret, client id) — a key per client, from one
-server secret; the client reads its key at `GET /v1/webhook-secret`. Receivers check it with `verify`."""
+server secret; the client reads its key at `GET /v1/webhook-secret`. Receivers check it with `verify`.
+
+SSRF guard (as advocate / ssrf_filter / egress proxies such as Smokescreen do it): a callback never reaches an
+address that is not public — loopback, RFC 1918, CGNAT, link-local (169.254.169.254: cloud metadata), unique-local
+and link-local IPv6, multicast, reserved, documentation; IPv4-mapped and NAT64 IPv6 addresses are judged by the
+IPv4 address they carry. `check_url` refuses at submission a literal address (any spelling the resolver accepts:
+`2130706433`, `0x7f.1`, `[::ffff:127.0.0.1]`), `localhost` names, credentials, other schemes, and http:// in
+production. At delivery the host is resolved once, every address is judged (one forbidden address refuses the
+delivery: DNS rebinding), and the request goes to the vetted address itself (Host header and TLS server name are
+the URL's host), so no second resolution can switch it; redirects are not followed. A refused delivery is marked
+`failed` at once with the reason. `WebhookSettings.allowed_networks` exempts CIDRs (development, tests)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
+import re
+import socket
 import time
 import uuid
 from datetime import UTC, datetime
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 from kit.auth import Principal
+from kit.settings import Environment
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from invoice.errors import CallbackUrlInvalid
+from invoice.errors import CallbackUrlForbidden, CallbackUrlInvalid
 from invoice.models import webhook_delivery
-from invoice.settings import WebhookSettings
+from invoice.settings import InvoiceSettings, WebhookSettings, get_settings
 
 log = logging.getLogger(__name__)
 HEADER = "Lontar-Signature"
 
+IPAddress = IPv4Address | IPv6Address
+Network = IPv4Network | IPv6Network
 
-def check_url(url: str | None) -> str | None:
-    """Only absolute http(s) URLs with a host; anything else → 422 `webhook.url_invalid`."""
+# Special-purpose ranges (IANA IPv4/IPv6 special-purpose registries) a webhook never reaches, with the reason given.
+# Anything else Python does not call global is refused too ("not globally routable").
+_FORBIDDEN: list[tuple[Network, str]] = [(ip_network(net), why) for net, why in (
+    ("0.0.0.0/8", "this-host"),  # 0.0.0.0 reaches the local host on Linux
+    ("10.0.0.0/8", "private (RFC 1918)"),
+    ("100.64.0.0/10", "shared (CGNAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local (cloud metadata)"),
+    ("172.16.0.0/12", "private (RFC 1918)"),
+    ("192.0.0.0/24", "IETF protocol assignment"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.88.99.0/24", "6to4 relay"),
+    ("192.168.0.0/16", "private (RFC 1918)"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),  # and 255.255.255.255
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::/96", "IPv4-compatible (deprecated)"),
+    ("::ffff:0:0:0/96", "IPv4-translated"),
+    ("64:ff9b:1::/48", "local-use NAT64"),
+    ("100::/64", "discard-only"),
+    ("2001::/23", "IETF protocol assignment (Teredo, ORCHID)"),
+    ("2001:db8::/32", "documentation"),
+    ("2002::/16", "6to4 (deprecated)"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing"),
+    ("fc00::/7", "unique-local"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "site-local (deprecated)"),
+    ("ff00::/8", "multicast"),
+)]
+_NAT64 = ip_network("64:ff9b::/96")  # well-known NAT64 prefix: the last 32 bits are the IPv4 address reached
+_LOOPBACK = (IPv4Address("127.0.0.1"), IPv6Address("::1"))
+_LOCALHOST_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")  # what inet_aton may read as IPv4: 2130706433, 0177.0.0.1, 0x7f.1
+
+
+def allowed_networks(settings: WebhookSettings) -> tuple[Network, ...]:
+    return tuple(ip_network(net, strict=False) for net in settings.allowed_networks)
+
+
+def refusal(addr: IPAddress, allowed: tuple[Network, ...] = ()) -> str | None:
+    """Why `addr` may not receive a webhook (None: it may). IPv4-mapped IPv6 (::ffff:a.b.c.d) is the IPv4 address;
+    a NAT64 address (64:ff9b::a.b.c.d) is judged as itself and as the IPv4 address it reaches."""
+    if isinstance(addr, IPv6Address):
+        if addr.scope_id:
+            addr = IPv6Address(int(addr))  # fe80::1%eth0 → fe80::1
+        if addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+    candidates: list[IPAddress] = [addr]
+    if isinstance(addr, IPv6Address) and addr in _NAT64:
+        candidates.append(IPv4Address(int(addr) & 0xFFFFFFFF))
+    if any(addr.version == net.version and addr in net for net in allowed):
+        return None
+    for a in candidates:
+        for net, why in _FORBIDDEN:
+            if a.version == net.version and a in net:
+                return why
+        if not a.is_global:
+            return "not globally routable"
+    return None
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host names by itself (no DNS): IPv4/IPv6 literals and the numeric IPv4 spellings the system
+    resolver accepts (decimal, octal, hex, fewer than four parts). None for a name."""
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        return ip_address(host)
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.fullmatch(host) and any(c.isdigit() for c in host):
+        try:
+            return IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def _fixed_addresses(host: str) -> list[IPAddress]:
+    """The addresses of a host known without DNS: a literal, or loopback for `localhost` names (RFC 6761)."""
+    host = host.rstrip(".").lower()
+    if host in _LOCALHOST_NAMES or host.endswith(".localhost"):
+        return list(_LOOPBACK)
+    addr = literal_address(host)
+    return [addr] if addr is not None else []
+
+
+def _split(url: str) -> SplitResult | None:
+    """The URL when it is an absolute http(s) URL with a host, a valid port and no credentials."""
+    if len(url) > 2000 or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    return parts
+
+
+def _parse(url: str) -> httpx.URL | None:
+    """The URL as the HTTP client reads it, when it is an absolute http(s) URL with a host and no credentials."""
+    if _split(url) is None:
+        return None
+    try:
+        u = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    if u.scheme not in ("http", "https") or not u.raw_host or u.userinfo:
+        return None
+    return u
+
+
+def _host(u: httpx.URL) -> str:
+    return u.raw_host.decode("ascii").rstrip(".").lower()
+
+
+def check_url(url: str | None, settings: InvoiceSettings | None = None) -> str | None:
+    """At submission (nothing is created when it raises): an absolute http(s) URL with a host and no credentials,
+    else 422 `webhook.url_invalid`; https when required, and no literal non-public address or `localhost` name,
+    else 422 `webhook.url_forbidden`. Names are judged when the webhook is sent (`deliver_due`). `settings` default
+    to the process's (`get_settings()`), which are the app's in a deployed process."""
     if url is None:
         return None
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(url) > 2000 or parts.username:
-        raise CallbackUrlInvalid("callback_url must be an absolute http:// or https:// URL")
+    parts = _split(url)
+    if parts is None:
+        raise CallbackUrlInvalid("callback_url must be an absolute http:// or https:// URL, without credentials")
+    settings = settings or get_settings()
+    allowed = allowed_networks(settings.webhooks)
+    u = _parse(url)  # None when the HTTP client would refuse it (e.g. 0177.0.0.1): forbidden first, else invalid
+    for host in {parts.hostname or ""} | ({_host(u)} if u is not None else set()):  # as both parsers read it
+        for addr in _fixed_addresses(host):
+            why = refusal(addr, allowed)
+            if why is not None:
+                raise CallbackUrlForbidden(f"callback_url's host {host} is a {why} address: webhooks are sent to "
+                                           "public addresses only")
+    if u is None:
+        raise CallbackUrlInvalid("callback_url must be an absolute http:// or https:// URL, without credentials")
+    allow_http = settings.webhooks.allow_http
+    if allow_http is None:
+        allow_http = settings.env is not Environment.prod
+    if u.scheme == "http" and not allow_http:
+        raise CallbackUrlForbidden("callback_url must be an https:// URL")
     return url
 
 
@@ -101,28 +259,89 @@ async def deliver_due(sessions: async_sessionmaker[AsyncSession], settings: Webh
     secret = settings.secret.get_secret_value()
     for row in rows:
         body = row["body"].encode()
-        error = None
+        error, refused = None, False
         try:
-            r = await http.post(row["url"], content=body, headers={
+            r = await _post(http, settings, row["url"], body, {
                 "content-type": "application/json", HEADER: sign(client_key(secret, row["client_id"]), body),
                 "Lontar-Delivery": str(row["id"])})
             if not 200 <= r.status_code < 300:
-                error = f"HTTP {r.status_code}"
-        except httpx.HTTPError as exc:
+                error = f"HTTP {r.status_code}" + (" (redirects are not followed)" if r.is_redirect else "")
+        except (Refused, httpx.InvalidURL) as exc:
+            error, refused = f"refused: {exc}"[:300], True
+        except (httpx.HTTPError, Unresolved) as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         async with sessions() as s, s.begin():
             if error is None:
                 values: dict[str, Any] = {"state": "delivered", "delivered_at": text("now()"), "last_error": None}
-            elif row["attempts"] >= settings.max_attempts:
+            elif refused or row["attempts"] >= settings.max_attempts:
                 values = {"state": "failed", "last_error": error}
             else:
                 values = {"last_error": error, "next_attempt_at": text(
                     f"now() + make_interval(secs => {backoff(settings, row['attempts'])})")}
             await s.execute(update(webhook_delivery).where(webhook_delivery.c.id == row["id"]).values(**values))
         if error is not None:
-            log.warning("webhook delivery failed", extra={"delivery_id": str(row["id"]), "error": error,
-                                                          "attempts": row["attempts"]})
+            log.warning("webhook delivery refused" if refused else "webhook delivery failed",
+                        extra={"delivery_id": str(row["id"]), "error": error, "attempts": row["attempts"]})
     return len(rows)
+
+
+class Refused(Exception):
+    """The callback's destination is not allowed (SSRF guard): the delivery fails at once, it is not retried."""
+
+
+class Unresolved(Exception):
+    """The callback's host did not resolve (retried like any network failure)."""
+
+
+async def resolve(host: str, port: int, timeout_s: float) -> list[IPAddress]:
+    """Every address the system resolver gives for `host`, in its order, without duplicates."""
+    try:
+        infos = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout_s)
+    except (OSError, TimeoutError) as exc:
+        raise Unresolved(f"cannot resolve {host}: {exc or type(exc).__name__}") from exc
+    addrs = list(dict.fromkeys(ip_address(str(info[4][0])) for info in infos))
+    if not addrs:
+        raise Unresolved(f"cannot resolve {host}: no address")
+    return addrs
+
+
+def _proxied(http: httpx.AsyncClient, url: httpx.URL) -> bool:
+    """True when the client sends this URL through a proxy (HTTPS_PROXY etc.): the proxy connects, not us."""
+    transport_for = getattr(http, "_transport_for_url", None)
+    return transport_for is not None and transport_for(url) is not getattr(http, "_transport", None)
+
+
+async def _post(http: httpx.AsyncClient, settings: WebhookSettings, url: str, body: bytes,
+                headers: dict[str, str]) -> httpx.Response:
+    """POST to `url` only if every address of its host may receive webhooks (else `Refused`), connecting to the
+    vetted address itself: the URL's host goes in the Host header and as the TLS server name (certificate checked
+    for it), so the name is resolved once, here. The next address is tried only when a connection could not be
+    made (nothing was sent). `Connection: close`: a pooled connection is never reused for another host."""
+    u = _parse(url)
+    if u is None:
+        raise Refused("callback_url is not an absolute http(s) URL without credentials")
+    host = _host(u)
+    addrs = _fixed_addresses(host) or await resolve(host, u.port or (443 if u.scheme == "https" else 80),
+                                                    settings.timeout_s)
+    allowed = allowed_networks(settings)
+    for addr in addrs:
+        why = refusal(addr, allowed)
+        if why is not None:
+            raise Refused(f"{host} resolves to {addr}, a {why} address")
+    headers = {**headers, "connection": "close"}
+    if _proxied(http, u):  # the proxy resolves again: egress filtering there covers rebinding
+        return await http.post(u, content=body, headers=headers, follow_redirects=False)
+    extensions = {"sni_hostname": host} if u.scheme == "https" else {}
+    error: httpx.ConnectError | None = None
+    for addr in addrs:
+        try:
+            return await http.post(u.copy_with(host=str(addr)), content=body, follow_redirects=False,
+                                   headers={**headers, "host": u.netloc.decode("ascii")}, extensions=extensions)
+        except httpx.ConnectError as exc:
+            error = exc
+    assert error is not None
+    raise error
 
 
 async def deliveries(sessions: async_sessionmaker[AsyncSession], subject_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -20,12 +20,15 @@ from invoice.settings import InvoiceSettings, WebhookSettings
 from pydantic import SecretStr
 
 SECRET = "test-webhook-secret"
+LOCAL = ["127.0.0.1/32"]  # where the receiver listens
 
 
 @pytest.fixture
 def settings(settings: InvoiceSettings) -> InvoiceSettings:
+    # The SSRF guard refuses loopback by default: these tests opt in explicitly.
     return settings.model_copy(update={"webhooks": WebhookSettings(
-        secret=SecretStr(SECRET), timeout_s=2.0, backoff_base_s=0.2, backoff_cap_s=1.0, max_attempts=4)})
+        secret=SecretStr(SECRET), timeout_s=2.0, backoff_base_s=0.2, backoff_cap_s=1.0, max_attempts=4,
+        allowed_networks=LOCAL)})
 
 
 XML = {"content-type": "application/xml"}
@@ -166,7 +169,7 @@ async def test_a_receiver_that_never_answers_well_gets_bounded_attempts(world: A
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "javascript:alert(1)", "/relative",
-                                 "http://"])
+                                 "http://", "http://user:secret@example.com/hook"])
 async def test_only_http_callback_urls(world: Any, url: str) -> None:
     seller = await world.seller()
     h = world.token(seller)
