@@ -20,7 +20,7 @@ What runs (one machine, 2 cores shared by all of it):
   GET returns all 10,000 items: the client's view is read once at the end, to check it).
 
 `await run(server_url=None)` returns rows {name, value, unit, target, ok};
-`.venv/bin/python -m bench.invoice_signing [--invoices N] [--lines L] [--profile FILE] [server_url]` prints them
+`.venv/bin/python -m bench.invoice_signing [--invoices N] [--lines L] [--profile FILE] [server_url]` prints them.
 `--profile FILE` writes a cProfile of this process (invoice side) over the timed span.
 """
 

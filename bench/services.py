@@ -8,12 +8,13 @@ PostgreSQL here; notification and identity signing start their own) and stops it
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import uvloop
 
 from devstack.postgres import EmbeddedPostgres
 from devstack.processes import free_port
@@ -53,7 +54,7 @@ def main(argv: list[str]) -> int:
     postgres = EmbeddedPostgres(workdir / "postgres", port=free_port(), durable=True)
     try:
         postgres.start()
-        rows = asyncio.run(_collect(postgres.url(), only))
+        rows = uvloop.run(_collect(postgres.url(), only))
         print(_render(rows))
         return 0
     except KeyboardInterrupt:

@@ -1,10 +1,10 @@
 """Event consumers: at-least-once delivery from the broker, exactly-once effects through the inbox.
 
 Per fetch: decode, then apply the run of events in one transaction (inbox claim + handler for each, each
-partition's events in their order), commit the transaction, then commit the offsets. If the run fails, it is retried one event per transaction so a single
-poison event is isolated: it goes to `<service>.dlq` after bounded attempts and the consumer moves on. Infrastructure
-failures (database or broker unreachable) are not the event's fault: they are retried without limit, with capped
-back-off, and nothing goes to the dead-letter topic for them.
+partition's events in their order), commit the transaction, then commit the offsets. If the run fails, it is retried
+one event per transaction so a single poison event is isolated: it goes to `<service>.dlq` after bounded attempts
+and the consumer moves on. Infrastructure failures (database or broker unreachable) are not the event's fault: they
+are retried without limit, with capped back-off, and nothing goes to the dead-letter topic for them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from kit.settings import ConsumerSettings
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[tuple[Envelope, Any]]], Awaitable[None]]
 C = TypeVar("C", bound=Contract)
 
 
@@ -43,19 +44,31 @@ class _Stopping(Exception):
 
 
 class Handlers:
-    """Which handler applies which contract, for one consumer group."""
+    """Which handler applies which contract, for one consumer group.
+
+    `on`: the handler gets one event at a time. `on_many`: it gets each run of consecutive events of that contract
+    in a fetch at once (in order, duplicates already dropped), so it can write them with a few set-based statements;
+    if the run fails, the events are retried one per call like any others."""
 
     def __init__(self) -> None:
-        self._by_type: dict[tuple[str, int], Handler] = {}
+        self._by_type: dict[tuple[str, int], tuple[Handler | BatchHandler, bool]] = {}  # (handler, batch)
 
     def on(self, contract: type[C]) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            self._by_type[(contract.type, contract.version)] = fn
+            self._by_type[(contract.type, contract.version)] = (fn, False)
             return fn
 
         return register
 
-    def get(self, envelope: Envelope) -> Handler | None:
+    def on_many(self, contract: type[C]) -> Callable[[BatchHandler], BatchHandler]:
+        def register(fn: BatchHandler) -> BatchHandler:
+            self._by_type[(contract.type, contract.version)] = (fn, True)
+            return fn
+
+        return register
+
+    def get(self, envelope: Envelope) -> tuple[Handler | BatchHandler, bool] | None:
+        """The handler for this event and whether it takes batches."""
         return self._by_type.get((envelope.type, envelope.version))
 
 
@@ -64,7 +77,8 @@ class _Decoded:
     record: ConsumerRecord[bytes, bytes]
     envelope: Envelope | None = None
     payload: Contract | None = None
-    handler: Handler | None = None
+    handler: Handler | BatchHandler | None = None
+    batch: bool = False
     outcome: str | None = None  # set when no handler runs: ignored, unknown or a poison reason
     poison: str | None = None
 
@@ -163,9 +177,11 @@ class EventConsumer:
         except (InvalidEvent, ValueError) as exc:
             d.poison, d.outcome = f"malformed: {exc}", "dead_lettered"
             return d
-        d.handler = self.handlers.get(d.envelope)
-        if d.handler is None:
+        found = self.handlers.get(d.envelope)
+        if found is None:
             d.outcome = "ignored"
+        else:
+            d.handler, d.batch = found
         return d
 
     async def _apply_run(self, items: list[_Decoded], stop: asyncio.Event) -> None:
@@ -204,17 +220,30 @@ class EventConsumer:
             fresh = await claim(session, consumer=self.group, events=[
                 InboxEntry(i.envelope.id, i.envelope.type, i.record.topic, i.record.partition, i.record.offset)
                 for i in items if i.envelope is not None])
+            run: list[_Decoded] = []  # consecutive events for one batch handler, applied together
+
+            async def apply_run() -> None:
+                if run:
+                    await run[0].handler(session, [(i.envelope, i.payload) for i in run])  # type: ignore[misc,call-arg,arg-type]
+                    run.clear()
+
             for item in items:
                 assert item.envelope is not None and item.handler is not None
                 applies = item.envelope.id in fresh
                 fresh.discard(item.envelope.id)  # a second copy in the same run is a duplicate
-                if applies:
+                if applies and item.batch:
+                    if run and run[0].handler is not item.handler:
+                        await apply_run()
+                    run.append(item)
+                elif applies:
+                    await apply_run()
                     token = correlation_id.set(item.envelope.correlation_id)
                     try:
-                        await item.handler(session, item.envelope, item.payload)
+                        await item.handler(session, item.envelope, item.payload)  # type: ignore[call-arg]
                     finally:
                         correlation_id.reset(token)
                 outcomes.append("applied" if applies else "duplicate")
+            await apply_run()
         for item, outcome in zip(items, outcomes):
             item.outcome = outcome
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, MetaData, func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -100,3 +100,17 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+
+_NOTIFY = text("SELECT pg_notify(:channel, '')")
+
+
+async def notify_once(session: AsyncSession, channel: str) -> None:
+    """`pg_notify(channel)` once per transaction of `session` (PostgreSQL delivers it at commit): listeners wake at
+    once instead of at their next poll. A second NOTIFY in the same transaction would only cost a round trip."""
+    transaction = session.sync_session.get_transaction()
+    notified = session.info.setdefault("notified", {})
+    if transaction is not None and notified.get(channel) is transaction:
+        return
+    await session.execute(_NOTIFY, {"channel": channel})
+    notified[channel] = transaction

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import Envelope
 from contracts.registry import Contract, payload_of
 from contracts.topics import events_topic
+from kit.db import notify_once
 from kit.logging import correlation_id
 
 NOTIFY_CHANNEL = "outbox"
@@ -55,8 +56,10 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
-# The statement below only needs the table's shape; each service attaches its own copy to its metadata.
+# The statement below only needs the table's shape; each service attaches its own copy to its metadata. Built once:
+# executed with a parameter dict, SQLAlchemy compiles it once and reuses it for every event.
 _OUTBOX = outbox_table(MetaData())
+_INSERT = insert(_OUTBOX)
 
 
 async def publish(
@@ -98,18 +101,19 @@ async def publish(
     if envelope.correlation_id:
         headers["correlation_id"] = envelope.correlation_id
     await session.execute(
-        insert(_OUTBOX).values(
-            id=event_id,
-            topic=topic or events_topic(event.source),
-            key=key,
-            aggregate_type=aggregate_type,
-            aggregate_id=subject,
-            event_type=event.type,
-            event_version=event.version,
-            payload=envelope.model_dump(mode="json"),
-            headers=headers,
-        )
+        _INSERT,
+        {
+            "id": event_id,
+            "topic": topic or events_topic(event.source),
+            "key": key,
+            "aggregate_type": aggregate_type,
+            "aggregate_id": subject,
+            "event_type": event.type,
+            "event_version": event.version,
+            "payload": envelope.model_dump(mode="json"),
+            "headers": headers,
+        },
     )
-    # Delivered at commit, at most once per transaction: wakes the relay without waiting for its poll.
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    await notify_once(session, NOTIFY_CHANNEL)
     return event_id
+

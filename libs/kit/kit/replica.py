@@ -6,6 +6,7 @@ Facts older than what the replica holds (by the envelope's `sequence`) are ignor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -39,20 +40,31 @@ def taxpayer_replica_table(metadata: MetaData) -> Table:
 _TAXPAYER = taxpayer_replica_table(MetaData())
 
 
+_FACTS = ("npwp", "taxpayer_id", "nitku", "name", "kind", "registered_at", "source_sequence")
+_insert = insert(_TAXPAYER)
+_UPSERT = _insert.on_conflict_do_update(  # built once: compiled once, however many events
+    index_elements=[_TAXPAYER.c.npwp],
+    set_={**{k: _insert.excluded[k] for k in _FACTS if k != "npwp"}, "updated_at": func.now()},
+    where=_TAXPAYER.c.source_sequence <= _insert.excluded.source_sequence,
+)
+
+
+async def apply_taxpayers_registered(session: AsyncSession,
+                                     events: Sequence[tuple[Envelope, TaxpayerRegistered]]) -> None:
+    """Upsert the replica rows, in event order (a later fact for the same taxpayer wins, an older one is ignored)."""
+    if events:
+        await session.execute(_UPSERT, [
+            dict(npwp=e.npwp, taxpayer_id=e.taxpayer_id, nitku=e.nitku, name=e.name, kind=e.kind,
+                 registered_at=e.registered_at, source_sequence=envelope.sequence) for envelope, e in events])
+
+
 async def apply_taxpayer_registered(session: AsyncSession, envelope: Envelope, event: TaxpayerRegistered) -> None:
-    values = dict(npwp=event.npwp, taxpayer_id=event.taxpayer_id, nitku=event.nitku, name=event.name,
-                  kind=event.kind, registered_at=event.registered_at, source_sequence=envelope.sequence)
-    stmt = insert(_TAXPAYER).values(**values)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[_TAXPAYER.c.npwp],
-        set_={**{k: stmt.excluded[k] for k in values if k != "npwp"}, "updated_at": func.now()},
-        where=_TAXPAYER.c.source_sequence <= stmt.excluded.source_sequence,
-    ))
+    await apply_taxpayers_registered(session, [(envelope, event)])
 
 
 def identity_handlers() -> Handlers:
     handlers = Handlers()
-    handlers.on(TaxpayerRegistered)(apply_taxpayer_registered)
+    handlers.on_many(TaxpayerRegistered)(apply_taxpayers_registered)
     return handlers
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import uvicorn
+import uvloop
 
 from sandbox.http import create_app
 from sandbox.settings import SandboxSettings
@@ -41,6 +42,6 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s sandbox %(levelname)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
     try:  # uvicorn handles SIGTERM and SIGINT: both stop the HTTP server, then SMTP closes
-        asyncio.run(serve(SandboxSettings.from_env()))
+        uvloop.run(serve(SandboxSettings.from_env()))
     except KeyboardInterrupt:
         pass

@@ -7,14 +7,11 @@ no locking. Told `fail` it answers 451 (try again later), `reject` 550, `drop` a
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import logging
 import ssl
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -42,19 +39,10 @@ class KeepingHandler:
             self.store.count(PROVIDER, "dropped")
             return "250 2.0.0 OK (dropped by the sandbox)"
         content = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
-        subject, body = _parse(content)
-        for rcpt in envelope.rcpt_tos:
-            self.store.keep(Received(channel="email", provider=PROVIDER, recipient=rcpt, subject=subject, body=body,
+        for rcpt in envelope.rcpt_tos:  # kept as received: parsed when someone reads it (most never are)
+            self.store.keep(Received(channel="email", provider=PROVIDER, recipient=rcpt, raw=content,
                                      sender=envelope.mail_from))
         return "250 2.0.0 OK: kept by the sandbox"
-
-
-def _parse(content: bytes) -> tuple[str | None, str]:
-    message = email.message_from_bytes(content, policy=email.policy.default)
-    subject = str(message["subject"]) if message["subject"] is not None else None
-    part: Any = message.get_body(preferencelist=("plain", "html"))
-    body = part.get_content() if part is not None else ""
-    return subject, body.replace("\r\n", "\n")
 
 
 async def start_smtp(store: Store, host: str, port: int, tls_dir: Path | None) -> asyncio.Server:

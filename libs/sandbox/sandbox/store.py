@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from sandbox.mail import parse_email
+
 Mode = Literal["ok", "slow", "fail", "drop", "reject"]
 MODES: tuple[str, ...] = ("ok", "slow", "fail", "drop", "reject")
 
@@ -18,14 +20,18 @@ class Received:
     channel: Literal["sms", "email"]
     provider: str
     recipient: str
-    body: str
+    body: str = ""
     subject: str | None = None
     sender: str | None = None
     reference: str | None = None
+    raw: bytes | None = None  # an e-mail as received: subject and body are read from it on first use
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     received_at: float = field(default_factory=time.time)
 
     def as_json(self) -> dict[str, Any]:
+        if self.raw is not None:
+            self.subject, self.body = parse_email(self.raw)
+            self.raw = None
         return {
             "id": self.id, "channel": self.channel, "provider": self.provider, "recipient": self.recipient,
             "sender": self.sender, "subject": self.subject, "body": self.body, "reference": self.reference,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import Envelope
 from contracts.identity import TaxpayerRegistered, TaxpayerUpdated
 from kit.consumer import Handlers
-from kit.replica import apply_taxpayer_registered
+from kit.replica import apply_taxpayers_registered
 from notification.addresses import InvalidDestination, normalise, normalise_email, normalise_phone
 from notification.clock import wib
 from notification.metrics import MESSAGES, REJECTED
@@ -30,65 +32,87 @@ from notification.templating import UnknownTemplate
 log = logging.getLogger(__name__)
 
 
-async def create_notice(session: AsyncSession, ctx: Context, *, notice: str, taxpayer: str, event_id: uuid.UUID,
-                        params: Mapping[str, Any], dedupe_key: str | None = None) -> bool:
-    """Inbox item and messages for one notice. `dedupe_key` (default: notice name and event id) makes it once-only: a second
-    notice with the same key and name for the taxpayer adds nothing. Returns False when the notice is not sent at
-    all (unknown template, switched off)."""
+@dataclass(frozen=True)
+class Notice:
+    """One notice to one taxpayer. `dedupe_key` (default: notice name and event id) makes it once-only: a second
+    notice with the same key and name for the taxpayer adds nothing."""
+
+    taxpayer: str
+    event_id: uuid.UUID
+    params: Mapping[str, Any]
+    dedupe_key: str | None = None
+
+
+async def create_notices(session: AsyncSession, ctx: Context, name: str, notices: Sequence[Notice]) -> int:
+    """Inbox items and messages for notices of one kind, a few statements for all of them. Returns how many were
+    made: none when the template is unknown; those a taxpayer switched off (if not statutory) are left out."""
     try:
-        template = ctx.catalogue.get(notice)
+        template = ctx.catalogue.get(name)
     except UnknownTemplate as exc:
-        REJECTED.labels("notice", "unknown_template").inc()
-        log.error("notice without a template", extra={"notice": notice, "error": str(exc)})
-        return False
-    if not template.statutory and not await PreferenceRepository(session).is_enabled(taxpayer, notice):
-        REJECTED.labels("notice", "switched_off").inc()
-        return False
-    recipient = await RecipientRepository(session).get(taxpayer)
-    locale = (recipient.locale if recipient else None) or ctx.settings.default_locale
-    source = dedupe_key or f"{notice}:{event_id}"
+        REJECTED.labels("notice", "unknown_template").inc(len(notices))
+        log.error("notice without a template", extra={"notice": name, "error": str(exc)})
+        return 0
+    if not template.statutory:
+        off = await PreferenceRepository(session).switched_off(name, [n.taxpayer for n in notices])
+        if off:
+            REJECTED.labels("notice", "switched_off").inc(sum(n.taxpayer in off for n in notices))
+            notices = [n for n in notices if n.taxpayer not in off]
+    recipients = await RecipientRepository(session).get_many([n.taxpayer for n in notices])
     default = ctx.settings.default_locale
-    if "inbox" in template.channels:
-        rendered = template.render("inbox", locale, params, default_locale=default)
-        await InboxRepository(session).add(taxpayer=taxpayer, notice=notice, title=rendered.subject or notice,
-                                           body=rendered.body, locale=rendered.locale, statutory=template.statutory,
-                                           source_event_id=source)
-    contacts = {"email": recipient.email if recipient else None, "sms": recipient.phone if recipient else None}
-    queued = False
-    for channel, address in contacts.items():
-        if channel not in template.channels or not address:
-            continue
-        try:
-            to = normalise(channel, address)
-        except InvalidDestination as exc:
-            REJECTED.labels("notice", "invalid_destination").inc()
-            log.warning("notice not sent: bad contact", extra={"notice": notice, "channel": channel,
-                                                              "error": str(exc)})
-            continue
-        rendered = template.render(channel, locale, params, default_locale=default)
-        message_id = await MessageRepository(session).insert(
-            kind="notice", channel=channel, recipient=to, template=notice, locale=rendered.locale,
-            subject=rendered.subject, body=rendered.body, params=dict(params), state="queued", request_id=source,
-            taxpayer=taxpayer)
-        if message_id is not None:
-            MESSAGES.labels("notice", channel, "queued").inc()
-            queued = True
+    inbox_items, messages = [], []
+    for notice in notices:
+        recipient = recipients.get(notice.taxpayer)
+        locale = (recipient.locale if recipient else None) or default
+        source = notice.dedupe_key or f"{name}:{notice.event_id}"
+        if "inbox" in template.channels:
+            rendered = template.render("inbox", locale, notice.params, default_locale=default)
+            inbox_items.append(dict(taxpayer=notice.taxpayer, notice=name, title=rendered.subject or name,
+                                    body=rendered.body, locale=rendered.locale, statutory=template.statutory,
+                                    source_event_id=source))
+        contacts = {"email": recipient.email, "sms": recipient.phone} if recipient else {}
+        for channel, address in contacts.items():
+            if channel not in template.channels or not address:
+                continue
+            try:
+                to = normalise(channel, address)
+            except InvalidDestination as exc:
+                REJECTED.labels("notice", "invalid_destination").inc()
+                log.warning("notice not sent: bad contact", extra={"notice": name, "channel": channel,
+                                                                  "error": str(exc)})
+                continue
+            rendered = template.render(channel, locale, notice.params, default_locale=default)
+            messages.append(dict(kind="notice", channel=channel, recipient=to, template=name, locale=rendered.locale,
+                                 subject=rendered.subject, body=rendered.body, params=dict(notice.params),
+                                 state="queued", request_id=source, taxpayer=notice.taxpayer))
+    await InboxRepository(session).add_many(inbox_items)
+    queued = await MessageRepository(session).insert_many(messages)
+    for channel, count in Counter(m["channel"] for m in queued).items():
+        MESSAGES.labels("notice", channel, "queued").inc(count)
     if queued:
         await wake_dispatchers(session)
-    return True
+    return len(notices)
+
+
+async def create_notice(session: AsyncSession, ctx: Context, *, notice: str, taxpayer: str, event_id: uuid.UUID,
+                        params: Mapping[str, Any], dedupe_key: str | None = None) -> bool:
+    """One notice (see `create_notices`). Returns False when it is not sent at all (unknown template, switched
+    off)."""
+    return await create_notices(session, ctx, notice, [Notice(taxpayer, event_id, params, dedupe_key)]) > 0
 
 
 def identity_handlers(ctx: Context) -> Handlers:
     """`identity.events`: the taxpayer replica (kit) plus the notices these facts call for."""
     handlers = Handlers()
 
-    @handlers.on(TaxpayerRegistered)
-    async def taxpayer_registered(session: AsyncSession, envelope: Envelope, event: TaxpayerRegistered) -> None:
-        await apply_taxpayer_registered(session, envelope, event)
-        await create_notice(session, ctx, notice="taxpayer.registered", taxpayer=event.npwp, event_id=envelope.id,
-                            params={"name": event.name, "npwp": event.npwp, "nitku": event.nitku,
-                                    "registered_on": wib(event.registered_at, "%d-%m-%Y")},
-                            dedupe_key=f"taxpayer.registered:{event.taxpayer_id}")  # once, however often replayed
+    @handlers.on_many(TaxpayerRegistered)
+    async def taxpayers_registered(session: AsyncSession,
+                                   events: list[tuple[Envelope, TaxpayerRegistered]]) -> None:
+        await apply_taxpayers_registered(session, events)
+        await create_notices(session, ctx, "taxpayer.registered", [
+            Notice(event.npwp, envelope.id, {"name": event.name, "npwp": event.npwp, "nitku": event.nitku,
+                                             "registered_on": wib(event.registered_at, "%d-%m-%Y")},
+                   dedupe_key=f"taxpayer.registered:{event.taxpayer_id}")  # once, however often replayed
+            for envelope, event in events])
 
     @handlers.on(TaxpayerUpdated)
     async def taxpayer_updated(session: AsyncSession, envelope: Envelope, event: TaxpayerUpdated) -> None:

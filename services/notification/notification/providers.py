@@ -9,13 +9,12 @@ import re
 import ssl
 import uuid
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate
 from typing import Protocol
 
 import aiosmtplib
 import httpx
 
+from notification.mime import envelope_sender, from_header, plain_text_email
 from notification.settings import SmsProviderSettings, SmtpSettings
 
 _ERROR_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -56,18 +55,23 @@ class Provider(Protocol):
 
 class SmsHttpProvider:
     """`POST {base_url}/v1/messages` with `X-Api-Key`, JSON `{to, text, reference, callback_url}`; a 2xx answer
-    carries the provider's message id (`{"id": ...}`), whose delivery report later comes to our webhook."""
+    carries the provider's message id (`{"id": ...}`), whose delivery report later comes to our webhook.
+
+    Each provider has its own connection pool, no larger than the calls it lets through at once (`connections`):
+    httpx looks at every pooled connection on every request, so one big shared pool made each call cost more."""
 
     channel = "sms"
 
-    def __init__(self, settings: SmsProviderSettings, http: httpx.AsyncClient, callback_url: str | None) -> None:
+    def __init__(self, settings: SmsProviderSettings, callback_url: str | None) -> None:
         self.name = settings.name
         self.settings = settings
         self.delivery_reports = settings.delivery_reports
-        self._http = http
+        self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.connections,
+                                                           max_keepalive_connections=settings.connections))
         self._url = settings.base_url.rstrip("/") + "/v1/messages"
         self._callback_url = callback_url
         self._timeout = httpx.Timeout(settings.timeout_s, connect=min(settings.timeout_s, 2.0))
+        self._connections = asyncio.Semaphore(settings.connections)
 
     async def send(self, message: Outgoing) -> str:
         payload = {"to": message.recipient, "text": message.body, "reference": message.message_id}
@@ -75,8 +79,9 @@ class SmsHttpProvider:
             payload["callback_url"] = self._callback_url
         try:
             # One deadline for the whole exchange: httpx's timeouts are per phase, a trickling server could
-            # otherwise hold the call far longer than timeout_s.
-            async with asyncio.timeout(self.settings.timeout_s):
+            # otherwise hold the call far longer than timeout_s. It starts once the call has a connection slot:
+            # waiting behind our own queue is not the provider being slow.
+            async with self._connections, asyncio.timeout(self.settings.timeout_s):
                 response = await self._http.post(self._url, json=payload, timeout=self._timeout, headers={
                     "x-api-key": self.settings.api_key.get_secret_value(), "accept": "application/json"})
         except (TimeoutError, httpx.TimeoutException):
@@ -93,7 +98,7 @@ class SmsHttpProvider:
         return str(provider_id)[:200]
 
     async def close(self) -> None:
-        return None
+        await self._http.aclose()
 
 
 def _error_code(response: httpx.Response) -> str:
@@ -117,16 +122,13 @@ class SmtpProvider:
         self._idle: list[aiosmtplib.SMTP] = []
         self._slots = asyncio.Semaphore(settings.connections)
         self._tls: ssl.SSLContext | None = None  # made at the first connection (the CA file may appear later)
+        self._from = from_header(settings.sender)
+        self._mail_from = envelope_sender(settings.sender)
 
     async def send(self, message: Outgoing) -> str:
         provider_id = f"<{uuid.uuid4().hex}@notification.lontar>"
-        email = EmailMessage()
-        email["From"] = self.settings.sender
-        email["To"] = message.recipient
-        email["Subject"] = message.subject or ""
-        email["Date"] = formatdate(usegmt=True)
-        email["Message-ID"] = provider_id
-        email.set_content(message.body)
+        email = plain_text_email(from_=self._from, to=message.recipient, subject=message.subject or "",
+                                 body=message.body, message_id=provider_id)
         async with self._slots:
             try:
                 async with asyncio.timeout(self.settings.timeout_s):
@@ -135,18 +137,18 @@ class SmtpProvider:
                 raise ProviderError(f"timeout after {self.settings.timeout_s:g}s", timeout=True) from None
         return provider_id
 
-    async def _send(self, email: EmailMessage, recipient: str) -> None:
+    async def _send(self, email: bytes, recipient: str) -> None:
         reused = bool(self._idle)
         client = self._idle.pop() if reused else await self._connect()
         try:
-            await client.send_message(email, recipients=[recipient])
+            await client.sendmail(self._mail_from, [recipient], email)
         except aiosmtplib.SMTPServerDisconnected:
             await _quit(client)
             if not reused:
                 raise ProviderError("server disconnected") from None
             client = await self._connect()  # the server dropped an idle connection: once more on a fresh one
             try:
-                await client.send_message(email, recipients=[recipient])
+                await client.sendmail(self._mail_from, [recipient], email)
             except BaseException as exc:
                 await _quit(client)
                 raise _smtp_error(exc) from None

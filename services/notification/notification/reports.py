@@ -56,56 +56,49 @@ async def apply_report(uow: UnitOfWork, settings: NotificationSettings, provider
     delivered = report.status == "delivered"
     async with uow:
         repo = MessageRepository(uow.session)
-        attempt = await repo.attempt_by_provider_id(provider, report.id)
-        if attempt is None:
+        found = await repo.lock_reported(provider, report.id)
+        if found is None:
             WEBHOOKS_REJECTED.labels(provider, "unknown_message").inc()
             raise UnknownProviderMessage(f"no message {report.id!r} from {provider}")
-        message = await repo.get_for_update(attempt.message_id)  # lock order: message, then its attempts
-        assert message is not None
-        await uow.session.refresh(attempt, with_for_update=True)
-        if attempt.state in ("delivered", "rejected") or (attempt.state == "unconfirmed" and not delivered):
-            return ReportApplied(status="duplicate", message_state=message.state)
+        message, state = found.message, found.message["state"]
+        if found.attempt_state in ("delivered", "rejected") or (found.attempt_state == "unconfirmed" and not delivered):
+            return ReportApplied(status="duplicate", message_state=state)
         now = utcnow()
-        attempt.reported_at = now
-        common = dict(message_id=message.id, kind=message.kind, request_id=message.request_id,
-                      account_id=message.account_id, channel=message.channel)
+        common = dict(message_id=message["id"], kind=message["kind"], request_id=message["request_id"],
+                      account_id=message["account_id"], channel=message["channel"])
+        counted: str | None = None
         if delivered:
-            attempt.state = "delivered"
-            if message.state != "delivered":
-                message.state, message.delivered_at, message.report_deadline = "delivered", now, None
-                message.sealed_code, message.lease_until = None, None
-                MESSAGES.labels(message.kind, message.channel, "delivered").inc()
+            await repo.set_attempt_reported(found.attempt_id, state="delivered")
+            if state != "delivered":
+                await repo.mark_delivered(message["id"])
+                state, counted = "delivered", "delivered"
                 await report_delivered(uow.session, **common, provider=provider, status="delivered", at=now)
         else:
-            attempt.state = "rejected"
-            attempt.error = _reason(report)
-            current = message.state == "sent" and message.provider == provider and \
-                message.provider_message_id == report.id
+            reason = _reason(report)
+            await repo.set_attempt_reported(found.attempt_id, state="rejected", error=reason)
+            current = state == "sent" and message["provider"] == provider and \
+                message["provider_message_id"] == report.id
             if current:
-                _fail_over(message, provider, attempt.error, settings, now)
-                if message.state == "failed":
-                    MESSAGES.labels(message.kind, message.channel, "failed").inc()
-                    await report_failed(uow.session, **common, reason=message.error or "undeliverable",
-                                        attempts=message.attempts, at=now)
-                else:
+                expired = message["expires_at"] is not None and message["expires_at"] <= now
+                if message["attempts"] >= settings.delivery.max_attempts or expired:
+                    error = "expired: the code expired before it could be delivered" if expired \
+                        else f"undeliverable: {provider}: {reason}"
+                    await repo.fail_reported(message["id"], error=error)
+                    state, counted = "failed", "failed"
+                    await report_failed(uow.session, **common, reason=error[:500], attempts=message["attempts"],
+                                        at=now)
+                else:  # back to the queue: the dispatcher tries the next provider
+                    await repo.requeue_for_failover(message["id"], suspect_provider=provider,
+                                                    error=f"{provider}: {reason}")
+                    state = "queued"
                     await wake_dispatchers(uow.session)
         await uow.commit()
+        if counted:
+            MESSAGES.labels(message["kind"], message["channel"], counted).inc()
         WEBHOOKS_APPLIED.labels(provider, "delivered" if delivered else "failed").inc()
-        log.info("delivery report applied", extra={"message_id": str(message.id), "provider": provider,
-                                                   "status": report.status, "message_state": message.state})
-        return ReportApplied(status="applied", message_state=message.state)
-
-
-def _fail_over(message, provider: str, error: str, settings: NotificationSettings, now) -> None:  # type: ignore[no-untyped-def]
-    expired = message.expires_at is not None and message.expires_at <= now
-    if message.attempts >= settings.delivery.max_attempts or expired:
-        message.state, message.failed_at, message.sealed_code = "failed", now, None
-        message.error = ("expired: the code expired before it could be delivered" if expired
-                         else f"undeliverable: {provider}: {error}")[:500]
-    else:
-        message.state, message.next_attempt_at, message.suspect_provider = "queued", now, provider
-        message.error = f"{provider}: {error}"[:500]
-    message.report_deadline = None
+        log.info("delivery report applied", extra={"message_id": str(message["id"]), "provider": provider,
+                                                   "status": report.status, "message_state": state})
+        return ReportApplied(status="applied", message_state=state)
 
 
 def _reason(report: DeliveryReport) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import notify_once
 from kit.pagination import CursorParams
 from notification.models import DeliveryAttempt, InboxItem, Message, NoticePreference, Recipient
 
@@ -20,12 +21,70 @@ DISPATCH_CHANNEL = "notification_dispatch"
 _M = Message.__table__
 _A = DeliveryAttempt.__table__
 
+# Statements built once and executed with parameters: compiled once, not per message.
+_INSERT_MESSAGE = insert(_M).on_conflict_do_nothing(index_elements=["request_id", "channel"]).returning(_M.c.id)
+_COUNT_RECENT_OTP = text("""
+    SELECT count(*) FROM message
+    WHERE recipient = :recipient AND kind = 'otp' AND created_at > now() - make_interval(secs => :window)
+      AND (state <> 'failed' OR attempts > 0)""")
+_ADD_ATTEMPT = insert(_A)
+
+# Notices
+_RECIPIENTS = text("SELECT taxpayer, email, phone, locale FROM recipient WHERE taxpayer = ANY(:taxpayers)")
+_SWITCHED_OFF = text("SELECT taxpayer FROM notice_preference WHERE notice = :notice AND NOT enabled "
+                     "AND taxpayer = ANY(:taxpayers)")
+_ADD_INBOX_ITEM = insert(InboxItem.__table__).on_conflict_do_nothing(
+    index_elements=["taxpayer", "source_event_id", "notice"])
+
+# Delivery reports
+_FIND_ATTEMPT = text("SELECT id, message_id FROM delivery_attempt WHERE provider = :provider "
+                     "AND provider_message_id = :pmid")
+_LOCK_MESSAGE = text("SELECT id, kind, request_id, account_id, channel, state, provider, provider_message_id, "
+                     "attempts, expires_at, error FROM message WHERE id = :id FOR UPDATE")
+_LOCK_ATTEMPT = text("SELECT state FROM delivery_attempt WHERE id = :id FOR UPDATE")
+_SET_ATTEMPT_REPORTED = text("UPDATE delivery_attempt SET state = :state, reported_at = now(), "
+                             "error = coalesce(:error, error) WHERE id = :id")
+_MARK_DELIVERED = text("""
+    UPDATE message SET state = 'delivered', delivered_at = now(), report_deadline = NULL, sealed_code = NULL,
+           lease_until = NULL, updated_at = now()
+    WHERE id = :id""")
+_REQUEUE = text("""
+    UPDATE message SET state = 'queued', next_attempt_at = now(), suspect_provider = :suspect, error = :error,
+           report_deadline = NULL, updated_at = now()
+    WHERE id = :id""")
+_FAIL_REPORTED = text("""
+    UPDATE message SET state = 'failed', failed_at = now(), sealed_code = NULL, error = :error, report_deadline = NULL,
+           updated_at = now()
+    WHERE id = :id""")
+_MARK_SENT = text("""
+    UPDATE message m SET state = 'sent', provider = v.provider, provider_message_id = v.provider_message_id,
+           attempts = v.attempts, sent_at = now(), error = NULL, suspect_provider = NULL, lease_until = NULL,
+           report_deadline = v.report_deadline, updated_at = now(),
+           sealed_code = CASE WHEN v.keep_sealed_code THEN m.sealed_code END
+    FROM unnest(CAST(:id AS uuid[]), CAST(:provider AS text[]), CAST(:provider_message_id AS text[]),
+                CAST(:attempts AS int[]), CAST(:report_deadline AS timestamptz[]), CAST(:keep_sealed_code AS bool[]))
+         AS v(id, provider, provider_message_id, attempts, report_deadline, keep_sealed_code)
+    WHERE m.id = v.id AND m.state = 'queued' RETURNING m.id""")
+_MARK_FAILED = text("""
+    UPDATE message SET state = 'failed', attempts = :attempts, failed_at = now(), error = :error, sealed_code = NULL,
+           suspect_provider = NULL, lease_until = NULL, updated_at = now()
+    WHERE id = :id AND state = 'queued' RETURNING id""")
+_SCHEDULE_RETRY = text("""
+    UPDATE message SET attempts = :attempts, rounds = :rounds, error = :error, suspect_provider = NULL,
+           next_attempt_at = now() + make_interval(secs => :delay), lease_until = NULL, updated_at = now()
+    WHERE id = :id AND state = 'queued' RETURNING id""")
+
 
 async def wake_dispatchers(session: AsyncSession) -> None:
-    """NOTIFY at commit (once per transaction is enough): dispatchers LISTENing pick new work up at once."""
-    if not session.info.get("dispatch_notified"):
-        await session.execute(text("SELECT pg_notify(:c, '')"), {"c": DISPATCH_CHANNEL})
-        session.info["dispatch_notified"] = True
+    """NOTIFY at commit: dispatchers LISTENing pick new work up at once."""
+    await notify_once(session, DISPATCH_CHANNEL)
+
+
+@dataclass(frozen=True)
+class Reported:
+    attempt_id: int
+    attempt_state: str
+    message: dict[str, Any]
 
 
 class MessageRepository:
@@ -35,19 +94,21 @@ class MessageRepository:
     async def insert(self, **values: Any) -> uuid.UUID | None:
         """A new message, unless one exists for the same request (or event) and channel: then None."""
         values.setdefault("id", uuid.uuid4())
-        result = await self.session.execute(
-            insert(_M).values(**values).on_conflict_do_nothing(index_elements=["request_id", "channel"])
-            .returning(_M.c.id))
-        return result.scalar_one_or_none()
+        return (await self.session.execute(_INSERT_MESSAGE, values)).scalar_one_or_none()
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """New messages (one multi-row statement); those that exist for the same request and channel are left
+        out. Returns the rows made."""
+        if not rows:
+            return []
+        rows = [{"id": uuid.uuid4(), **row} for row in rows]
+        made = set((await self.session.execute(_INSERT_MESSAGE, rows)).scalars())
+        return [row for row in rows if row["id"] in made]
 
     async def count_recent_otp(self, recipient: str, window_s: int) -> int:
         """OTP messages accepted for this destination within the window (requests refused on arrival don't count)."""
-        result = await self.session.execute(
-            select(func.count()).select_from(_M).where(
-                _M.c.recipient == recipient, _M.c.kind == "otp",
-                _M.c.created_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, window_s),
-                or_(_M.c.state != "failed", _M.c.attempts > 0)))
-        return int(result.scalar_one())
+        return int((await self.session.execute(_COUNT_RECENT_OTP, {"recipient": recipient, "window": window_s}))
+                   .scalar_one())
 
     async def claim_due(self, limit: int, lease_s: float) -> list[dict[str, Any]]:
         """Due queued messages nobody holds, leased to the caller (FOR UPDATE SKIP LOCKED: workers never share)."""
@@ -75,14 +136,29 @@ class MessageRepository:
 
     async def add_attempts(self, attempts: Sequence[dict[str, Any]]) -> None:
         if attempts:
-            await self.session.execute(insert(_A), list(attempts))
+            await self.session.execute(_ADD_ATTEMPT, list(attempts))
 
-    async def update_claimed(self, message_id: uuid.UUID, **values: Any) -> bool:
-        """Write the outcome of a dispatch, if the message is still queued (nobody else decided meanwhile)."""
-        result = await self.session.execute(
-            update(_M).where(_M.c.id == message_id, _M.c.state == "queued")
-            .values(lease_until=None, updated_at=func.now(), **values).returning(_M.c.id))
-        return result.scalar_one_or_none() is not None
+    # The outcome of a dispatch, written only if the message is still queued (nobody else decided meanwhile); each
+    # returns whether it was. Fixed statements: compiled once, however many messages a dispatcher records.
+    async def mark_sent_many(self, sent: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
+        """Messages handed over (`id`, `provider`, `provider_message_id`, `attempts`, `report_deadline`,
+        `keep_sealed_code` each), one statement for all. Returns the ids that were still queued."""
+        if not sent:
+            return set()
+        columns = {k: [s[k] for s in sent] for k in ("id", "provider", "provider_message_id", "attempts",
+                                                      "report_deadline", "keep_sealed_code")}
+        return set((await self.session.execute(_MARK_SENT, columns)).scalars())
+
+    async def mark_failed(self, message_id: uuid.UUID, *, attempts: int, error: str) -> bool:
+        return await self._claimed_update(_MARK_FAILED, id=message_id, attempts=attempts, error=error[:500])
+
+    async def schedule_retry(self, message_id: uuid.UUID, *, attempts: int, rounds: int, delay_s: float,
+                             error: str) -> bool:
+        return await self._claimed_update(_SCHEDULE_RETRY, id=message_id, attempts=attempts, rounds=rounds,
+                                          delay=delay_s, error=error[:500])
+
+    async def _claimed_update(self, statement: Any, **params: Any) -> bool:
+        return (await self.session.execute(statement, params)).first() is not None
 
     async def requeue_unreported(self, limit: int = 500) -> list[tuple[uuid.UUID, str]]:
         """Sent messages whose delivery report is overdue go back to the queue, to fail over to another provider."""
@@ -101,16 +177,27 @@ class MessageRepository:
                 .values(state="unconfirmed", reported_at=func.now(), error="no delivery report in time"))
         return [(r[0], r[1]) for r in rows]
 
-    async def attempt_by_provider_id(self, provider: str, provider_message_id: str) -> DeliveryAttempt | None:
-        result = await self.session.execute(select(DeliveryAttempt).where(
-            DeliveryAttempt.provider == provider, DeliveryAttempt.provider_message_id == provider_message_id))
-        return result.scalar_one_or_none()
+    async def lock_reported(self, provider: str, provider_message_id: str) -> Reported | None:
+        """The attempt a delivery report is about and its message, both locked (message first, as everywhere)."""
+        found = (await self.session.execute(_FIND_ATTEMPT, {"provider": provider, "pmid": provider_message_id})
+                 ).first()
+        if found is None:
+            return None
+        message = (await self.session.execute(_LOCK_MESSAGE, {"id": found.message_id})).mappings().one()
+        state = (await self.session.execute(_LOCK_ATTEMPT, {"id": found.id})).scalar_one()
+        return Reported(found.id, state, dict(message))
 
-    async def get_for_update(self, message_id: uuid.UUID) -> Message | None:
-        result = await self.session.execute(
-            select(Message).where(Message.id == message_id).with_for_update().execution_options(
-                populate_existing=True))
-        return result.scalar_one_or_none()
+    async def set_attempt_reported(self, attempt_id: int, *, state: str, error: str | None = None) -> None:
+        await self.session.execute(_SET_ATTEMPT_REPORTED, {"id": attempt_id, "state": state, "error": error})
+
+    async def mark_delivered(self, message_id: uuid.UUID) -> None:
+        await self.session.execute(_MARK_DELIVERED, {"id": message_id})
+
+    async def requeue_for_failover(self, message_id: uuid.UUID, *, suspect_provider: str, error: str) -> None:
+        await self.session.execute(_REQUEUE, {"id": message_id, "suspect": suspect_provider, "error": error[:500]})
+
+    async def fail_reported(self, message_id: uuid.UUID, *, error: str) -> None:
+        await self.session.execute(_FAIL_REPORTED, {"id": message_id, "error": error[:500]})
 
     async def get(self, message_id: uuid.UUID) -> Message | None:
         return await self.session.get(Message, message_id)
@@ -132,6 +219,11 @@ class RecipientRepository:
 
     async def get(self, taxpayer: str) -> Recipient | None:
         return await self.session.get(Recipient, taxpayer)
+
+    async def get_many(self, taxpayers: Sequence[str]) -> dict[str, Any]:
+        """Contacts and language per taxpayer, for those we know (rows with `.email`, `.phone`, `.locale`)."""
+        rows = await self.session.execute(_RECIPIENTS, {"taxpayers": list(set(taxpayers))})
+        return {row.taxpayer: row for row in rows}
 
     async def upsert(self, taxpayer: str, **values: Any) -> Recipient:
         stmt = insert(Recipient).values(taxpayer=taxpayer, **values)
@@ -155,11 +247,10 @@ class PreferenceRepository:
             NoticePreference.taxpayer == taxpayer, NoticePreference.enabled.is_(False)))
         return set(rows.scalars())
 
-    async def is_enabled(self, taxpayer: str, notice: str) -> bool:
-        row = await self.session.execute(select(NoticePreference.enabled).where(
-            NoticePreference.taxpayer == taxpayer, NoticePreference.notice == notice))
-        enabled = row.scalar_one_or_none()
-        return True if enabled is None else bool(enabled)
+    async def switched_off(self, notice: str, taxpayers: Sequence[str]) -> set[str]:
+        """Those of `taxpayers` who switched this notice off (without a preference it is on)."""
+        rows = await self.session.execute(_SWITCHED_OFF, {"notice": notice, "taxpayers": list(set(taxpayers))})
+        return set(rows.scalars())
 
     async def set(self, taxpayer: str, notice: str, enabled: bool) -> None:
         stmt = insert(NoticePreference).values(taxpayer=taxpayer, notice=notice, enabled=enabled)
@@ -177,13 +268,10 @@ class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, **values: Any) -> uuid.UUID | None:
-        values.setdefault("id", uuid.uuid4())
-        result = await self.session.execute(
-            insert(InboxItem).values(**values)
-            .on_conflict_do_nothing(index_elements=["taxpayer", "source_event_id", "notice"])
-            .returning(InboxItem.id))
-        return result.scalar_one_or_none()
+    async def add_many(self, items: Sequence[dict[str, Any]]) -> None:
+        """New inbox items; one that exists for the same taxpayer, source event and notice is left out."""
+        if items:
+            await self.session.execute(_ADD_INBOX_ITEM, [{"id": uuid.uuid4(), **item} for item in items])
 
     async def page(self, taxpayer: str, params: CursorParams, *, unread_only: bool = False) -> InboxSlice:
         """Newest first, keyset on (created_at, id)."""

@@ -22,6 +22,8 @@ class SmsProviderSettings(BaseModel):
     api_key: SecretStr
     webhook_secret: SecretStr = Field(description="HMAC-SHA256 key of this provider's delivery-report webhooks")
     timeout_s: float = Field(default=2.0, gt=0, le=30)
+    connections: int = Field(default=16, ge=1, le=1000, description="calls in flight to this provider at once (the "
+                             "timeout counts from when a call has its connection, not while it waits for one)")
     delivery_reports: bool = Field(default=True, description="the provider reports delivery by webhook; if "
                                    "none arrives within delivery.report_timeout_s the message fails over")
 

@@ -5,7 +5,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,10 +40,10 @@ def consumers(ctx: Context, group_suffix: str = "") -> list[ConsumerSpec]:
     ]
 
 
-def build_providers(settings: NotificationSettings, http: httpx.AsyncClient) -> dict[str, Provider]:
+def build_providers(settings: NotificationSettings) -> dict[str, Provider]:
     base = settings.webhook_base_url.rstrip("/") if settings.webhook_base_url else None
     providers: dict[str, Provider] = {
-        p.name: SmsHttpProvider(p, http, f"{base}/{p.name}" if base else None) for p in settings.sms.providers}
+        p.name: SmsHttpProvider(p, f"{base}/{p.name}" if base else None) for p in settings.sms.providers}
     providers[settings.smtp.name] = SmtpProvider(settings.smtp)
     return providers
 
@@ -59,9 +58,7 @@ def create_app(settings: NotificationSettings | None = None, *, group_suffix: st
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with relay_and_consumers(app):
             state = app.state.lontar
-            http = httpx.AsyncClient(limits=httpx.Limits(max_connections=settings.delivery.concurrency,
-                                                         max_keepalive_connections=64))
-            providers = build_providers(settings, http)
+            providers = build_providers(settings)
             dispatcher = Dispatcher(settings, state.sessions, providers, ctx.catalogue)
             state.extras["dispatcher"] = dispatcher
             stop = asyncio.Event()
@@ -73,7 +70,6 @@ def create_app(settings: NotificationSettings | None = None, *, group_suffix: st
                 await asyncio.wait([task], timeout=20)
                 task.cancel()
                 await asyncio.gather(*(p.close() for p in providers.values()), return_exceptions=True)
-                await http.aclose()
 
     app.router.lifespan_context = lifespan
     return app

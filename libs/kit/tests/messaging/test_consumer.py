@@ -73,7 +73,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_goes
     group = f"test.{uuid.uuid4().hex[:8]}"
     handlers = effect_handlers(group)
     boom_npwp = "9999999999999999"
-    original = handlers.get(Envelope.model_validate(envelope_for(taxpayer_event(), key="k")))
+    original, _ = handlers.get(Envelope.model_validate(envelope_for(taxpayer_event(), key="k")))
 
     async def explode_on_boom(session, envelope, event) -> None:  # type: ignore[no-untyped-def]
         if event.npwp == boom_npwp:
@@ -153,6 +153,43 @@ async def test_keeps_per_key_order_when_applying(settings, sessions, engine) -> 
     async with running(settings, sessions, topic, handlers, group=group):
         await eventually(lambda: _true(sum(map(len, applied.values())) >= 1000), 30, "all applied")
     assert all(seqs == list(range(1, 101)) for seqs in applied.values())
+
+
+async def test_batch_handler_gets_runs_in_order_without_duplicates_and_a_failing_run_is_split(
+    settings, sessions, engine
+) -> None:
+    """`on_many`: each call gets consecutive events of its contract (in order, a redelivered one dropped); a call
+    that fails is not the end: the events are applied one per call, and only the poison one is dead-lettered."""
+    bootstrap = settings.kafka.bootstrap_servers
+    topic = await new_topic(bootstrap, partitions=1)
+    dlq_topic = await new_topic(bootstrap, partitions=1)
+    group = f"test.{uuid.uuid4().hex[:8]}"
+    calls: list[list[int]] = []
+    boom = "9999999999999999"
+    handlers = Handlers()
+
+    @handlers.on_many(TaxpayerRegistered)
+    async def remember(session, events) -> None:  # type: ignore[no-untyped-def]
+        if any(event.npwp == boom for _, event in events):
+            raise ValueError("refuses this taxpayer")
+        calls.append([envelope.sequence for envelope, _ in events])
+
+    envelopes = [envelope_for(taxpayer_event(), key="0000000000000001", sequence=s) for s in range(1, 41)]
+    await produce(bootstrap, topic, records_for(envelopes + envelopes[:5]))  # five redelivered
+    async with running(settings, sessions, topic, handlers, group=group, dlq_topic=dlq_topic):
+        await eventually(lambda: _true(sum(map(len, calls)) >= 40), 20, "all applied")
+        poison = [envelope_for(taxpayer_event(), key="0000000000000002", sequence=s) for s in (1, 2)]
+        poison.insert(1, envelope_for(taxpayer_event(boom), key=boom))
+        await produce(bootstrap, topic, records_for(poison))
+        await eventually(lambda: _true(sum(map(len, calls)) >= 42), 30, "the good ones around the poison applied")
+        await asyncio.sleep(0.5)
+
+    applied = [s for call in calls for s in call]
+    assert applied[:40] == list(range(1, 41))  # in order, each once
+    assert any(len(call) > 1 for call in calls[:-2])  # really batched
+    assert applied[40:] == [1, 2] and calls[-2:] == [[1], [2]]  # after the failed run: one per call
+    [letter] = await read_all(settings.kafka, dlq_topic)
+    assert letter.event_id == str(poison[1]["id"]) and "refuses this taxpayer" in letter.headers["dlq_reason"]
 
 
 async def _at_least(count, n: int) -> bool:  # type: ignore[no-untyped-def]
