@@ -6,7 +6,8 @@ No database transaction is open while a provider is called. Woken by NOTIFY when
 fallback and for retries that come due.
 
 One delivery: the providers of the channel in the order provider health gives (healthy first, those that already
-failed this message last, open circuits skipped), each tried until one accepts. An OTP code is opened from its
+failed this message last, open circuits skipped; a provider with all its connections busy after the others), each
+tried until one accepts. An OTP code is opened from its
 sealed box right before the first provider call and exists only in memory for that call. If none accepts: retry
 later with capped exponential back-off and jitter, until `max_attempts` provider calls were made, a provider said
 the request can never succeed, or the OTP expired; then the message fails (and identity hears NotificationFailed).
@@ -197,7 +198,10 @@ class Dispatcher:
             except SealError:
                 outcome.reject_reason = "sealed_payload_unreadable: the sealed code cannot be opened"
                 return outcome
-        for name, forced in self.health.order(names, failed_before):
+        # A provider with every connection busy (slow, or simply loaded) goes after those that can take the call
+        # now: waiting behind its queue would make the message as late as the provider is slow.
+        order = sorted(self.health.order(names, failed_before), key=lambda pair: self.providers[pair[0]].saturated)
+        for name, forced in order:
             if len(outcome.attempts) >= budget:
                 break
             breaker = self.health[name]

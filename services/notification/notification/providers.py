@@ -48,6 +48,10 @@ class Provider(Protocol):
     channel: str
     delivery_reports: bool
 
+    @property
+    def saturated(self) -> bool:
+        """Every connection is busy: a call now would first wait for one."""
+
     async def send(self, message: Outgoing) -> str: ...
 
     async def close(self) -> None: ...
@@ -72,6 +76,10 @@ class SmsHttpProvider:
         self._callback_url = callback_url
         self._timeout = httpx.Timeout(settings.timeout_s, connect=min(settings.timeout_s, 2.0))
         self._connections = asyncio.Semaphore(settings.connections)
+
+    @property
+    def saturated(self) -> bool:
+        return self._connections.locked()
 
     async def send(self, message: Outgoing) -> str:
         payload = {"to": message.recipient, "text": message.body, "reference": message.message_id}
@@ -124,6 +132,10 @@ class SmtpProvider:
         self._tls: ssl.SSLContext | None = None  # made at the first connection (the CA file may appear later)
         self._from = from_header(settings.sender)
         self._mail_from = envelope_sender(settings.sender)
+
+    @property
+    def saturated(self) -> bool:
+        return self._slots.locked()
 
     async def send(self, message: Outgoing) -> str:
         provider_id = f"<{uuid.uuid4().hex}@notification.lontar>"
