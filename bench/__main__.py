@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import uvloop
+
 from bench.report import Report
 
 RESULTS = Path(__file__).resolve().parent.parent / ".bench" / "results.json"
@@ -69,7 +71,7 @@ def main() -> int:
             broker_pid = infra.broker.proc.pid if infra.broker is not None and infra.broker.proc else None
             bench = EventBusBench(database_url=url, bootstrap=infra.bootstrap, report=report, config=config,
                                   broker_pid=broker_pid)
-            asyncio.run(bench.run())
+            uvloop.run(bench.run())  # the worker's event loop in production (uvicorn picks uvloop)
             pids = [p.proc.pid if p is not None and p.proc else None for p in (infra.postgres, infra.broker)]
             others, kernel = other.cores(pids)
         finally:
@@ -147,8 +149,8 @@ def describe(report: Report, infra, server: dict[str, str], config,  # type: ign
         "process right after COMMIT returned; applied_at is clock_timestamp() at the effect INSERT inside the "
         "consumer's transaction, so it slightly precedes that transaction's commit (by at most the rest of that "
         "run of events plus its COMMIT, i.e. within one batch's commit time). Same machine, same clock.",
-        "Writers are separate processes (as the API is), pacing single-event transactions (publish + COMMIT) to a "
-        "schedule; relay and consumer share one event loop in this process, as in kit.worker. The loaded target "
+        "Writers are separate processes (as the API is), pacing single-event transactions to a schedule: the row "
+        "publish() writes (kit.outbox.outbox_row) and its NOTIFY, one autocommitted statement over plain asyncpg; relay and consumer share one event loop in this process, as in kit.worker. The loaded target "
         "only counts as met if the writers actually committed >= 95% of the asked rate. 'relay leg' uses "
         "outbox.published_at = now() of the relay's UPDATE after the broker acknowledged (includes the acks=all "
         "round trip). 2b is the broker + aiokafka fetch path alone, with kit.kafka's client settings.",

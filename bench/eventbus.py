@@ -501,7 +501,7 @@ class EventBusBench:
         r.add("achieved write rate (commits/s)", achieved, "events/s", detail=True,
               note=f"asked {rate:,.0f}/s; {processes} writer process(es) x {tasks} task(s); start lag p99 "
                    f"{percentile(behind, 99) * 1000:,.0f} ms")
-        r.add("writer transaction (begin..commit) p50", percentile(txn, 50) * 1000, "ms",
+        r.add("writer transaction (sent..committed) p50", percentile(txn, 50) * 1000, "ms",
               detail=True, note=f"p99 {percentile(txn, 99) * 1000:.1f} ms")
         r.add("relay leg (commit -> published_at) p50", percentile(relay_leg, 50), "ms", detail=True,
               note=f"p99 {percentile(relay_leg, 99):.1f} ms")

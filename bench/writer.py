@@ -1,9 +1,14 @@
 """The paced writer of the latency benchmark, run as separate processes (as the API would be, apart from the worker).
 
 `python -m bench.writer '<json config>'` opens its pool, prints `ready`, waits for a line on stdin, then commits its
-share of single-event transactions (kit.outbox.publish, then COMMIT): global event i is due at start + i / rate, and
-this process takes every `stride`-th event from `offset`, spread over `tasks` concurrent tasks sharing one pool. It
-prints JSON to stdout: per event, the id and the wall-clock time (time.time(), taken right after COMMIT returned).
+share of single-event transactions: global event i is due at start + i / rate, and this process takes every
+`stride`-th event from `offset`, spread over `tasks` concurrent tasks sharing one pool. It prints JSON to stdout: per
+event, the id and the wall-clock time (time.time(), taken right after the commit returned).
+
+Each transaction is the row `kit.outbox.publish` writes (built by `kit.outbox.outbox_row`, so the same envelope,
+headers and key) plus its NOTIFY, sent as one autocommitted statement over plain asyncpg: the load generator shares
+two cores with what it measures, so it spends as little CPU as a writer can. (An API's transaction also does its own
+work; what the relay and the consumer see is the same: one committed outbox row and a NOTIFY per event.)
 """
 
 from __future__ import annotations
@@ -14,31 +19,34 @@ import sys
 import time
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+import asyncpg
+import uvloop
 
-from kit.db import create_sessionmaker, json_dumps
-from kit.outbox import publish
+from kit.db import json_dumps
+from kit.outbox import outbox_row
 from kit.testing.messaging import taxpayer_event
+
+
+_COMMIT_EVENT = """
+    WITH event AS (
+        INSERT INTO outbox (id, topic, key, aggregate_type, aggregate_id, event_type, event_version, payload, headers)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb) RETURNING 1)
+    SELECT pg_notify('outbox', '') FROM event"""
 
 
 async def write(url: str, topic: str, rate: float, count: int, tasks: int, keys: list[str], offset: int = 0,
                 stride: int = 1, wait_for_go: bool = False) -> dict[str, Any]:
-    # kit.db.create_engine's options minus pool_pre_ping: the writer is the load generator and shares the machine
-    # with what it measures, so it spends no round trip it does not need.
-    engine = create_async_engine(url, pool_size=tasks, max_overflow=0, json_serializer=json_dumps,
-                                 connect_args={"server_settings": {"application_name": "bench.writer"}})
-    sessions = create_sessionmaker(engine)
+    pool = await asyncpg.create_pool(url.replace("postgresql+asyncpg://", "postgresql://"), min_size=tasks,
+                                     max_size=tasks, server_settings={"application_name": "bench.writer"})
     try:
-        async def warm() -> None:  # open every pooled connection before the clock starts
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-                await asyncio.sleep(0.05)
-
-        await asyncio.gather(*(warm() for _ in range(tasks)))
         mine = list(range(offset, count, stride))
-        event_keys = {i: keys[i % len(keys)] for i in mine}
-        events = {i: taxpayer_event(event_keys[i]) for i in mine}
+        rows = {}
+        for i in mine:
+            key = keys[i % len(keys)]
+            row = outbox_row(taxpayer_event(key), key=key, subject=key, aggregate_type="taxpayer", sequence=i,
+                             topic=topic)
+            rows[i] = (row["id"], row["topic"], row["key"], row["aggregate_type"], row["aggregate_id"],
+                       row["event_type"], row["event_version"], json_dumps(row["payload"]), json_dumps(row["headers"]))
         loop = asyncio.get_running_loop()
         if wait_for_go:
             print("ready", flush=True)
@@ -48,34 +56,33 @@ async def write(url: str, topic: str, rate: float, count: int, tasks: int, keys:
         queue = iter(mine)
         commits: list[tuple[str, float]] = []
         behind: list[float] = []  # how late each transaction started against its schedule
-        durations: list[float] = []  # begin .. COMMIT returned, as the API would see it
+        durations: list[float] = []  # statement sent .. committed, as the API would see it
 
         async def one_writer() -> None:
-            for i in queue:
-                due = start + i / rate
-                delay = due - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                began = loop.time()
-                behind.append(began - due)
-                async with sessions() as session:
-                    async with session.begin():
-                        event_id = await publish(session, events[i], key=event_keys[i], subject=event_keys[i],
-                                                 aggregate_type="taxpayer", sequence=i, topic=topic)
+            async with pool.acquire() as conn:
+                statement = await conn.prepare(_COMMIT_EVENT)
+                for i in queue:
+                    due = start + i / rate
+                    delay = due - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    began = loop.time()
+                    behind.append(began - due)
+                    await statement.fetch(*rows[i])
                     committed = time.time()
-                durations.append(loop.time() - began)
-                commits.append((str(event_id), committed))
+                    durations.append(loop.time() - began)
+                    commits.append((str(rows[i][0]), committed))
 
         await asyncio.gather(*(one_writer() for _ in range(tasks)))
         return {"commits": commits, "behind_s": behind, "txn_s": durations, "cpu_s": time.process_time() - cpu0}
     finally:
-        await engine.dispose()
+        await pool.close()
 
 
 def main() -> None:
     config = json.loads(sys.argv[1])
     try:
-        result = asyncio.run(write(**config))
+        result = uvloop.run(write(**config))  # as the API processes run (uvicorn picks uvloop)
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent cleans up
         sys.exit(130)
     json.dump(result, sys.stdout)

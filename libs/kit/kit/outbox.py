@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -62,8 +63,7 @@ _OUTBOX = outbox_table(MetaData())
 _INSERT = insert(_OUTBOX)
 
 
-async def publish(
-    session: AsyncSession,
+def outbox_row(
     event: Contract,
     *,
     key: str,
@@ -72,12 +72,8 @@ async def publish(
     sequence: int = 0,
     causation_id: str | None = None,
     topic: str | None = None,
-) -> uuid.UUID:
-    """Add `event` to the outbox in the session's transaction. Returns the event id.
-
-    `key` is the partition key (the taxpayer's NPWP): one taxpayer's events stay in order. Lock the aggregate (or the
-    taxpayer row) before calling, so that the outbox order for one key is the commit order.
-    """
+) -> dict[str, Any]:
+    """The outbox row for `event`: its versioned envelope as the payload, the broker headers, the partition key."""
     event_id = uuid.uuid4()
     envelope = Envelope(
         id=event_id,
@@ -100,20 +96,37 @@ async def publish(
     }
     if envelope.correlation_id:
         headers["correlation_id"] = envelope.correlation_id
-    await session.execute(
-        _INSERT,
-        {
-            "id": event_id,
-            "topic": topic or events_topic(event.source),
-            "key": key,
-            "aggregate_type": aggregate_type,
-            "aggregate_id": subject,
-            "event_type": event.type,
-            "event_version": event.version,
-            "payload": envelope.model_dump(mode="json"),
-            "headers": headers,
-        },
-    )
-    await notify_once(session, NOTIFY_CHANNEL)
-    return event_id
+    return {
+        "id": event_id,
+        "topic": topic or events_topic(event.source),
+        "key": key,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": subject,
+        "event_type": event.type,
+        "event_version": event.version,
+        "payload": envelope.model_dump(mode="json"),
+        "headers": headers,
+    }
 
+
+async def publish(
+    session: AsyncSession,
+    event: Contract,
+    *,
+    key: str,
+    subject: str,
+    aggregate_type: str,
+    sequence: int = 0,
+    causation_id: str | None = None,
+    topic: str | None = None,
+) -> uuid.UUID:
+    """Add `event` to the outbox in the session's transaction. Returns the event id.
+
+    `key` is the partition key (the taxpayer's NPWP): one taxpayer's events stay in order. Lock the aggregate (or the
+    taxpayer row) before calling, so that the outbox order for one key is the commit order.
+    """
+    row = outbox_row(event, key=key, subject=subject, aggregate_type=aggregate_type, sequence=sequence,
+                     causation_id=causation_id, topic=topic)
+    await session.execute(_INSERT, row)
+    await notify_once(session, NOTIFY_CHANNEL)
+    return row["id"]  # type: ignore[no-any-return]
