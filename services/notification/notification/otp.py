@@ -12,11 +12,11 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.envelope import Envelope
 from contracts.notification import OTPDeliveryRequested
 from notification.addresses import InvalidDestination, mask, normalise
 from notification.clock import utcnow, wib
@@ -24,7 +24,7 @@ from notification.metrics import MESSAGES, REJECTED
 from notification.outcomes import report_failed
 from notification.repository import MessageRepository, wake_dispatchers
 from notification.settings import NotificationSettings
-from notification.templating import REDACTED, Catalogue, UnknownTemplate, otp_template_name
+from notification.templating import REDACTED, Catalogue, MessageTemplate, UnknownTemplate, otp_template_name
 
 log = logging.getLogger(__name__)
 
@@ -45,52 +45,72 @@ def otp_params(expires_at: datetime | None, now: datetime) -> dict[str, Any]:
 
 
 class Rejected(Exception):
+    """Why a request is refused on arrival (kept in place of its template)."""
+
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
 
 
-async def accept_otp_request(session: AsyncSession, envelope: Envelope, request: OTPDeliveryRequested,
-                             ctx: Context) -> uuid.UUID | None:
-    """Queue the message, or record it as failed (and report NotificationFailed) with the reason it cannot be sent.
-    A request seen before (same request id and channel) changes nothing. Returns the new message's id."""
+async def accept_otp_requests(session: AsyncSession, requests: Sequence[OTPDeliveryRequested],
+                              ctx: Context) -> list[uuid.UUID | None]:
+    """Queue each request's message, or record it as failed (and report NotificationFailed) with the reason it cannot
+    be sent. A request seen before (same request id and channel) changes nothing. In order: the rate limit counts
+    the codes accepted earlier in the same batch. Returns each new message's id (None: seen before)."""
     messages = MessageRepository(session)
     now = utcnow()
-    template_name = otp_template_name(request.purpose)
-    recipient = request.destination.strip()[:254]
-    try:
-        recipient = normalise(request.channel, request.destination)
-        template = ctx.catalogue.get(template_name, request.channel)
-        if request.expires_at <= now:
-            raise Rejected("expired", f"the code expired at {request.expires_at.isoformat()}")
-        limits = ctx.settings.limits
-        if await messages.count_recent_otp(recipient, limits.otp_window_s) >= limits.otp_per_destination:
-            raise Rejected("rate_limited", f"more than {limits.otp_per_destination} codes to this destination "
-                                           f"within {limits.otp_window_s} s")
-    except InvalidDestination as exc:
-        return await _reject(messages, request, recipient, template_name, "invalid_destination", str(exc), now)
-    except UnknownTemplate as exc:
-        return await _reject(messages, request, recipient, template_name, "unknown_template", str(exc), now)
-    except Rejected as exc:
-        return await _reject(messages, request, recipient, template_name, exc.reason, exc.detail, now)
-
-    params = {"expires_at": request.expires_at.isoformat(), "purpose": request.purpose}
-    redacted = template.render(request.channel, request.locale,
-                               {**otp_params(request.expires_at, now), "code": REDACTED},
-                               default_locale=ctx.settings.default_locale)
-    message_id = await messages.insert(
-        kind="otp", channel=request.channel, recipient=recipient, template=template_name, locale=redacted.locale,
-        subject=redacted.subject, body=redacted.body, params=params, state="queued", request_id=request.request_id,
-        account_id=request.account_id, sealed_code=request.sealed_code, expires_at=request.expires_at)
-    if message_id is None:
-        log.info("OTP request seen before", extra={"request_id": request.request_id})
-        return None
-    MESSAGES.labels("otp", request.channel, "queued").inc()
-    log.info("OTP queued", extra={"message_id": str(message_id), "request_id": request.request_id,
-                                  "channel": request.channel, "to": mask(request.channel, recipient)})
-    await wake_dispatchers(session)
-    return message_id
+    limits = ctx.settings.limits
+    checked: list[tuple[OTPDeliveryRequested, str, MessageTemplate | Rejected]] = []
+    for request in requests:
+        template_name = otp_template_name(request.purpose)
+        try:
+            recipient = normalise(request.channel, request.destination)
+        except InvalidDestination as exc:
+            checked.append((request, request.destination.strip()[:254], Rejected("invalid_destination", str(exc))))
+            continue
+        try:
+            template: MessageTemplate | Rejected = ctx.catalogue.get(template_name, request.channel)
+        except UnknownTemplate as exc:
+            template = Rejected("unknown_template", str(exc))
+        if not isinstance(template, Rejected) and request.expires_at <= now:
+            template = Rejected("expired", f"the code expired at {request.expires_at.isoformat()}")
+        checked.append((request, recipient, template))
+    recent = await messages.count_recent_otp({r for _, r, t in checked if not isinstance(t, Rejected)},
+                                             limits.otp_window_s)
+    ids: list[uuid.UUID | None] = []
+    queued = []
+    for request, recipient, template in checked:
+        if not isinstance(template, Rejected) and recent[recipient] >= limits.otp_per_destination:
+            template = Rejected("rate_limited", f"more than {limits.otp_per_destination} codes to this destination "
+                                                f"within {limits.otp_window_s} s")
+        if isinstance(template, Rejected):
+            ids.append(await _reject(messages, request, recipient, otp_template_name(request.purpose),
+                                     template.reason, template.detail, now))
+            continue
+        recent[recipient] += 1
+        redacted = template.render(request.channel, request.locale,
+                                   {**otp_params(request.expires_at, now), "code": REDACTED},
+                                   default_locale=ctx.settings.default_locale)
+        row = dict(id=uuid.uuid4(), kind="otp", channel=request.channel, recipient=recipient, template=template.name,
+                   locale=redacted.locale, subject=redacted.subject, body=redacted.body,
+                   params={"expires_at": request.expires_at.isoformat(), "purpose": request.purpose},
+                   state="queued", request_id=request.request_id, account_id=request.account_id,
+                   sealed_code=request.sealed_code, expires_at=request.expires_at)
+        queued.append((request, row))
+        ids.append(row["id"])
+    made = {row["id"] for row in await messages.insert_many([row for _, row in queued])}
+    for request, row in queued:
+        if row["id"] not in made:
+            ids[ids.index(row["id"])] = None
+            log.info("OTP request seen before", extra={"request_id": request.request_id})
+            continue
+        MESSAGES.labels("otp", request.channel, "queued").inc()
+        log.info("OTP queued", extra={"message_id": str(row["id"]), "request_id": request.request_id,
+                                      "channel": request.channel, "to": mask(request.channel, row["recipient"])})
+    if made:
+        await wake_dispatchers(session)
+    return ids
 
 
 async def _reject(messages: MessageRepository, request: OTPDeliveryRequested, recipient: str, template: str,

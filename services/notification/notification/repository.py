@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,9 +25,10 @@ _A = DeliveryAttempt.__table__
 # Statements built once and executed with parameters: compiled once, not per message.
 _INSERT_MESSAGE = insert(_M).on_conflict_do_nothing(index_elements=["request_id", "channel"]).returning(_M.c.id)
 _COUNT_RECENT_OTP = text("""
-    SELECT count(*) FROM message
-    WHERE recipient = :recipient AND kind = 'otp' AND created_at > now() - make_interval(secs => :window)
-      AND (state <> 'failed' OR attempts > 0)""")
+    SELECT recipient, count(*) FROM message
+    WHERE recipient = ANY(:recipients) AND kind = 'otp' AND created_at > now() - make_interval(secs => :window)
+      AND (state <> 'failed' OR attempts > 0)
+    GROUP BY recipient""")
 _ADD_ATTEMPT = insert(_A)
 
 # Notices
@@ -105,10 +107,12 @@ class MessageRepository:
         made = set((await self.session.execute(_INSERT_MESSAGE, rows)).scalars())
         return [row for row in rows if row["id"] in made]
 
-    async def count_recent_otp(self, recipient: str, window_s: int) -> int:
-        """OTP messages accepted for this destination within the window (requests refused on arrival don't count)."""
-        return int((await self.session.execute(_COUNT_RECENT_OTP, {"recipient": recipient, "window": window_s}))
-                   .scalar_one())
+    async def count_recent_otp(self, recipients: Collection[str], window_s: int) -> Counter[str]:
+        """OTP messages accepted per destination within the window (requests refused on arrival don't count)."""
+        if not recipients:
+            return Counter()
+        rows = await self.session.execute(_COUNT_RECENT_OTP, {"recipients": list(recipients), "window": window_s})
+        return Counter({recipient: count for recipient, count in rows})
 
     async def claim_due(self, limit: int, lease_s: float) -> list[dict[str, Any]]:
         """Due queued messages nobody holds, leased to the caller (FOR UPDATE SKIP LOCKED: workers never share)."""

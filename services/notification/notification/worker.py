@@ -14,7 +14,7 @@ from kit.consumer import Handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
 from notification.dispatch import Dispatcher
 from notification.notices import identity_handlers
-from notification.otp import Context, accept_otp_request
+from notification.otp import Context, accept_otp_requests
 from notification.providers import Provider, SmsHttpProvider, SmtpProvider
 from notification.settings import NotificationSettings, get_settings
 from notification.templating import Catalogue
@@ -23,9 +23,9 @@ from notification.templating import Catalogue
 def command_handlers(ctx: Context) -> Handlers:
     handlers = Handlers()
 
-    @handlers.on(OTPDeliveryRequested)
-    async def otp_requested(session: AsyncSession, envelope: Envelope, request: OTPDeliveryRequested) -> None:
-        await accept_otp_request(session, envelope, request, ctx)
+    @handlers.on_many(OTPDeliveryRequested)
+    async def otp_requested(session: AsyncSession, requests: list[tuple[Envelope, OTPDeliveryRequested]]) -> None:
+        await accept_otp_requests(session, [request for _, request in requests], ctx)
 
     return handlers
 
