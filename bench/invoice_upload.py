@@ -172,6 +172,7 @@ async def _copy_rate(sessions: Any) -> float:
             lrec = {**line, "invoice_id": invoice_id, "line_no": j + 1, "name": f"Barang {j}"}
             lines.append(tuple(lrec.get(c) for c in LINE_COLUMNS))
     async with sessions() as s, s.begin():
+        await s.execute(text("SELECT 1"))  # opens the transaction (the driver's BEGIN waits for a first statement)
         raw = (await (await s.connection()).get_raw_connection()).driver_connection
         started = time.perf_counter()
         await raw.copy_records_to_table("invoice", records=invoices, columns=INVOICE_COLUMNS)

@@ -13,17 +13,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from invoice import ppn, refdata
+from invoice import identifiers, ppn, refdata
 from invoice.codes import error
-from invoice.identifiers import head_office_nitku, nik_problem, nitku_problem, npwp16_problem
+from invoice.identifiers import head_office_nitku, nik_problem
 
 ZERO_TIN = "0" * 16
 DOC_ALIASES = {"NIK": "National ID", "Other": "Other ID"}
 MAX_TEXT = {"RefDesc": 200, "BuyerName": 200, "BuyerAdress": 500, "BuyerEmail": 200, "CustomDoc": 100,
             "BuyerDocumentNumber": 64, "Name": 500}
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+_HEADER_LIMITS = [(name, limit) for name, limit in MAX_TEXT.items() if name != "Name"]
+_SPACES = re.compile(r"\s+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH_YEAR = re.compile(r"\d{6}")
+# (element, absent or empty means 0), in the order they are read and reported
+_NUMBER_FIELDS = (("Price", False), ("Qty", False), ("TotalDiscount", True), ("TaxBase", False),
+                  ("OtherTaxBase", False), ("VATRate", False), ("VAT", False), ("STLGRate", True), ("STLG", True))
+_NUMBER_NAMES = tuple(name for name, _ in _NUMBER_FIELDS)
+_NUMBER_ZERO_DEFAULTS = tuple(zero_default for _, zero_default in _NUMBER_FIELDS)
+_ZERO = Decimal(0)
+_CACHED_TEXT = 32  # values up to this length are cached (a file cannot fill the caches with huge strings)
+_ELEVEN = Decimal(11)
+_ELEVEN_PERCENT = Decimal("0.11")
+_VAT_BINDING_TRX = frozenset({"01", "04", "09"})
 _NPWP_PROBLEM_CODE = {"length": "npwp.invalid_length", "format": "npwp.invalid_format", "checksum": "npwp.checksum",
                       "nik": "npwp.invalid_nik"}
 
@@ -47,6 +62,17 @@ class Outcome:
     warnings: list[dict[str, Any]]
 
 
+def _cached_check(check: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """`check` (a pure function of an identifier) remembering its answers for short values: the seller's NITKU is on
+    every invoice of a file, and buyers repeat."""
+    cached = lru_cache(maxsize=4096)(check)
+    return lambda value: cached(value) if len(value) <= _CACHED_TEXT else check(value)
+
+
+_nitku_problem = _cached_check(identifiers.nitku_problem)
+_npwp16_problem = _cached_check(identifiers.npwp16_problem)
+
+
 def _text(value: str | None) -> str:
     return (value or "").strip()
 
@@ -63,13 +89,13 @@ def validate(header: dict[str, str | None], lines: list[dict[str, str | None]], 
         warnings.append(error(code, p(name)))
 
     out: dict[str, Any] = {}
-    for name, limit in MAX_TEXT.items():
-        if name != "Name" and len(_text(header.get(name))) > limit:
+    for name, limit in _HEADER_LIMITS:
+        if len((header.get(name) or "").strip()) > limit:
             err("field.too_long", name, f"{name} is longer than {limit} characters")
 
     # seller
     out["seller_npwp"] = ctx.seller_npwp
-    seller_nitku = re.sub(r"\s+", "", _text(header.get("SellerIDTKU")))
+    seller_nitku = _SPACES.sub("", _text(header.get("SellerIDTKU")))
     if seller_nitku != _text(header.get("SellerIDTKU")):
         warn("normalised.nitku_space", "SellerIDTKU")
     if not seller_nitku:
@@ -78,7 +104,7 @@ def validate(header: dict[str, str | None], lines: list[dict[str, str | None]], 
         warn("normalised.nitku_16", "SellerIDTKU")
         seller_nitku = head_office_nitku(seller_nitku)
     if seller_nitku:
-        if nitku_problem(seller_nitku):
+        if _nitku_problem(seller_nitku):
             err("nitku.invalid", "SellerIDTKU")
         elif not seller_nitku.startswith(ctx.seller_npwp):
             err("nitku.not_of_taxpayer", "SellerIDTKU", "SellerIDTKU does not start with the seller's NPWP")
@@ -91,7 +117,7 @@ def validate(header: dict[str, str | None], lines: list[dict[str, str | None]], 
         err("field.required", "TaxInvoiceDate")
     else:
         try:
-            invoice_date = date.fromisoformat(raw_date) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date) else None
+            invoice_date = date.fromisoformat(raw_date) if _ISO_DATE.fullmatch(raw_date) else None
         except ValueError:
             invoice_date = None
         if invoice_date is None:
@@ -138,7 +164,7 @@ def validate(header: dict[str, str | None], lines: list[dict[str, str | None]], 
 
     out["custom_doc"] = _text(header.get("CustomDoc")) or None
     cdmy = _text(header.get("CustomDocMonthYear")) or None
-    if cdmy and not (re.fullmatch(r"\d{6}", cdmy) and 1 <= int(cdmy[:2]) <= 12):
+    if cdmy and not (_MONTH_YEAR.fullmatch(cdmy) and 1 <= int(cdmy[:2]) <= 12):
         err("custom_doc_month_year.invalid", "CustomDocMonthYear")
     out["custom_doc_month_year"] = cdmy
     ref = _text(header.get("RefDesc")) or None
@@ -168,14 +194,14 @@ def _buyer(header: dict[str, str | None], out: dict[str, Any], ctx: Context, err
         err("buyer.document_invalid", "BuyerDocument", f"{document!r} is not a buyer document type")
     out["buyer_document"] = document
 
-    tin = re.sub(r"\s+", "", _text(header.get("BuyerTin")))
+    tin = _SPACES.sub("", _text(header.get("BuyerTin")))
     if len(tin) == 15 and tin.isdigit() and tin != "0" * 15:
         warn("normalised.npwp15", "BuyerTin")
         tin = "0" + tin
     if document == "TIN":
         if not tin:
             err("field.required", "BuyerTin")
-        elif (problem := npwp16_problem(tin)) is not None:
+        elif (problem := _npwp16_problem(tin)) is not None:
             err(_NPWP_PROBLEM_CODE[problem], "BuyerTin", f"buyer NPWP {tin}: {problem}")
     elif document and tin and tin not in (ZERO_TIN, "0" * 15):
         err("buyer.tin_must_be_zero", "BuyerTin")
@@ -211,14 +237,14 @@ def _buyer(header: dict[str, str | None], out: dict[str, Any], ctx: Context, err
     if document and document != "TIN" and not out["buyer_name"]:
         err("buyer.name_required", "BuyerName")
 
-    idtku = re.sub(r"\s+", "", _text(header.get("BuyerIDTKU")))
+    idtku = _SPACES.sub("", _text(header.get("BuyerIDTKU")))
     if document == "TIN" and out["buyer_tin"] != ZERO_TIN:
         if len(idtku) == 16 and idtku.isdigit():
             warn("normalised.nitku_16", "BuyerIDTKU")
             idtku = head_office_nitku(idtku)
         if not idtku:
             idtku = head_office_nitku(out["buyer_tin"])
-        elif nitku_problem(idtku):
+        elif _nitku_problem(idtku):
             err("nitku.invalid", "BuyerIDTKU")
         elif not idtku.startswith(out["buyer_tin"]):
             err("nitku.not_of_taxpayer", "BuyerIDTKU", "BuyerIDTKU does not start with BuyerTin")
@@ -229,27 +255,80 @@ def _buyer(header: dict[str, str | None], out: dict[str, Any], ctx: Context, err
     out["buyer_nitku"] = idtku
 
 
-def _number(raw: str | None, name: str, i: int, ctx: Context, errors: list[dict[str, Any]],
-            warnings: list[dict[str, Any]], *, required: bool = True, default: str | None = None) -> Decimal | None:
-    text = _text(raw)
-    if not text:
-        if default is not None:
-            return Decimal(default)
-        if required:
-            errors.append(error("field.required", ctx.line_path(i, name)))
-        return None
+_NOT_A_NUMBER, _INVALID = "not a number", "invalid"
+
+
+def _decimal(text: str) -> tuple[Decimal, bool] | str:
+    """(the value at 2 decimals half-up, whether that rounding changed it), or why `text` is not a number. Cached
+    for short texts: an upload repeats the same rates, quantities and amounts on many lines (Decimals are
+    immutable)."""
+    return _decimal_cached(text) if len(text) <= _CACHED_TEXT else _read_decimal(text)
+
+
+def _read_decimal(text: str) -> tuple[Decimal, bool] | str:
     if not _DECIMAL.match(text):
-        errors.append(error("line.number_invalid", ctx.line_path(i, name), f"{name} {text!r} is not a number"))
-        return None
+        return _NOT_A_NUMBER
     try:
         value = Decimal(text)
     except InvalidOperation:
-        errors.append(error("line.number_invalid", ctx.line_path(i, name)))
-        return None
-    if value != ppn.r2(value):
-        warnings.append(error("normalised.decimals", ctx.line_path(i, name)))
-        value = ppn.r2(value)
-    return value
+        return _INVALID
+    dot = text.find(".")
+    if dot >= 0 and len(text) - dot > 3:  # more than 2 decimals (with at most 2, rounding to cents changes nothing)
+        rounded = ppn.r2(value)
+        if value != rounded:
+            return rounded, True
+    return value, False
+
+
+_decimal_cached = lru_cache(maxsize=4096)(_read_decimal)
+
+
+def _numbers(raw: dict[str, str | None], i: int, ctx: Context, errors: list[dict[str, Any]],
+             warnings: list[dict[str, Any]]) -> list[Decimal]:
+    """The line's numbers in `_NUMBER_FIELDS` order, reporting what is missing, invalid or rounded (fewer numbers
+    than fields when one is missing or invalid)."""
+    numbers: list[Decimal] = []
+    for k, zero_default in _NUMBER_FIELDS:
+        number = raw.get(k)
+        number = number.strip() if number else ""
+        if not number:
+            if zero_default:
+                numbers.append(_ZERO)
+            else:
+                errors.append(error("field.required", ctx.line_path(i, k)))
+            continue
+        parsed = _decimal(number)
+        if parsed.__class__ is tuple:
+            value, rounded = parsed  # type: ignore[misc]
+            if rounded:
+                warnings.append(error("normalised.decimals", ctx.line_path(i, k)))
+            numbers.append(value)
+        elif parsed is _NOT_A_NUMBER:
+            errors.append(error("line.number_invalid", ctx.line_path(i, k), f"{k} {number!r} is not a number"))
+        else:
+            errors.append(error("line.number_invalid", ctx.line_path(i, k)))
+    return numbers
+
+
+class _NeedsReport(Exception):
+    """A number element that is missing, invalid or rounded: read it with its error or warning (`_numbers`)."""
+
+
+@lru_cache(maxsize=4096)
+def _plain_number(raw: str | None, zero_default: bool) -> Decimal:
+    """The value of a number element that needs no error or warning, else _NeedsReport (also for a long text, so
+    that only short ones are cached)."""
+    if raw is not None and len(raw) > _CACHED_TEXT:
+        raise _NeedsReport
+    text = raw.strip() if raw else ""
+    if not text:
+        if zero_default:
+            return _ZERO
+        raise _NeedsReport
+    parsed = _decimal(text)
+    if parsed.__class__ is not tuple or parsed[1]:
+        raise _NeedsReport
+    return parsed[0]  # type: ignore[return-value]
 
 
 def _lines(lines: list[dict[str, str | None]], trx: str, ctx: Context, errors: list[dict[str, Any]],
@@ -257,85 +336,87 @@ def _lines(lines: list[dict[str, str | None]], trx: str, ctx: Context, errors: l
     if not lines:
         errors.append(error("line.required", ctx.path("ListOfGoodService")))
         return []
+    goods_services, units = refdata.goods_services_codes(), refdata.units()
+    r2, close = ppn.r2, ppn.close
+    vat_binding = trx in _VAT_BINDING_TRX
+    facility = trx in ("07", "08")
     out = []
     for i, raw in enumerate(lines):
         def err(code: str, name: str, message: str | None = None, i: int = i) -> None:
             errors.append(error(code, ctx.line_path(i, name), message))
 
-        line: dict[str, Any] = {"line_no": i + 1}
-        opt = _text(raw.get("Opt"))
+        opt = (raw.get("Opt") or "").strip()
         if not opt:
             err("field.required", "Opt")
         elif opt not in refdata.OPTS:
             err("line.opt_invalid", "Opt")
-        line["opt"] = opt
-        code = _text(raw.get("Code"))
+        raw_code = raw.get("Code")
+        code = raw_code.strip() if raw_code else ""
         if not code:
-            if raw.get("Code") is not None:
+            if raw_code is not None:
                 warnings.append(error("normalised.code_empty", ctx.line_path(i, "Code")))
             code = "000000"
-        elif code not in refdata.goods_services_codes():
+        elif code not in goods_services:
             err("line.code_unknown", "Code", f"{code!r} is not in DJP's goods/services list")
-        line["code"] = code
-        name = _text(raw.get("Name"))
+        name = (raw.get("Name") or "").strip()
         if not name:
             err("field.required", "Name")
         elif len(name) > MAX_TEXT["Name"]:
             err("field.too_long", "Name")
-        line["name"] = name
-        unit = _text(raw.get("Unit"))
+        unit = (raw.get("Unit") or "").strip()
         if not unit:
             err("field.required", "Unit")
-        elif unit not in refdata.units():
+        elif unit not in units:
             err("line.unit_invalid", "Unit", f"{unit!r} is not a unit of DJP's list")
-        line["unit"] = unit
+        line: dict[str, Any] = {"line_no": i + 1, "opt": opt, "code": code, "name": name, "unit": unit}
 
-        n = {k: _number(raw.get(k), k, i, ctx, errors, warnings, default="0" if k in ("TotalDiscount", "STLGRate",
-                                                                                       "STLG") else None)
-             for k in ("Price", "Qty", "TotalDiscount", "TaxBase", "OtherTaxBase", "VATRate", "VAT", "STLGRate",
-                       "STLG")}
-        if any(v is None for v in n.values()):
+        try:  # the common case: every number present, plain and with at most 2 decimals (nothing to report)
+            numbers = list(map(_plain_number, map(raw.get, _NUMBER_NAMES), _NUMBER_ZERO_DEFAULTS))
+        except _NeedsReport:
+            numbers = _numbers(raw, i, ctx, errors, warnings)
+        if len(numbers) != len(_NUMBER_FIELDS):  # a number missing or invalid: reported, the line is not computed
             out.append(line)
             continue
-        price, qty, disc, tb, otb, rate, vat, srate, stlg = (n[k] for k in (
-            "Price", "Qty", "TotalDiscount", "TaxBase", "OtherTaxBase", "VATRate", "VAT", "STLGRate", "STLG"))
-        assert price is not None and qty is not None and disc is not None and tb is not None and otb is not None
-        assert rate is not None and vat is not None and srate is not None and stlg is not None
-        if price <= 0:
+        price, qty, disc, tb, otb, rate, vat, srate, stlg = numbers
+        parsed_rate = rate
+        if price <= _ZERO:
             err("line.price_not_positive", "Price")
-        if qty <= 0:
+        if qty <= _ZERO:
             err("line.qty_not_positive", "Qty")
-        if disc < 0:
+        if disc < _ZERO:
             err("line.number_invalid", "TotalDiscount", "TotalDiscount must not be negative")
-        if tb < 0:
+        if tb < _ZERO:
             err("line.negative_tax_base", "TaxBase")
-        if vat < 0:
+        if vat < _ZERO:
             err("line.negative_vat", "VAT")
-        if stlg < 0 or srate < 0:
+        if stlg < _ZERO or srate < _ZERO:
             err("line.negative_stlg", "STLG")
-        if not ppn.close(tb, price * qty - disc, ppn.tax_base_tolerance(qty)):
+        if not close(tb, price * qty - disc, ppn.tax_base_tolerance(qty)):
             err("line.tax_base_mismatch", "TaxBase",
-                f"TaxBase {tb} but Price x Qty - TotalDiscount = {ppn.r2(price * qty - disc)}")
-        nilai_lain = ppn.r2(tb * ppn.NILAI_LAIN)
-        if rate == 11 and ppn.close(otb, tb):
+                f"TaxBase {tb} but Price x Qty - TotalDiscount = {r2(price * qty - disc)}")
+        nilai_lain = r2(tb * ppn.NILAI_LAIN)
+        otb_is_tb = close(otb, tb)
+        if rate == _ELEVEN and otb_is_tb:
             warnings.append(error("normalised.vat_rate_11", ctx.line_path(i, "VATRate")))
             rate, otb = ppn.RATE, nilai_lain
-        if rate not in (ppn.RATE, ppn.ZERO) or (rate == 0 and trx not in ("07", "08") and vat != 0):
-            err("line.vat_rate_invalid", "VATRate", f"VATRate {n['VATRate']} is not the rate in force (12)")
-        if not (ppn.close(otb, tb) or ppn.close(otb, nilai_lain) or (rate == 0 and otb == 0)):
+            otb_is_tb = close(otb, tb)
+        if rate not in (ppn.RATE, ppn.ZERO) or (rate == _ZERO and not facility and vat != _ZERO):
+            err("line.vat_rate_invalid", "VATRate", f"VATRate {parsed_rate} is not the rate in force (12)")
+        otb_is_nilai_lain = close(otb, nilai_lain)
+        if not (otb_is_tb or otb_is_nilai_lain or (rate == _ZERO and otb == _ZERO)):
             err("line.other_tax_base_mismatch", "OtherTaxBase",
                 f"OtherTaxBase {otb} is neither TaxBase {tb} nor 11/12 of it ({nilai_lain})")
-        expected_vat = ppn.r2(otb * rate / ppn.HUNDRED)
         # Generators that compute 11% of TaxBase differ by a cent from 12% of a rounded 11/12 (coretax-xml §4.4).
-        eleven = ppn.r2(tb * Decimal("0.11"))
-        if trx in ("01", "04", "09") and not (ppn.close(vat, expected_vat) or
-                                              (ppn.close(otb, nilai_lain) and ppn.close(vat, eleven))):
-            err("line.vat_mismatch", "VAT", f"VAT {vat} but VATRate x OtherTaxBase = {expected_vat}")
-        if srate > 0 and not (ppn.close(stlg, ppn.r2(otb * srate / ppn.HUNDRED)) or
-                              ppn.close(stlg, ppn.r2(tb * srate / ppn.HUNDRED))):
+        if vat_binding:
+            expected_vat = r2(otb * rate / ppn.HUNDRED)
+            if not (close(vat, expected_vat) or
+                    (otb_is_nilai_lain and close(vat, r2(tb * _ELEVEN_PERCENT)))):
+                err("line.vat_mismatch", "VAT", f"VAT {vat} but VATRate x OtherTaxBase = {expected_vat}")
+        if srate > _ZERO and not (close(stlg, r2(otb * srate / ppn.HUNDRED)) or
+                              close(stlg, r2(tb * srate / ppn.HUNDRED))):
             err("line.stlg_mismatch", "STLG", f"STLG {stlg} but STLGRate x OtherTaxBase = "
-                                              f"{ppn.r2(otb * srate / ppn.HUNDRED)}")
-        if srate == 0 and stlg != 0:
+                                              f"{r2(otb * srate / ppn.HUNDRED)}")
+        if srate == _ZERO and stlg != _ZERO:
             err("line.stlg_mismatch", "STLG", "STLG without an STLGRate")
         line.update(price=price, qty=qty, discount=disc, tax_base=tb, other_tax_base=otb, vat_rate=rate, vat=vat,
                     stlg_rate=srate, stlg=stlg)

@@ -108,5 +108,32 @@ async def test_10000_invoices_with_bad_ones_reported_in_full(world: Any) -> None
                               "WHERE i.seller_npwp = :s", s=seller) == 9_990 * 5
     listed = (await world.http.get("/v1/invoices?limit=200", headers=h)).json()
     assert len(listed["items"]) == 200 and listed["next_cursor"]
-    print(f"10,000 x 5 upload to all results: {elapsed:.2f}s")
-    assert elapsed < 60
+    print(f"10,000 x 5 upload to all results: {elapsed:.2f}s")  # figures are bench/'s, not asserted here
+
+
+async def test_a_fault_late_in_a_large_file_saves_nothing_of_it(world: Any) -> None:
+    # invoices are COPYed batch by batch as the file is read: a fault after several batches rolls all of them back
+    seller = await world.seller()
+    h = world.token(seller)
+    good = bulk(seller, 2_500, lines=1)
+    malformed = good.replace(b"</ListOfTaxInvoice>", b"</ListOfTaxInvoices>")
+    for data, code, limit in ((malformed, "xml.malformed", 100_000), (good, "upload.too_many_invoices", 2_200)):
+        world.settings.uploads.max_invoices = limit  # this test's own settings: 2,200 is reached in the 3rd batch
+        r = await world.http.post("/v1/invoice-uploads", content=data, headers={**h, **XML})
+        done = await world.wait_upload(r.json()["upload_id"], h, timeout=120)
+        assert done["state"] == "rejected" and done["error"]["code"] == code, done
+        assert done["results"] == []
+    assert await world.scalar("SELECT count(*) FROM invoice WHERE seller_npwp = :s", s=seller) == 0
+
+
+async def test_text_with_tabs_newlines_and_backslashes_is_kept_exactly(world: Any) -> None:
+    seller = await world.seller()
+    h = world.token(seller)
+    name, address = "PT Maju\\Jaya \\N\tCabang\nMedan", "Jl. Merdeka 1&#9;RT 02\nBlok \\N&#10;Lantai 3&#13;Medan"
+    data = bulk(seller, 1, lines=1).replace(b"PT Pembeli 0", name.encode()).replace(b"Jl. Contoh 0", address.encode())
+    r = await world.http.post("/v1/invoice-uploads", content=data, headers={**h, **XML})
+    done = await world.wait_upload(r.json()["upload_id"], h)
+    assert done["accepted"] == 1, done
+    inv = (await world.http.get(f"/v1/invoices/{done['results'][0]['invoice_id']}", headers=h)).json()
+    assert inv["buyer"]["name"] == name
+    assert inv["buyer"]["address"] == "Jl. Merdeka 1 RT 02 Blok \\N Lantai 3 Medan"  # whitespace runs: one space
