@@ -119,7 +119,7 @@ class _Bench:
                                     webhook_secret=p.webhook_secret, timeout_s=1.0, connections=connections)
                 for p in self.sandbox.providers]),
             smtp=SmtpSettings(host=self.sandbox.host, port=self.sandbox.smtp_port,
-                              ca_file=str(self.sandbox.tls_dir / "cert.pem"), connections=16),
+                              ca_file=str(self.sandbox.tls_dir / "cert.pem")),
             delivery=DeliverySettings(report_timeout_s=30, poll_interval_s=0.2),
             limits=LimitSettings(otp_per_destination=1000),
             topics=TopicSettings(commands=f"bench.commands.{suffix}", identity_events=f"bench.identity.{suffix}"),

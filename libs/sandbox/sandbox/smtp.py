@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
@@ -19,6 +20,22 @@ from sandbox.store import Received, Store
 
 log = logging.getLogger(__name__)
 PROVIDER = "smtp"
+
+
+# The plain `<local@domain>` path (with any ESMTP parameters after it) that clients send.
+_PLAIN_PATH = re.compile(r"\s*<([^<>\s\"(),:;@\\\[\]]+@[A-Za-z0-9.-]+)>\s*(.*)", re.DOTALL)
+
+
+class SandboxSMTP(SMTP):
+    """aiosmtpd's server with a fast path for plain paths in MAIL and RCPT: its general parser (the e-mail header
+    grammar of the standard library) took a quarter of the sandbox's CPU at 1,000 mails/s. Anything else still goes
+    through it."""
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        plain = _PLAIN_PATH.fullmatch(arg)
+        if plain and not (self.local_part_limit and len(plain[1].rpartition("@")[0]) > self.local_part_limit):
+            return plain[1], plain[2]
+        return super()._getaddr(arg)
 
 
 class KeepingHandler:
@@ -50,7 +67,7 @@ async def start_smtp(store: Store, host: str, port: int, tls_dir: Path | None) -
     context = tls_context(tls_dir, host) if tls_dir is not None else None
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: SMTP(handler, hostname="sandbox.lontar.local", tls_context=context, enable_SMTPUTF8=True,
+        lambda: SandboxSMTP(handler, hostname="sandbox.lontar.local", tls_context=context, enable_SMTPUTF8=True,
                      timeout=60),
         host=host, port=port,
     )

@@ -33,7 +33,8 @@ class CircuitBreaker:
         self.name = name
         self.settings = settings
         self.clock = clock
-        self.outcomes: deque[tuple[float, bool]] = deque(maxlen=settings.window)  # (when, ok)
+        self.outcomes: deque[tuple[float, bool]] = deque()  # (when, ok), oldest first, at most `window`
+        self._failures = 0  # in `outcomes` (kept as they come and go: routing asks for the rate on every message)
         self._latency: tuple[float, float] | None = None  # (when, exponentially weighted average ms)
         self.cooldown_s = settings.cooldown_s
         self.opened_at = 0.0
@@ -47,14 +48,22 @@ class CircuitBreaker:
             return CircuitState.half_open
         return self._state
 
-    def _recent(self) -> list[bool]:
+    def _recent(self) -> int:
+        """How many outcomes are within `window_s` (older ones are dropped)."""
         horizon = self.clock() - self.settings.window_s
-        return [ok for at, ok in self.outcomes if at >= horizon]
+        outcomes = self.outcomes
+        while outcomes and outcomes[0][0] < horizon:
+            self._drop_oldest()
+        return len(outcomes)
+
+    def _drop_oldest(self) -> None:
+        _, ok = self.outcomes.popleft()
+        self._failures -= not ok
 
     @property
     def failure_rate(self) -> float:
         recent = self._recent()
-        return recent.count(False) / len(recent) if recent else 0.0
+        return self._failures / recent if recent else 0.0
 
     @property
     def latency_ms(self) -> float | None:
@@ -96,14 +105,18 @@ class CircuitBreaker:
             self.probing = False
             if ok:
                 self.outcomes.clear()
+                self._failures = 0
                 self.cooldown_s = self.settings.cooldown_s
                 self._set(CircuitState.closed)
             else:
                 self.cooldown_s = min(self.cooldown_s * 2, self.settings.max_cooldown_s)
                 self._open()
             return
+        if len(self.outcomes) >= self.settings.window:
+            self._drop_oldest()
         self.outcomes.append((now, ok))
-        if state is CircuitState.closed and len(self._recent()) >= self.settings.min_calls and \
+        self._failures += not ok
+        if state is CircuitState.closed and self._recent() >= self.settings.min_calls and \
                 self.failure_rate >= self.settings.failure_rate:
             self._open()
 

@@ -43,7 +43,8 @@ class SmtpSettings(BaseModel):
     ca_file: str | None = Field(default=None, description="CA bundle to verify the server (default: system CAs)")
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     sender: str = "Lontar <no-reply@lontar.example>"
-    connections: int = Field(default=4, ge=1, le=64, description="connections kept open and reused")
+    connections: int = Field(default=32, ge=1, le=64, description="connections kept open and reused (each carries one "
+                             "message at a time: SMTP is four round trips per message)")
 
 
 class DeliverySettings(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
 from typing import Any
 
 import pytest
@@ -22,10 +21,8 @@ async def test_1000_digests_are_signed_in_order_and_verify_with_the_certificate(
     documents = [f"faktur 010.000-25.{i:08d}".encode() for i in range(1000)]
     values = [hashlib.sha256(d).digest() for d in documents]
 
-    started = time.perf_counter()
     response = await world.sign(credential["id"], world.b64(values), account_id=str(ani.account_id),
                                 acting_for="0123456789012345")
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200, response.text
     body = response.json()
 
@@ -42,7 +39,6 @@ async def test_1000_digests_are_signed_in_order_and_verify_with_the_certificate(
         public.verify(signature, document, ec.ECDSA(hashes.SHA256()))
     with pytest.raises(InvalidSignature):  # in order: signature i is not signature i+1's
         verify_digest(public, signatures[0], values[1])
-    assert elapsed < 2.0  # the figure (< 200 ms) is measured by bench/identity_signing.py, not asserted here
 
     audit = await world.scalar("SELECT details FROM audit_event WHERE action = 'signature_created' "
                                "AND details->>'credential_id' = :c", c=credential["id"])
