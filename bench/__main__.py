@@ -133,7 +133,7 @@ def describe(report: Report, infra, server: dict[str, str], config,  # type: ign
         f"{config.partitions} partitions per fresh topic; records {record['value']:.0f} B value + "
         f"{record['headers']:.0f} B headers (encoded TaxpayerRegistered envelope)",
         f"settings:   producer acks=all (kit.kafka.make_producer), enable_idempotence={kafka.get('enable_idempotence')}, "
-        f"linger_ms={kafka.get('linger_ms')}; consumer fetch_max_wait_ms={kafka.get('fetch_max_wait_ms', 'unset')}, "
+        f"linger_ms={kafka.get('linger_ms')} (relay 0: kit.relay.relay_producer); consumer fetch_max_wait_ms={kafka.get('fetch_max_wait_ms', 'unset')}, "
         f"max_batch={consumer.get('max_batch')}; relay batch_size={relay.get('batch_size')}, "
         f"poll_interval_s={relay.get('poll_interval_s')} (wakes on NOTIFY); loaded writers "
         f"{config.writer_processes} processes x {config.writer_tasks} tasks",

@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from devstack.broker import create_topics
+from kit.app import freeze_startup_heap
 from kit.consumer import EventConsumer
 from kit.db import create_engine, create_sessionmaker
 from kit.kafka import make_consumer, make_producer
@@ -298,7 +299,7 @@ class EventBusBench:
             write_s = perf_counter() - t0
 
             progress("3. relay: OutboxRelay publishing the backlog")
-            relay = OutboxRelay(self.settings, lambda: make_producer(self.settings.kafka, "bench.relay"))
+            relay = OutboxRelay(self.settings)  # as deployed (kit.relay.relay_producer)
             stop = asyncio.Event()
             leader_at: list[float] = []
             cpu = CpuMeter().start()
@@ -418,13 +419,14 @@ class EventBusBench:
         writers: list[asyncio.subprocess.Process] = []
         try:
             await self._truncate(engine)
-            relay = OutboxRelay(self.settings, lambda: make_producer(self.settings.kafka, "bench.relay"))
+            relay = OutboxRelay(self.settings)  # as deployed (kit.relay.relay_producer)
             consumer = self.event_consumer(group, topic, create_sessionmaker(engine), dlq)
             workers = [asyncio.create_task(relay.run(stop), name="relay"),
                        asyncio.create_task(consumer.run(stop), name="consumer")]
             progress(f"{label}. {case}: relay and consumer starting (consumer group join)")
             await self.until(lambda: relay.is_leader and consumer.assigned, "relay leader and consumer assigned",
                              watch=workers, every=0.02)
+            freeze_startup_heap()  # as the service's lifespan does once its relay and consumers have started
             progress(f"{label}. {case}: {processes} writer process(es) x {tasks} task(s) committing {count:,} "
                      f"events at {rate:,.0f}/s")
             for offset in range(processes):

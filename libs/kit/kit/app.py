@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 import logging
 import time
@@ -42,6 +43,15 @@ class AppState:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def freeze_startup_heap() -> None:
+    """Take what is alive once the process has started (modules, the app, pools, templates, code lists) out of the
+    cyclic garbage collector's reach. A full collection otherwise scans all of it and holds the event loop meanwhile:
+    60-97 ms pauses in the event-bus bench, each one a latency spike for every event in flight. Objects made later
+    are collected as before; frozen ones are still freed by reference counting."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_service_app(
     settings: BaseServiceSettings,
     *,
@@ -64,6 +74,7 @@ def create_service_app(
             stack.push_async_callback(state.broker.close)
             for extra in lifespan_extras:
                 await stack.enter_async_context(extra(state))
+            freeze_startup_heap()
             yield
 
     app = FastAPI(
