@@ -247,8 +247,9 @@ def backoff(settings: WebhookSettings, attempts: int) -> float:
 async def deliver_due(sessions: async_sessionmaker[AsyncSession], settings: WebhookSettings,
                       http: httpx.AsyncClient) -> int:
     """Send the deliveries that are due. Claimed first (short transaction: attempts + 1, next_attempt_at pushed past
-    the request timeout, so another process does not send it meanwhile), POSTed with no transaction open, then
-    marked delivered, rescheduled (back-off) or failed (attempts exhausted). Returns how many were tried."""
+    the request timeout, so another process does not send them meanwhile), POSTed together with no transaction open
+    (so the whole batch takes one timeout at most, well within the claim), then marked delivered, rescheduled
+    (back-off) or failed (attempts exhausted) in one transaction. Returns how many were tried."""
     async with sessions() as s, s.begin():
         rows = (await s.execute(text(
             "UPDATE webhook_delivery SET attempts = attempts + 1, "
@@ -256,21 +257,12 @@ async def deliver_due(sessions: async_sessionmaker[AsyncSession], settings: Webh
             "WHERE state = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT :n "
             "FOR UPDATE SKIP LOCKED) RETURNING id, url, client_id, body, attempts"),
             {"lease": settings.timeout_s * 2 + 5, "n": settings.batch})).mappings().all()
+    if not rows:
+        return 0
     secret = settings.secret.get_secret_value()
-    for row in rows:
-        body = row["body"].encode()
-        error, refused = None, False
-        try:
-            r = await _post(http, settings, row["url"], body, {
-                "content-type": "application/json", HEADER: sign(client_key(secret, row["client_id"]), body),
-                "Lontar-Delivery": str(row["id"])})
-            if not 200 <= r.status_code < 300:
-                error = f"HTTP {r.status_code}" + (" (redirects are not followed)" if r.is_redirect else "")
-        except (Refused, httpx.InvalidURL) as exc:
-            error, refused = f"refused: {exc}"[:300], True
-        except (httpx.HTTPError, Unresolved) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
-        async with sessions() as s, s.begin():
+    outcomes = await asyncio.gather(*(_attempt(http, settings, secret, row) for row in rows))
+    async with sessions() as s, s.begin():
+        for row, (error, refused) in zip(rows, outcomes, strict=True):
             if error is None:
                 values: dict[str, Any] = {"state": "delivered", "delivered_at": text("now()"), "last_error": None}
             elif refused or row["attempts"] >= settings.max_attempts:
@@ -279,10 +271,28 @@ async def deliver_due(sessions: async_sessionmaker[AsyncSession], settings: Webh
                 values = {"last_error": error, "next_attempt_at": text(
                     f"now() + make_interval(secs => {backoff(settings, row['attempts'])})")}
             await s.execute(update(webhook_delivery).where(webhook_delivery.c.id == row["id"]).values(**values))
+    for row, (error, refused) in zip(rows, outcomes, strict=True):
         if error is not None:
             log.warning("webhook delivery refused" if refused else "webhook delivery failed",
                         extra={"delivery_id": str(row["id"]), "error": error, "attempts": row["attempts"]})
     return len(rows)
+
+
+async def _attempt(http: httpx.AsyncClient, settings: WebhookSettings, secret: str,
+                   row: Any) -> tuple[str | None, bool]:
+    """POST one delivery: (why it did not succeed or None, whether it was refused for good)."""
+    body = row["body"].encode()
+    try:
+        r = await _post(http, settings, row["url"], body, {
+            "content-type": "application/json", HEADER: sign(client_key(secret, row["client_id"]), body),
+            "Lontar-Delivery": str(row["id"])})
+    except (Refused, httpx.InvalidURL) as exc:
+        return f"refused: {exc}"[:300], True
+    except (httpx.HTTPError, Unresolved) as exc:
+        return f"{type(exc).__name__}: {exc}"[:300], False
+    if not 200 <= r.status_code < 300:
+        return f"HTTP {r.status_code}" + (" (redirects are not followed)" if r.is_redirect else ""), False
+    return None, False
 
 
 class Refused(Exception):

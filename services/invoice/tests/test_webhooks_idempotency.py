@@ -58,11 +58,19 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.fail_first = 0
+        self.answer_together = 0  # hold each request until this many are waiting (they must come at once)
+        self._waiting = 0
+        self._all_waiting = asyncio.Event()  # used only on the receiver's own loop
         app = FastAPI()
 
         @app.post("/hook")
         async def hook(request: Request) -> Response:
             self.received.append((dict(request.headers), await request.body()))
+            if self.answer_together:
+                self._waiting += 1
+                if self._waiting >= self.answer_together:
+                    self._all_waiting.set()
+                await self._all_waiting.wait()  # one at a time, the client's timeout ends the first
             if len(self.received) <= self.fail_first:
                 return Response(status_code=503)
             return Response(status_code=204)
@@ -126,6 +134,26 @@ async def test_upload_webhook_is_delivered_once_with_a_valid_signature(world: An
     assert doc["counts"] == {"total": 3, "accepted": 2, "failed": 1} and doc["finished_at"]
     rows = await webhooks.deliveries(world.sessions, uuid.UUID(upload_id))
     assert [(d["state"], d["attempts"]) for d in rows] == [("delivered", 1)]
+
+
+async def test_deliveries_due_together_are_sent_together(world: Any, receiver: Receiver) -> None:
+    # One at a time, a claimed batch could outlast its claim (each POST up to the timeout) and be sent twice.
+    receiver.answer_together = 3
+    seller = await world.seller()
+    subjects = [uuid.uuid4() for _ in range(3)]
+    async with world.sessions() as s, s.begin():  # due at once, as a busy job runner leaves them
+        for subject in subjects:
+            await webhooks.enqueue(s, event_type="invoice_upload.completed", subject_id=subject, url=receiver.url,
+                                   client_id=seller, state="completed", counts={"total": 1})
+    await receiver.wait(3)
+    for subject in subjects:
+        for _ in range(100):
+            rows = await webhooks.deliveries(world.sessions, subject)
+            if rows[0]["state"] != "pending":
+                break
+            await asyncio.sleep(0.05)
+        assert [(d["state"], d["attempts"]) for d in rows] == [("delivered", 1)]
+    assert len(receiver.received) == 3
 
 
 async def test_a_failing_receiver_gets_it_on_retry(world: Any, receiver: Receiver) -> None:
