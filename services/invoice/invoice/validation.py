@@ -16,9 +16,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from invoice import identifiers, ppn, refdata
+from invoice import ppn, refdata
 from invoice.codes import error
-from invoice.identifiers import head_office_nitku, nik_problem
+from kit import identifiers
+from kit.identifiers import head_office_nitku, nik_problem
 
 ZERO_TIN = "0" * 16
 DOC_ALIASES = {"NIK": "National ID", "Other": "Other ID"}

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from invoice.identifiers import luhn_ok
+from kit.identifiers import luhn_ok
 from invoice.main import create_app
 from invoice.settings import InvoiceSettings, UploadSettings
 from kit.auth import JWKSCache

@@ -52,7 +52,7 @@ MAKER = TokenMaker()
 
 
 def _npwp16() -> str:
-    from invoice.identifiers import luhn_ok
+    from kit.identifiers import luhn_ok
     while True:
         body = "0" + "".join(random.choice("0123456789") for _ in range(8))
         for check in "0123456789":

@@ -10,7 +10,7 @@ import pytest
 
 from invoice import coretax_xml
 from invoice.codes import CODES
-from invoice.identifiers import nik_problem, npwp16_problem
+from kit.identifiers import nik_problem, npwp16_problem
 from invoice.validation import Context, validate
 
 SAMPLES = Path(__file__).parent.parent / "samples"
