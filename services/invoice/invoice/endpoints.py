@@ -319,8 +319,12 @@ async def create_signing_job(request: Request, body: SigningJobCreate, principal
 
 @router.get("/v1/signing-jobs/{job_id}", response_model=SigningJobRead, tags=["signing"],
             responses={404: SigningJobNotFound.openapi()})
-async def get_signing_job(job_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW) -> SigningJobRead:
-    return SigningJobRead.model_validate(await signing.read_job(uow, principal, job_id))
+async def get_signing_job(
+        job_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW,
+        item_state: Annotated[Literal["pending", "signed", "failed"] | None, Query(
+            description="only the items in this state (default: every item); the counts are always the job's")] = None,
+) -> SigningJobRead:
+    return SigningJobRead.model_validate(await signing.read_job(uow, principal, job_id, item_state))
 
 
 @router.get("/v1/webhook-secret", tags=["webhooks"],

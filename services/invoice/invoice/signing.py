@@ -116,7 +116,10 @@ def _signer_account(principal: Principal) -> str | None:
         return None
 
 
-async def read_job(uow: UnitOfWork, principal: Principal, job_id: uuid.UUID) -> dict[str, Any]:
+async def read_job(uow: UnitOfWork, principal: Principal, job_id: uuid.UUID,
+                   item_state: str | None = None) -> dict[str, Any]:
+    """The job with its counts and its items (only those in `item_state` when given: a front-end polling a large
+    job's progress, or showing what failed, need not fetch every item)."""
     async with uow:
         s = uow.session
         job = (await s.execute(select(*[c for c in signing_job.c if c.name != "callback_client"]).where(
@@ -124,11 +127,14 @@ async def read_job(uow: UnitOfWork, principal: Principal, job_id: uuid.UUID) -> 
         if job is None or job["seller_npwp"] not in principal.taxpayer_ids:
             raise SigningJobNotFound()
         authorize(principal, job["seller_npwp"], READ_SCOPES)
-        items = (await s.execute(select(signing_job_item.c.invoice_id, signing_job_item.c.state,
-                                        signing_job_item.c.error, invoice.c.nsfp)
-                                 .join(invoice, invoice.c.id == signing_job_item.c.invoice_id, isouter=True)
-                                 .where(signing_job_item.c.job_id == job_id))).mappings().all()
-    pending = sum(1 for i in items if i["state"] == "pending")
+        item = signing_job_item.c
+        pending = (await s.execute(select(func.count()).where(item.job_id == job_id, item.state == "pending"))
+                   ).scalar_one()
+        query = (select(item.invoice_id, item.state, item.error, invoice.c.nsfp)
+                 .join(invoice, invoice.c.id == item.invoice_id, isouter=True).where(item.job_id == job_id))
+        if item_state is not None:
+            query = query.where(item.state == item_state)
+        items = (await s.execute(query)).mappings().all()
     return {**job, "pending": pending, "items": [dict(i) for i in items]}
 
 

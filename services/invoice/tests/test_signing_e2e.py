@@ -390,6 +390,15 @@ async def test_a_large_selection_is_one_query_not_too_many_parameters(signing: S
     assert r.status_code == 202, r.text[:500]
     job = await signing.wait(r.json()["id"])
     assert (job["total"], job["signed"], job["failed"]) == (33_001, 1, 33_000)
+    # a large job's view narrowed to the items in one state; the counts are still the whole job's
+    signed = (await signing.http.get(f"/v1/signing-jobs/{job['id']}", params={"item_state": "signed"},
+                                     headers=signing.token(signing.seller))).json()
+    assert (signed["total"], signed["signed"], signed["failed"], signed["pending"]) == (33_001, 1, 33_000, 0)
+    assert [(i["invoice_id"], i["state"]) for i in signed["items"]] == [(ids[0], "signed")]
+    assert signed["items"][0]["nsfp"]
+    bad = await signing.http.get(f"/v1/signing-jobs/{job['id']}", params={"item_state": "done"},
+                                 headers=signing.token(signing.seller))
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
 
 
 # -- lifecycle of a signed invoice (tax-rules §3.6-3.9) -------------------------------------------------------------
