@@ -8,11 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kit.errors import ValidationFailed
-from kit.identifiers import (head_office_nitku, luhn_ok, nik_birth_date, nik_problem, nitku_problem, npwp15_problem,
-                             npwp16_problem)
-
-__all__ = ["NIK", "InvalidNIK", "InvalidNITKU", "InvalidNPWP", "format_npwp15", "head_office_nitku", "luhn_ok",
-           "normalise", "npwp15_to_npwp16", "parse_nik", "validate_nitku", "validate_npwp15", "validate_npwp16"]
+from kit.identifiers import nik_birth_date, nik_problem, nitku_problem, npwp15_problem, npwp16_problem
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 

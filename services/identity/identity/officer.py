@@ -17,13 +17,14 @@ from identity.access import taxpayer_for
 from identity.audit import record
 from identity.errors import ClientNotFound, NotRepresentative, RegistryMismatch, TaxpayerNotFound
 from identity.models import AuditEvent, NPWPChange, Person, PJAPClient, PJAPDelegation, PKPStatusPeriod, Taxpayer
-from identity.numbers import InvalidNPWP, head_office_nitku, npwp15_to_npwp16, parse_nik, validate_npwp15
+from identity.numbers import InvalidNPWP, npwp15_to_npwp16, parse_nik, validate_npwp15
 from identity.passwords import Passwords
 from identity.profile import publish_update, set_pkp_status
 from identity.registries import PopulationRegistry, same_name
 from kit.auth import Principal
 from kit.db import UnitOfWork
 from kit.errors import Conflict, ValidationFailed
+from kit.identifiers import head_office_nitku
 from kit.outbox import publish
 from kit.pagination import CursorParams, encode_cursor
 

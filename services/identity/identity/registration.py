@@ -27,7 +27,7 @@ from identity.errors import (
     StayPermitExpired,
 )
 from identity.models import Account, CompanyOfficer, OTPChallenge, Person, PKPStatusPeriod, Registration, RoleGrant, Taxpayer
-from identity.numbers import head_office_nitku, luhn_ok, parse_nik
+from identity.numbers import parse_nik
 from identity.passwords import Passwords, check_password_rules
 from identity.registries import CompanyRegistry, PopulationRegistry, same_name
 from identity.schemas import Application, CompanyApplication, ForeignerApplication, ResidentApplication
@@ -35,6 +35,7 @@ from identity.settings import IdentitySettings
 from kit.auth import Principal
 from kit.db import UnitOfWork
 from kit.errors import ValidationFailed
+from kit.identifiers import head_office_nitku, luhn_ok
 from kit.outbox import publish
 
 REGISTRATION_TTL = timedelta(hours=24)

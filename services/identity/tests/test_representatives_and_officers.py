@@ -11,8 +11,8 @@ import jwt
 from sqlalchemy import text
 
 from identity.main import create_app
-from identity.numbers import luhn_ok
 from identity.tokens import TokenIssuer
+from kit.identifiers import luhn_ok
 from kit.testing.service import api_client
 
 EXCHANGE = {"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",

@@ -138,8 +138,6 @@ class _Rows:
     invoices: bytes
     lines: bytes
     results: bytes
-    total: int
-    accepted: int
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -227,8 +225,7 @@ class _Validator:
         batch.clear()
         self.total += len(results)
         self.accepted += len(invoices)
-        return _Rows(_copy_payload(invoices), _copy_payload(lines), _copy_payload(results), len(results),
-                     len(invoices))
+        return _Rows(_copy_payload(invoices), _copy_payload(lines), _copy_payload(results))
 
 
 async def _copy(raw: Any, rows: _Rows) -> None:

@@ -260,13 +260,7 @@ _NOT_A_NUMBER, _INVALID = "not a number", "invalid"
 
 
 def _decimal(text: str) -> tuple[Decimal, bool] | str:
-    """(the value at 2 decimals half-up, whether that rounding changed it), or why `text` is not a number. Cached
-    for short texts: an upload repeats the same rates, quantities and amounts on many lines (Decimals are
-    immutable)."""
-    return _decimal_cached(text) if len(text) <= _CACHED_TEXT else _read_decimal(text)
-
-
-def _read_decimal(text: str) -> tuple[Decimal, bool] | str:
+    """(the value at 2 decimals half-up, whether that rounding changed it), or why `text` is not a number."""
     if not _DECIMAL.match(text):
         return _NOT_A_NUMBER
     try:
@@ -279,9 +273,6 @@ def _read_decimal(text: str) -> tuple[Decimal, bool] | str:
         if value != rounded:
             return rounded, True
     return value, False
-
-
-_decimal_cached = lru_cache(maxsize=4096)(_read_decimal)
 
 
 def _numbers(raw: dict[str, str | None], i: int, ctx: Context, errors: list[dict[str, Any]],
@@ -318,7 +309,8 @@ class _NeedsReport(Exception):
 @lru_cache(maxsize=4096)
 def _plain_number(raw: str | None, zero_default: bool) -> Decimal:
     """The value of a number element that needs no error or warning, else _NeedsReport (also for a long text, so
-    that only short ones are cached)."""
+    that only short ones are cached). Cached: an upload repeats the same rates, quantities and amounts on many lines
+    (Decimals are immutable)."""
     if raw is not None and len(raw) > _CACHED_TEXT:
         raise _NeedsReport
     text = raw.strip() if raw else ""

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,20 +54,21 @@ class Rejected(Exception):
 
 
 async def accept_otp_requests(session: AsyncSession, requests: Sequence[OTPDeliveryRequested],
-                              ctx: Context) -> list[uuid.UUID | None]:
+                              ctx: Context) -> None:
     """Queue each request's message, or record it as failed (and report NotificationFailed) with the reason it cannot
     be sent. A request seen before (same request id and channel) changes nothing. In order: the rate limit counts
-    the codes accepted earlier in the same batch. Returns each new message's id (None: seen before)."""
+    the codes accepted earlier in the same batch."""
     messages = MessageRepository(session)
     now = utcnow()
     limits = ctx.settings.limits
-    checked: list[tuple[OTPDeliveryRequested, str, MessageTemplate | Rejected]] = []
+    checked: list[tuple[OTPDeliveryRequested, str, str, MessageTemplate | Rejected]] = []
     for request in requests:
         template_name = otp_template_name(request.purpose)
         try:
             recipient = normalise(request.channel, request.destination)
         except InvalidDestination as exc:
-            checked.append((request, request.destination.strip()[:254], Rejected("invalid_destination", str(exc))))
+            checked.append((request, request.destination.strip()[:254], template_name,
+                            Rejected("invalid_destination", str(exc))))
             continue
         try:
             template: MessageTemplate | Rejected = ctx.catalogue.get(template_name, request.channel)
@@ -75,18 +76,16 @@ async def accept_otp_requests(session: AsyncSession, requests: Sequence[OTPDeliv
             template = Rejected("unknown_template", str(exc))
         if not isinstance(template, Rejected) and request.expires_at <= now:
             template = Rejected("expired", f"the code expired at {request.expires_at.isoformat()}")
-        checked.append((request, recipient, template))
-    recent = await messages.count_recent_otp({r for _, r, t in checked if not isinstance(t, Rejected)},
+        checked.append((request, recipient, template_name, template))
+    recent = await messages.count_recent_otp({r for _, r, _, t in checked if not isinstance(t, Rejected)},
                                              limits.otp_window_s)
-    ids: list[uuid.UUID | None] = []
     queued = []
-    for request, recipient, template in checked:
+    for request, recipient, template_name, template in checked:
         if not isinstance(template, Rejected) and recent[recipient] >= limits.otp_per_destination:
             template = Rejected("rate_limited", f"more than {limits.otp_per_destination} codes to this destination "
                                                 f"within {limits.otp_window_s} s")
         if isinstance(template, Rejected):
-            ids.append(await _reject(messages, request, recipient, otp_template_name(request.purpose),
-                                     template.reason, template.detail, now))
+            await _reject(messages, request, recipient, template_name, template.reason, template.detail, now)
             continue
         recent[recipient] += 1
         redacted = template.render(request.channel, request.locale,
@@ -98,11 +97,9 @@ async def accept_otp_requests(session: AsyncSession, requests: Sequence[OTPDeliv
                    state="queued", request_id=request.request_id, account_id=request.account_id,
                    sealed_code=request.sealed_code, expires_at=request.expires_at)
         queued.append((request, row))
-        ids.append(row["id"])
     made = {row["id"] for row in await messages.insert_many([row for _, row in queued])}
     for request, row in queued:
         if row["id"] not in made:
-            ids[ids.index(row["id"])] = None
             log.info("OTP request seen before", extra={"request_id": request.request_id})
             continue
         MESSAGES.labels("otp", request.channel, "queued").inc()
@@ -110,18 +107,17 @@ async def accept_otp_requests(session: AsyncSession, requests: Sequence[OTPDeliv
                                       "channel": request.channel, "to": mask(request.channel, row["recipient"])})
     if made:
         await wake_dispatchers(session)
-    return ids
 
 
 async def _reject(messages: MessageRepository, request: OTPDeliveryRequested, recipient: str, template: str,
-                  reason: str, detail: str, now: datetime) -> uuid.UUID | None:
+                  reason: str, detail: str, now: datetime) -> None:
     message_id = await messages.insert(
         kind="otp", channel=request.channel, recipient=recipient, template=template, locale=request.locale,
         subject=None, body="", params={"purpose": request.purpose}, state="failed", request_id=request.request_id,
         account_id=request.account_id, expires_at=request.expires_at, error=f"{reason}: {detail}"[:500],
         failed_at=now)
     if message_id is None:
-        return None
+        return
     REJECTED.labels("otp", reason).inc()
     MESSAGES.labels("otp", request.channel, "failed").inc()
     log.warning("OTP request refused", extra={"message_id": str(message_id), "request_id": request.request_id,
@@ -129,4 +125,3 @@ async def _reject(messages: MessageRepository, request: OTPDeliveryRequested, re
     await report_failed(messages.session, message_id=message_id, kind="otp", request_id=request.request_id,
                         account_id=request.account_id, channel=request.channel, reason=f"{reason}: {detail}",
                         attempts=0, at=now)
-    return message_id
