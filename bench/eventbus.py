@@ -17,6 +17,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench.machine import CpuMeter
+from bench.report import Report, percentile
 from devstack.broker import create_topics
 from kit.app import freeze_startup_heap
 from kit.consumer import EventConsumer
@@ -25,13 +27,16 @@ from kit.kafka import make_consumer, make_producer
 from kit.metrics import CONSUMED
 from kit.outbox import publish
 from kit.relay import OutboxRelay
-from kit.settings import BaseServiceSettings, ConsumerSettings, DatabaseSettings, KafkaSettings, RelaySettings, \
-    service_config
+from kit.settings import (
+    BaseServiceSettings,
+    ConsumerSettings,
+    DatabaseSettings,
+    KafkaSettings,
+    RelaySettings,
+    service_config,
+)
 from kit.testing.events import encode, envelope_for, record_headers
 from kit.testing.messaging import make_effect_handlers, taxpayer_event
-
-from bench.machine import CpuMeter
-from bench.report import Report, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 

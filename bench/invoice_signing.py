@@ -50,6 +50,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from pydantic import SecretStr
+from sqlalchemy import select, text
+
+from bench.invoice_upload import SELLER, bulk
+from bench.machine import CpuMeter, process_seconds, process_ticks, tree_seconds
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port, spawn, stop, wait_for_port
 from identity.credentials.liveness_sandbox import running_sandbox
@@ -68,11 +73,6 @@ from kit.migrations import upgrade
 from kit.settings import DatabaseSettings, KafkaSettings
 from kit.testing.service import api_client
 from kit.testing.tokens import TokenMaker
-from pydantic import SecretStr
-from sqlalchemy import select, text
-
-from bench.invoice_upload import SELLER, bulk
-from bench.machine import CpuMeter, process_seconds, process_ticks, tree_seconds
 
 INVOICES, LINES = 10_000, 5
 TARGET_S = 10.0

@@ -27,6 +27,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
+
 from devstack.postgres import ensure_databases
 from devstack.processes import free_port
 from invoice.main import create_app
@@ -38,7 +40,6 @@ from kit.migrations import upgrade
 from kit.settings import DatabaseSettings, KafkaSettings
 from kit.testing.service import api_client
 from kit.testing.tokens import TokenMaker
-from sqlalchemy import text
 
 RUNS, SMALL, LARGE, LINES = 5, 1_000, 10_000, 5
 SELLER = "0013121660091000"  # a Luhn-valid NPWP16 (identifiers test vector)

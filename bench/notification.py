@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
-import uvloop
 from sqlalchemy import text
 
 from contracts.notification import OTPDeliveryRequested
@@ -105,8 +105,16 @@ class _Bench:
         self.private_key, self.public_key = generate_keypair()
 
     def settings(self, *, connections: int = 16, **overrides: Any):  # type: ignore[no-untyped-def]
-        from notification.settings import (DeliverySettings, LimitSettings, NotificationSettings, SealingSettings,
-                                           SmsProviderSettings, SmsSettings, SmtpSettings, TopicSettings)
+        from notification.settings import (
+            DeliverySettings,
+            LimitSettings,
+            NotificationSettings,
+            SealingSettings,
+            SmsProviderSettings,
+            SmsSettings,
+            SmtpSettings,
+            TopicSettings,
+        )
 
         suffix = uuid.uuid4().hex[:8]
         values: dict[str, Any] = dict(
@@ -147,8 +155,8 @@ class _Bench:
             async with app.router.lifespan_context(app):
                 consumers = app.state.lontar.extras["consumers"]
                 deadline = time.monotonic() + 60
-                while not all(c.assigned for c in consumers) and time.monotonic() < deadline:
-                    await asyncio.sleep(0.05)
+                while not all(c.assigned for c in consumers) and time.monotonic() < deadline:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)  # consumers expose no event for "assigned"; poll it
                 yield settings
         finally:
             await asyncio.to_thread(stop, api)

@@ -26,7 +26,6 @@ from kit.db import json_dumps
 from kit.outbox import outbox_row
 from kit.testing.messaging import taxpayer_event
 
-
 _COMMIT_EVENT = """
     WITH event AS (
         INSERT INTO outbox (id, topic, key, aggregate_type, aggregate_id, event_type, event_version, payload, headers)

@@ -55,7 +55,7 @@ async def test_writes_are_accepted_while_the_broker_is_down_and_flow_once_it_is_
 
         await eventually(lambda: all_replicated(http, stack, npwps), 90, "every write delivered after recovery")
         for service in SERVICES:
-            async def ready() -> bool:
+            async def ready(service: str = service) -> bool:
                 return (await http.get(f"{stack.config.api_url(service)}/readyz")).status_code == 200
 
             await eventually(ready, 30, f"{service} ready again")

@@ -6,7 +6,6 @@ import httpx
 
 from devstack.config import SERVICES
 from devstack.stack import Stack
-
 from kit.testing.events import random_npwp as new_npwp
 from kit.testing.messaging import eventually
 

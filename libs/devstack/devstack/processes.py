@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -22,10 +23,8 @@ def _die_with_parent(sig: int) -> Callable[[], None]:
 
     def preexec() -> None:
         os.setpgrp()  # Ctrl-C in the terminal reaches only the supervisor, which stops children in order
-        try:
+        with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
-        except OSError:
-            pass
 
     return preexec
 

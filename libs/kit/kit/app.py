@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -136,14 +136,14 @@ def _ops_router(settings: BaseServiceSettings) -> APIRouter:
                 responses={503: {"description": "a dependency does not answer"}})
     async def readyz(
         request: Request,
-        check: list[str] | None = Query(None, description="limit to these checks (database, broker)"),
+        check: Annotated[list[str] | None, Query(description="limit to these checks (database, broker)")] = None,
     ) -> JSONResponse:
         state = state_of(request)
         probes = {"database": lambda: check_database(state.engine), "broker": state.broker.check}
         wanted = [name for name in probes if not check or name in check]
         results = await asyncio.gather(*(probes[n]() for n in wanted), return_exceptions=True)
         checks = {n: ({"status": "up"} if r is None else {"status": "down", "error": _short(r)})
-                  for n, r in zip(wanted, results)}
+                  for n, r in zip(wanted, results, strict=True)}
         ready = all(c["status"] == "up" for c in checks.values())
         body = {"status": "ready" if ready else "not_ready", "service": settings.service_name,
                 "process": state.process, "checks": checks}

@@ -10,6 +10,7 @@ are retried without limit, with capped back-off, and nothing goes to the dead-le
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -198,7 +199,7 @@ class EventConsumer:
         for item in items:
             for attempt in range(1, self.settings.max_attempts + 1):
                 try:
-                    await self._with_infra_retry(lambda: self._apply([item]), stop)
+                    await self._with_infra_retry(lambda item=item: self._apply([item]), stop)
                     break
                 except _Stopping:
                     raise
@@ -244,7 +245,7 @@ class EventConsumer:
                         correlation_id.reset(token)
                 outcomes.append("applied" if applies else "duplicate")
             await apply_run()
-        for item, outcome in zip(items, outcomes):
+        for item, outcome in zip(items, outcomes, strict=True):
             item.outcome = outcome
 
     async def _with_infra_retry(self, attempt: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
@@ -279,10 +280,8 @@ class EventConsumer:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
 
 
 async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from aiokafka import AIOKafkaClient
@@ -60,10 +61,8 @@ class BrokerProbe:
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            try:
+            with contextlib.suppress(Exception):
                 await client.close()
-            except Exception:
-                pass
 
 
 async def refresh_outbox_gauges(engine: AsyncEngine, service: str) -> None:

@@ -13,7 +13,7 @@ CENTS = Decimal("0.01")
 
 def to_decimal(value: Decimal | int | str) -> Decimal:
     """Decimal from an exact source. Floats are refused: they cannot carry tax amounts exactly."""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, (float, bool)):
         raise TypeError("money must not be a float; pass a str, int or Decimal")
     result = Decimal(value)
     if not result.is_finite():

@@ -14,8 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kit.consumer import Handlers
 from kit.inbox import inbox_table
 from kit.outbox import outbox_table
-from kit.settings import BaseServiceSettings, ConsumerSettings, DatabaseSettings, KafkaSettings, RelaySettings, \
-    service_config
+from kit.settings import (
+    BaseServiceSettings,
+    ConsumerSettings,
+    DatabaseSettings,
+    KafkaSettings,
+    RelaySettings,
+    service_config,
+)
 from kit.testing.infra import Infra
 from kit.testing.messaging import make_effect_handlers
 

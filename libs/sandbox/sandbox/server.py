@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import uvicorn
@@ -41,7 +42,6 @@ async def serve(settings: SandboxSettings, stop: asyncio.Event | None = None) ->
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s sandbox %(levelname)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
-    try:  # uvicorn handles SIGTERM and SIGINT: both stop the HTTP server, then SMTP closes
+    # uvicorn handles SIGTERM and SIGINT: both stop the HTTP server, then SMTP closes
+    with contextlib.suppress(KeyboardInterrupt):
         uvloop.run(serve(SandboxSettings.from_env()))
-    except KeyboardInterrupt:
-        pass

@@ -26,7 +26,16 @@ from identity.errors import (
     RegistryMismatch,
     StayPermitExpired,
 )
-from identity.models import Account, CompanyOfficer, OTPChallenge, Person, PKPStatusPeriod, Registration, RoleGrant, Taxpayer
+from identity.models import (
+    Account,
+    CompanyOfficer,
+    OTPChallenge,
+    Person,
+    PKPStatusPeriod,
+    Registration,
+    RoleGrant,
+    Taxpayer,
+)
 from identity.numbers import parse_nik
 from identity.passwords import Passwords, check_password_rules
 from identity.registries import CompanyRegistry, PopulationRegistry, same_name

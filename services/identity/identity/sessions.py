@@ -14,7 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.audit import record
 from identity.errors import InvalidClient, InvalidGrant, LoginThrottled, NotRepresentative
-from identity.models import Account, LoginThrottle, Person, PJAPClient, PJAPDelegation, RefreshToken, RoleGrant, Taxpayer
+from identity.models import (
+    Account,
+    LoginThrottle,
+    Person,
+    PJAPClient,
+    PJAPDelegation,
+    RefreshToken,
+    RoleGrant,
+    Taxpayer,
+)
 from identity.numbers import normalise
 from identity.passwords import Passwords
 from identity.roles import FULL, PERSON_SCOPES, scopes_for

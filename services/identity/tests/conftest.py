@@ -3,8 +3,8 @@ plays the notification service (so tests can read the OTP codes the way only not
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 

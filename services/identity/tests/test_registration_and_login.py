@@ -12,6 +12,7 @@ from sqlalchemy import text
 from identity.main import create_app
 from kit.testing.service import api_client
 
+
 async def test_resident_registers_by_nik_then_logs_in_refreshes_and_reuse_revokes(settings, sessions, codes, flows) -> None:
     await flows.clean(flows.resident["nik"])
     async with api_client(create_app(settings)) as http:

@@ -11,10 +11,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
-from kit.app import state_of
-from kit.auth import CurrentPrincipal, Principal
-from kit.db import UnitOfWork
-from kit.pagination import Pagination
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -56,6 +52,10 @@ from invoice.schemas import (
     VerificationRead,
 )
 from invoice.settings import InvoiceSettings
+from kit.app import state_of
+from kit.auth import CurrentPrincipal, Principal
+from kit.db import UnitOfWork
+from kit.pagination import Pagination
 
 router = APIRouter(tags=["invoices"])
 

@@ -7,14 +7,14 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import httpx
-from kit.app import AppState
 
 from invoice import signing, uploads, webhooks
 from invoice.identity_client import IdentityClient
 from invoice.settings import InvoiceSettings
+from kit.app import AppState
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,8 @@ class JobRunner:
                                             self.signing_jobs)
             except Exception as exc:
                 log.warning("job loop error", extra={"error": repr(exc)})
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.uploads.poll_interval_s)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def stop(self) -> None:

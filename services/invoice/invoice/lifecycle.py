@@ -9,16 +9,16 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from contracts.invoice import InputTaxCredited, InvoiceCancelled, ReturnIssued
-from kit.auth import MissingScope, Principal
-from kit.db import UnitOfWork
-from kit.outbox import publish
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.invoice import InputTaxCredited, InvoiceCancelled, ReturnIssued
 from invoice import service
 from invoice.errors import InvoiceNotFound, LifecycleInvalid, LifecycleRefused, NotTheBuyer, NotTheSeller
 from invoice.models import invoice, invoice_line, invoice_return, invoice_return_line
+from kit.auth import MissingScope, Principal
+from kit.db import UnitOfWork
+from kit.outbox import publish
 
 CENT = Decimal("0.01")
 # buyer identity: a mistake here is corrected by cancellation and a new invoice, never by replacement (§3.7)

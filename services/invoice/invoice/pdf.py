@@ -118,14 +118,14 @@ def render(row: dict[str, Any], lines: list[dict[str, Any]], *, seller: dict[str
                   rupiah(line["tax_base"])]
         top = pdf.get_y()
         heights = []
-        for (_, w, align), value in zip(cols, values):
+        for (_, w, align), value in zip(cols, values, strict=True):
             heights.append(len(pdf.multi_cell(w, 5, latin(value), align=align, dry_run=True, output="LINES")))
         h = 5 * max(heights)
         if top + h > pdf.page_break_trigger:
             pdf.add_page()
             top = pdf.get_y()
         x = pdf.l_margin
-        for (_, w, align), value in zip(cols, values):
+        for (_, w, align), value in zip(cols, values, strict=True):
             pdf.set_xy(x, top)
             pdf.multi_cell(w, h / max(1, len(pdf.multi_cell(w, 5, latin(value), dry_run=True, output="LINES"))),
                            latin(value), border=1, align=align)

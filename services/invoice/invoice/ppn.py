@@ -13,9 +13,9 @@ Policy (documented choice, tested in tests/unit/test_ppn.py):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 from kit.money import round_half_up
 

@@ -5,8 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from kit.money import MoneyAmount
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from kit.money import MoneyAmount
 
 Amount = Decimal
 

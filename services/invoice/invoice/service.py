@@ -8,9 +8,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kit.auth import MissingScope, Principal
-from kit.db import UnitOfWork
-from kit.pagination import CursorParams, encode_cursor
 from sqlalchemy import Text, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +16,9 @@ from invoice import ppn
 from invoice.errors import InvoiceInvalid, InvoiceNotDraft, InvoiceNotFound, TaxpayerNotChosen
 from invoice.models import invoice, invoice_line, pkp_status_change, taxpayer
 from invoice.validation import Context, validate
+from kit.auth import MissingScope, Principal
+from kit.db import UnitOfWork
+from kit.pagination import CursorParams, encode_cursor
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 READ_SCOPES = ("invoice:read", "invoice:draft", "invoice:sign")

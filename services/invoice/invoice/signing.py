@@ -15,22 +15,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.envelope import Envelope
-from contracts.invoice import InvoiceReplaced, InvoiceSigned
-from contracts.registry import payload_of
-from contracts.topics import events_topic
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from kit.auth import Principal
-from kit.db import UnitOfWork
-from kit.logging import correlation_id
-from kit.outbox import publish
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PGUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contracts.envelope import Envelope
+from contracts.invoice import InvoiceReplaced, InvoiceSigned
+from contracts.registry import payload_of
+from contracts.topics import events_topic
 from invoice import webhooks
 from invoice.codes import error
 from invoice.errors import NothingToSign, SigningJobNotFound
@@ -38,6 +34,10 @@ from invoice.identity_client import IdentityClient, IdentityUnavailable, Signing
 from invoice.models import invoice, invoice_line, outbox, signing_certificate, signing_job, signing_job_item
 from invoice.service import READ_SCOPES, actor_of, authorize
 from invoice.settings import InvoiceSettings
+from kit.auth import Principal
+from kit.db import UnitOfWork
+from kit.logging import correlation_id
+from kit.outbox import publish
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +251,7 @@ async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, si
         current = dict((await s.execute(select(invoice.c.id, invoice.c.version).where(
             invoice.c.id.in_(signable), invoice.c.status == "draft").order_by(invoice.c.id)  # one lock order
             .with_for_update())).all())
-        ok = [(i, sig) for i, sig in zip(signable, signatures) if current.get(i) == rows[i]["version"]]
+        ok = [(i, sig) for i, sig in zip(signable, signatures, strict=True) if current.get(i) == rows[i]["version"]]
         changed = [i for i in signable if current.get(i) != rows[i]["version"]]
         numbers: dict[uuid.UUID, str] = {}
         # Replacements take their original's serial with their status code (TT SS + the original's YY + serial);

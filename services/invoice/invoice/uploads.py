@@ -15,8 +15,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from kit.auth import Principal
-from kit.db import UnitOfWork
 from sqlalchemy import Text, cast, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +25,8 @@ from invoice.models import invoice, invoice_line, invoice_upload, invoice_upload
 from invoice.service import READ_SCOPES, PKPStatus, authorize, pkp_status, taken_references, today_jakarta
 from invoice.settings import InvoiceSettings
 from invoice.validation import Context, validate
+from kit.auth import Principal
+from kit.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 

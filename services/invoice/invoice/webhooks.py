@@ -33,14 +33,14 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
-from kit.auth import Principal
-from kit.settings import Environment
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from invoice.errors import CallbackUrlForbidden, CallbackUrlInvalid
 from invoice.models import webhook_delivery
 from invoice.settings import InvoiceSettings, WebhookSettings, get_settings
+from kit.auth import Principal
+from kit.settings import Environment
 
 log = logging.getLogger(__name__)
 HEADER = "Lontar-Signature"

@@ -25,9 +25,8 @@ def create_app(settings: InvoiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with inner(a):
-            async with jobs(a.state.lontar):
-                yield
+        async with inner(a), jobs(a.state.lontar):
+            yield
 
     app.router.lifespan_context = lifespan
     return app

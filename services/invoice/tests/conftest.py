@@ -13,11 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from kit.identifiers import luhn_ok
 from invoice.main import create_app
 from invoice.settings import InvoiceSettings, UploadSettings
 from kit.auth import JWKSCache
 from kit.db import create_engine, create_sessionmaker
+from kit.identifiers import luhn_ok
 from kit.testing.service import api_client, service_settings
 from kit.testing.tokens import TokenMaker
 

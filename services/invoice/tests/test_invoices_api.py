@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 
-
 async def test_draft_lifecycle_and_computed_amounts(world: Any) -> None:
     seller = await world.seller()
     h = world.token(seller, "invoice:read invoice:draft")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import random
 import re
@@ -307,10 +308,8 @@ def pdf_text(content: bytes) -> str:
     chunks = []
     for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
         raw = m.group(1)
-        try:
+        with contextlib.suppress(zlib.error):
             raw = zlib.decompress(raw)
-        except zlib.error:
-            pass
         for s in re.finditer(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", raw):
             text = re.sub(rb"\\([nrtbf()\\])", lambda e: {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b",
                                                           b"f": b"\f"}.get(e.group(1), e.group(1)), s.group(1))

@@ -22,9 +22,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from pydantic import SecretStr
+
 from invoice import webhooks
 from invoice.settings import InvoiceSettings, WebhookSettings
-from pydantic import SecretStr
 
 XML = {"content-type": "application/xml"}
 BULK = ('<?xml version="1.0" encoding="utf-8"?><TaxInvoiceBulk><TIN>{seller}</TIN><ListOfTaxInvoice><TaxInvoice>'

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from pydantic import SecretStr
+
 from invoice import service, webhooks
 from invoice.settings import InvoiceSettings, WebhookSettings
-from pydantic import SecretStr
 
 SECRET = "test-webhook-secret"
 LOCAL = ["127.0.0.1/32"]  # where the receiver listens

@@ -18,12 +18,13 @@ queue for the next provider.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -319,7 +320,5 @@ def _about(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

@@ -9,10 +9,26 @@ from kit.db import UnitOfWork
 from kit.errors import Unauthorized, ValidationFailed
 from kit.pagination import Pagination
 from notification import reports, service
-from notification.errors import (InboxItemNotFound, InvalidSignature, MalformedReport, MessageNotFound,
-                                 StatutoryNotice, TaxpayerRequired, UnknownNotice, UnknownProvider)
-from notification.schemas import (InboxItemRead, InboxPage, MessageRead, PreferencesRead, PreferencesUpdate,
-                                  RecipientRead, RecipientUpdate, ReportApplied)
+from notification.errors import (
+    InboxItemNotFound,
+    InvalidSignature,
+    MalformedReport,
+    MessageNotFound,
+    StatutoryNotice,
+    TaxpayerRequired,
+    UnknownNotice,
+    UnknownProvider,
+)
+from notification.schemas import (
+    InboxItemRead,
+    InboxPage,
+    MessageRead,
+    PreferencesRead,
+    PreferencesUpdate,
+    RecipientRead,
+    RecipientUpdate,
+    ReportApplied,
+)
 from notification.settings import NotificationSettings
 from notification.templating import Catalogue
 

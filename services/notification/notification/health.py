@@ -13,13 +13,13 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from enum import Enum
+from enum import StrEnum
 
 from notification.metrics import CIRCUIT
 from notification.settings import BreakerSettings
 
 
-class CircuitState(str, Enum):
+class CircuitState(StrEnum):
     closed = "closed"
     half_open = "half_open"
     open = "open"

@@ -25,8 +25,13 @@ from notification.addresses import InvalidDestination, normalise, normalise_emai
 from notification.clock import wib
 from notification.metrics import MESSAGES, REJECTED
 from notification.otp import Context
-from notification.repository import (InboxRepository, MessageRepository, PreferenceRepository, RecipientRepository,
-                                     wake_dispatchers)
+from notification.repository import (
+    InboxRepository,
+    MessageRepository,
+    PreferenceRepository,
+    RecipientRepository,
+    wake_dispatchers,
+)
 from notification.templating import UnknownTemplate
 
 log = logging.getLogger(__name__)

@@ -7,16 +7,24 @@ import uuid
 
 from kit.auth import Principal, TaxpayerForbidden
 from kit.db import UnitOfWork
+from kit.errors import ValidationFailed
 from kit.pagination import CursorParams, encode_cursor
 from notification.addresses import InvalidDestination, normalise_email, normalise_phone
 from notification.clock import utcnow
-from notification.errors import (InboxItemNotFound, MessageNotFound, StatutoryNotice, TaxpayerRequired,
-                                 UnknownNotice)
+from notification.errors import InboxItemNotFound, MessageNotFound, StatutoryNotice, TaxpayerRequired, UnknownNotice
 from notification.repository import InboxRepository, MessageRepository, PreferenceRepository, RecipientRepository
-from notification.schemas import (AttemptRead, InboxItemRead, InboxPage, MessageRead, NoticePreferenceRead,
-                                  PreferencesRead, PreferencesUpdate, RecipientRead, RecipientUpdate)
+from notification.schemas import (
+    AttemptRead,
+    InboxItemRead,
+    InboxPage,
+    MessageRead,
+    NoticePreferenceRead,
+    PreferencesRead,
+    PreferencesUpdate,
+    RecipientRead,
+    RecipientUpdate,
+)
 from notification.templating import Catalogue
-from kit.errors import ValidationFailed
 
 
 def taxpayer_of(principal: Principal, taxpayer: str | None) -> str:

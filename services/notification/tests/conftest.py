@@ -34,8 +34,17 @@ from kit.testing.infra import Infra
 from kit.testing.service import service_settings
 from kit.testing.tokens import TokenMaker
 from notification import main, worker
-from notification.settings import (BreakerSettings, DeliverySettings, LimitSettings, NotificationSettings,
-                                   SealingSettings, SmsProviderSettings, SmsSettings, SmtpSettings, TopicSettings)
+from notification.settings import (
+    BreakerSettings,
+    DeliverySettings,
+    LimitSettings,
+    NotificationSettings,
+    SealingSettings,
+    SmsProviderSettings,
+    SmsSettings,
+    SmtpSettings,
+    TopicSettings,
+)
 from sandbox.process import SandboxProcess
 from sandbox.settings import SandboxSettings, SmsProviderConfig
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from contracts.identity import TaxpayerRegistered
-from notification.main import create_app
-from notification.settings import NotificationSettings
-from notification.otp import Context
-from notification.templating import Catalogue
-from notification.worker import consumers
 from kit.testing.messaging import taxpayer_event
 from kit.testing.service import api_client, deliver, service_settings
+from notification.main import create_app
+from notification.otp import Context
+from notification.settings import NotificationSettings
+from notification.templating import Catalogue
+from notification.worker import consumers
 
 
 async def test_taxpayer_registered_lands_in_the_replica_and_stale_facts_do_not_regress_it(infra) -> None:  # type: ignore[no-untyped-def]

@@ -76,7 +76,7 @@ async def test_forged_unsigned_and_unknown_reports_are_refused_and_counted(harne
                     reason="invalid_signature") == forged_before + 3
     assert h.metric("notification_webhooks_rejected_total", provider="unknown",
                     reason="unknown_provider") == unknown_before + 1
-    [message] = [m for m in await h.messages((await _request_of(h, message_id))) if m["id"] == message_id]
+    [message] = [m for m in await h.messages(await _request_of(h, message_id)) if m["id"] == message_id]
     assert message["state"] == "sent"  # nothing changed
     assert [a["state"] for a in await h.attempts(message_id)] == ["accepted"]
 

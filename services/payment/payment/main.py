@@ -2,9 +2,9 @@
 
 from fastapi import FastAPI
 
-from payment.settings import PaymentSettings, get_settings
 from kit.app import create_service_app
 from kit.replica import replica_router
+from payment.settings import PaymentSettings, get_settings
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:

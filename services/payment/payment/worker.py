@@ -3,9 +3,9 @@
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
-from payment.settings import PaymentSettings, get_settings
 from kit.replica import identity_handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
+from payment.settings import PaymentSettings, get_settings
 
 CONSUMERS = [ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers())]
 

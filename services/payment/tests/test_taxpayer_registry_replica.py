@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from contracts.identity import TaxpayerRegistered
+from kit.testing.messaging import taxpayer_event
+from kit.testing.service import api_client, deliver, service_settings
 from payment.main import create_app
 from payment.settings import PaymentSettings
 from payment.worker import CONSUMERS
-from kit.testing.messaging import taxpayer_event
-from kit.testing.service import api_client, deliver, service_settings
 
 
 async def test_taxpayer_registered_lands_in_the_replica_and_stale_facts_do_not_regress_it(infra) -> None:  # type: ignore[no-untyped-def]

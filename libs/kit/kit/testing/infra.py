@@ -7,8 +7,8 @@ that are already running instead of starting embedded ones.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 

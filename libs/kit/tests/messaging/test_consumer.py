@@ -6,9 +6,8 @@ import asyncio
 import uuid
 from contextlib import asynccontextmanager
 
-
-from contracts.identity import TaxpayerRegistered
 from contracts.envelope import Envelope
+from contracts.identity import TaxpayerRegistered
 from kit.consumer import EventConsumer, Handlers
 from kit.dlq import read_all, replay
 from kit.kafka import make_consumer, make_producer

@@ -53,7 +53,7 @@ async def test_sigkill_mid_batch_then_restart_applies_every_event_exactly_once(
     kills = []
     for threshold in (500, 2500):  # kill twice, each time while relay and consumer are mid-stream
         worker = start_worker(settings, topic, purpose, tmp_path / "worker.log")
-        await eventually(lambda: _at_least(applied(), threshold), 60, f"{threshold} events applied")
+        await eventually(lambda threshold=threshold: _at_least(applied(), threshold), 60, f"{threshold} events applied")
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         kills.append((await published(), await applied()))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -78,7 +76,7 @@ class _PgError(Exception):
 
 @pytest.mark.parametrize("error, transient", [
     (ConnectionRefusedError(), True),
-    (asyncio.TimeoutError(), True),
+    (TimeoutError(), True),
     (Retryable("upstream busy"), True),
     (sa_exc.OperationalError("select", {}, ConnectionResetError()), True),
     (sa_exc.DBAPIError("select", {}, _PgError("40P01")), True),  # deadlock

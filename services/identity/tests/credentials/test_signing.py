@@ -33,7 +33,7 @@ async def test_1000_digests_are_signed_in_order_and_verify_with_the_certificate(
     assert isinstance(public, ec.EllipticCurvePublicKey)
     signatures = [base64.b64decode(s) for s in body["signatures"]]
     assert len(signatures) == 1000
-    for signature, digest, document in zip(signatures, values, documents):
+    for signature, digest, document in zip(signatures, values, documents, strict=True):
         verify_digest(public, signature, digest)
         # the same signature is an ordinary ecdsa-with-SHA256 signature of the document itself
         public.verify(signature, document, ec.ECDSA(hashes.SHA256()))

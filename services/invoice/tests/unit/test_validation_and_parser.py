@@ -10,8 +10,8 @@ import pytest
 
 from invoice import coretax_xml
 from invoice.codes import CODES
-from kit.identifiers import nik_problem, npwp16_problem
 from invoice.validation import Context, validate
+from kit.identifiers import nik_problem, npwp16_problem
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 SELLER = "0900000019000000"

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from invoice import webhooks
 from invoice.errors import CallbackUrlForbidden, CallbackUrlInvalid
 from invoice.settings import InvoiceSettings, WebhookSettings

@@ -1,4 +1,4 @@
-from notification.models import metadata
 from kit.migrations import run_env
+from notification.models import metadata
 
 run_env(metadata)

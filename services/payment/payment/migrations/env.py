@@ -1,4 +1,4 @@
-from payment.models import metadata
 from kit.migrations import run_env
+from payment.models import metadata
 
 run_env(metadata)
