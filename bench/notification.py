@@ -55,6 +55,7 @@ from kit.settings import DatabaseSettings, KafkaSettings
 from kit.testing.events import encode, envelope_for, record_headers
 from kit.testing.infra import Infra, start_infra
 from kit.testing.messaging import taxpayer_event
+from kit.worker import WorkerRuntime
 from sandbox.process import SandboxProcess
 from sandbox.settings import SandboxSettings, SmsProviderConfig
 
@@ -153,7 +154,7 @@ class _Bench:
         try:
             await asyncio.to_thread(wait_for_port, "127.0.0.1", port, timeout=60, proc=api)
             async with app.router.lifespan_context(app):
-                consumers = app.state.lontar.extras["consumers"]
+                consumers = app.state.lontar.get(WorkerRuntime).consumers
                 deadline = time.monotonic() + 60
                 while not all(c.assigned for c in consumers) and time.monotonic() < deadline:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)  # consumers expose no event for "assigned"; poll it

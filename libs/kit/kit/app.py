@@ -9,9 +9,9 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,17 +30,53 @@ from kit.settings import BaseServiceSettings
 
 log = logging.getLogger(__name__)
 
-Extra = Callable[["AppState"], Any]  # an async context manager factory run inside the lifespan
+T = TypeVar("T")
+
+# One step of a process's start-up: entered in order once the database pool is up, left in reverse on shutdown.
+# A step builds what it owns (a JWKS cache, a job runner, a dispatcher) and hands it to the state with `provide`.
+StartupStep = Callable[["AppState"], AbstractAsyncContextManager[None]]
 
 
 @dataclass
 class AppState:
+    """What a running process holds: the common plumbing as fields, and each service's own runtime objects looked up
+    by their type (`state.get(JobRunner)`), so a typo is an import error rather than a KeyError at request time."""
+
     settings: BaseServiceSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     broker: BrokerProbe
     process: str
-    extras: dict[str, Any] = field(default_factory=dict)
+    _provided: dict[type, object] = field(default_factory=dict)
+
+    def provide(self, value: T, as_type: type[T] | None = None) -> T:
+        self._provided[as_type or type(value)] = value
+        return value
+
+    def get_or_provide(self, kind: type[T], make: Callable[[], T]) -> T:
+        """What the process holds of `kind`, made on first use (state shared by requests, like rate-limit buckets)."""
+        if kind not in self._provided:
+            self._provided[kind] = make()
+        return self.get(kind)
+
+    def get(self, kind: type[T]) -> T:
+        try:
+            value = self._provided[kind]
+        except KeyError:
+            raise LookupError(f"{kind.__name__} was not provided by this process's start-up steps") from None
+        assert isinstance(value, kind)
+        return value
+
+
+def provided(value: T, as_type: type[T] | None = None) -> StartupStep:
+    """A start-up step that only hands an object already built to the state."""
+
+    @asynccontextmanager
+    async def step(state: AppState) -> AsyncIterator[None]:
+        state.provide(value, as_type)
+        yield
+
+    return step
 
 
 def freeze_startup_heap() -> None:
@@ -57,7 +93,7 @@ def create_service_app(
     *,
     process: str = "api",
     routers: Sequence[APIRouter] = (),
-    lifespan_extras: Sequence[Extra] = (),
+    startup: Sequence[StartupStep] = (),
     title: str | None = None,
     description: str = "",
 ) -> FastAPI:
@@ -72,8 +108,8 @@ def create_service_app(
         async with AsyncExitStack() as stack:
             stack.push_async_callback(engine.dispose)
             stack.push_async_callback(state.broker.close)
-            for extra in lifespan_extras:
-                await stack.enter_async_context(extra(state))
+            for step in startup:
+                await stack.enter_async_context(step(state))
             freeze_startup_heap()
             yield
 

@@ -12,6 +12,7 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 
+from kit.app import state_of
 from kit.errors import AppError, Forbidden, Unauthorized
 from kit.settings import AuthSettings
 
@@ -26,6 +27,10 @@ class MissingScope(Forbidden):
 
 class TaxpayerForbidden(Forbidden):
     code, title = "auth.taxpayer_forbidden", "Not allowed to act for this taxpayer"
+
+
+class TaxpayerNotChosen(AppError):
+    code, status, title = "taxpayer.ambiguous", 400, "Say which taxpayer (npwp) you act for"
 
 
 class KeysUnavailable(AppError):
@@ -48,6 +53,24 @@ class Principal:
     def ensure_taxpayer_access(self, taxpayer_id: str) -> None:
         if taxpayer_id not in self.taxpayer_ids:
             raise TaxpayerForbidden()
+
+    @property
+    def acting_person(self) -> str:
+        """Who is really at the keyboard: `act.sub` of an exchanged token, else the subject."""
+        actor = self.actor or {}
+        return str(actor.get("sub") or self.subject)
+
+
+def acting_taxpayer(principal: Principal, npwp: str | None) -> str:
+    """The taxpayer a request acts for: the one it names (if the token may act for it), or the token's only one."""
+    if npwp:
+        principal.ensure_taxpayer_access(npwp)
+        return npwp
+    if len(principal.taxpayer_ids) == 1:
+        return next(iter(principal.taxpayer_ids))
+    if not principal.taxpayer_ids:
+        raise TaxpayerForbidden("the token does not act for any taxpayer")
+    raise TaxpayerNotChosen("the token acts for several taxpayers: say which (npwp)")
 
 
 class JWKSCache:
@@ -160,8 +183,7 @@ async def _verify(token: str, cache: JWKSCache) -> Principal:
 
 
 def jwks_cache(request: Request) -> JWKSCache:
-    cache: JWKSCache = request.app.state.lontar.extras["jwks"]
-    return cache
+    return state_of(request).get(JWKSCache)
 
 
 async def authenticate(request: Request, cache: Annotated[JWKSCache, Depends(jwks_cache)]) -> Principal:

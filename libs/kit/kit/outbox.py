@@ -69,7 +69,7 @@ def outbox_row(
     key: str,
     subject: str,
     aggregate_type: str,
-    sequence: int = 0,
+    sequence: int,
     causation_id: str | None = None,
     topic: str | None = None,
 ) -> dict[str, Any]:
@@ -116,11 +116,14 @@ async def publish(
     key: str,
     subject: str,
     aggregate_type: str,
-    sequence: int = 0,
+    sequence: int,
     causation_id: str | None = None,
     topic: str | None = None,
 ) -> uuid.UUID:
     """Add `event` to the outbox in the session's transaction. Returns the event id.
+
+    `sequence` is the aggregate's version after this change (the envelope's `sequence`): consumers keep the newest
+    fact per aggregate by it, so it is required, never a default.
 
     `key` is the partition key (the taxpayer's NPWP): one taxpayer's events stay in order. Lock the aggregate (or the
     taxpayer row) before calling, so that the outbox order for one key is the commit order.

@@ -12,6 +12,7 @@ import time
 
 from fastapi import Request
 
+from kit.app import state_of
 from kit.auth import CurrentPrincipal, Principal
 from kit.errors import RateLimited
 
@@ -46,6 +47,6 @@ async def client_rate_limit(request: Request, principal: CurrentPrincipal) -> Pr
     """Dependency: machine clients are held to the rate in their token; people are not limited here."""
     client_id, rpm = principal.claims.get("client_id"), principal.claims.get("rpm")
     if client_id and isinstance(rpm, int) and rpm > 0:
-        buckets: TokenBuckets = request.app.state.lontar.extras.setdefault("rate_limits", TokenBuckets())
+        buckets = state_of(request).get_or_provide(TokenBuckets, TokenBuckets)
         enforce(buckets, str(client_id), rpm)
     return principal

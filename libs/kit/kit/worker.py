@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from contracts.topics import dlq_topic
-from kit.app import AppState, create_service_app
+from kit.app import AppState, StartupStep, create_service_app
 from kit.consumer import EventConsumer, Handlers
 from kit.kafka import make_consumer, make_producer
 from kit.relay import OutboxRelay
@@ -34,7 +34,19 @@ class ConsumerSpec:
     handlers: Handlers
 
 
-def create_worker_app(settings: BaseServiceSettings, consumers: Sequence[ConsumerSpec] = ()) -> FastAPI:
+@dataclass(frozen=True)
+class WorkerRuntime:
+    """The relay and the consumers of a running worker (what tests and benchmarks watch)."""
+
+    relay: OutboxRelay
+    consumers: Sequence[EventConsumer]
+
+
+def create_worker_app(settings: BaseServiceSettings, consumers: Sequence[ConsumerSpec] = (),
+                      startup: Sequence[StartupStep] = ()) -> FastAPI:
+    """The worker: its relay and `consumers` start first, then the service's own `startup` steps (a dispatcher, a
+    job runner), which stop first on shutdown."""
+
     @asynccontextmanager
     async def run_relay_and_consumers(state: AppState) -> AsyncIterator[None]:
         service = settings.service_name
@@ -55,7 +67,7 @@ def create_worker_app(settings: BaseServiceSettings, consumers: Sequence[Consume
             )
             for spec in consumers
         ]
-        state.extras.update(relay=relay, consumers=workers)
+        state.provide(WorkerRuntime(relay, workers))
         tasks = [asyncio.create_task(relay.run(stop), name="relay")]
         if workers:
             tasks.append(asyncio.create_task(_start_then_consume(dlq, workers, stop), name="consumers"))
@@ -68,7 +80,7 @@ def create_worker_app(settings: BaseServiceSettings, consumers: Sequence[Consume
                 task.cancel()
             await dlq.stop()
 
-    return create_service_app(settings, process="worker", lifespan_extras=[run_relay_and_consumers],
+    return create_service_app(settings, process="worker", startup=[run_relay_and_consumers, *startup],
                               title=f"Lontar {settings.service_name} worker")
 
 

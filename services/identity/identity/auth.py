@@ -8,24 +8,15 @@ from fastapi import Depends, Request
 
 from identity.tokens import TokenIssuer
 from kit.auth import CurrentPrincipal, MissingScope, Principal
-from kit.db import UnitOfWork
-
-
-def token_issuer(request: Request) -> TokenIssuer:
-    issuer: TokenIssuer = request.app.state.lontar.extras["tokens"]
-    return issuer
-
-
-def unit_of_work(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.lontar.sessions)
+from kit.dependencies import Uow, runtime
 
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-Issuer = Annotated[TokenIssuer, Depends(token_issuer)]
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+Issuer = Annotated[TokenIssuer, runtime(TokenIssuer)]
+UoW = Uow
 ClientIP = Annotated[str, Depends(client_ip)]
 
 

@@ -44,35 +44,20 @@ from identity.schemas import (
 from identity.settings import IdentitySettings
 from kit.app import state_of
 from kit.auth import JWKSCache, Principal, authenticate, verify_access_token
+from kit.dependencies import runtime, settings_of
 
 router = APIRouter()
-
-
-def settings_of(request: Request) -> IdentitySettings:
-    settings: IdentitySettings = state_of(request).settings  # type: ignore[assignment]
-    return settings
-
-
-def passwords_of(request: Request) -> Passwords:
-    passwords: Passwords = state_of(request).extras["passwords"]
-    return passwords
-
-
-def registries_of(request: Request) -> registration.Registries:
-    registries: registration.Registries = state_of(request).extras["registries"]
-    return registries
 
 
 async def optional_principal(request: Request) -> Principal | None:
     if not request.headers.get("authorization"):
         return None
-    cache: JWKSCache = state_of(request).extras["jwks"]
-    return await authenticate(request, cache)
+    return await authenticate(request, state_of(request).get(JWKSCache))
 
 
-Settings = Annotated[IdentitySettings, Depends(settings_of)]
-PasswordsDep = Annotated[Passwords, Depends(passwords_of)]
-RegistriesDep = Annotated[registration.Registries, Depends(registries_of)]
+Settings = Annotated[IdentitySettings, settings_of(IdentitySettings)]
+PasswordsDep = Annotated[Passwords, runtime(Passwords)]
+RegistriesDep = Annotated[registration.Registries, runtime(registration.Registries)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
@@ -154,7 +139,7 @@ async def token(
     elif grant_type == sessions.TOKEN_EXCHANGE and subject_token and resource:
         if subject_token_type != sessions.ACCESS_TOKEN_TYPE:
             raise InvalidGrant(f"subject_token_type must be {sessions.ACCESS_TOKEN_TYPE}")
-        principal = await verify_access_token(subject_token, state_of(request).extras["jwks"])
+        principal = await verify_access_token(subject_token, state_of(request).get(JWKSCache))
         issued = await sessions.exchange_grant(uow, issuer, principal, resource=resource, ip=ip)
         return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope,
                              issued_token_type=sessions.ACCESS_TOKEN_TYPE)

@@ -1,7 +1,5 @@
 """`uvicorn identity.main:app`: the identity API."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,7 +12,7 @@ from identity.registration import Registries
 from identity.registries import seeded_company_registry, seeded_population_registry
 from identity.settings import IdentitySettings, get_settings
 from identity.tokens import TokenIssuer
-from kit.app import AppState, create_service_app
+from kit.app import create_service_app, provided
 from kit.auth import JWKSCache
 
 
@@ -22,18 +20,16 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     issuer = TokenIssuer(settings)
 
-    @asynccontextmanager
-    async def token_keys(state: AppState) -> AsyncIterator[None]:
-        state.extras["tokens"] = issuer
-        # identity verifies its own tokens locally, with the same code as every other service
-        state.extras["jwks"] = JWKSCache(settings.auth, keys=issuer.jwks())
-        state.extras["passwords"] = Passwords(settings.login)
-        state.extras["registries"] = Registries(seeded_population_registry(), seeded_company_registry())
-        yield
-
+    startup = [
+        provided(issuer),
+        provided(JWKSCache(settings.auth, keys=issuer.jwks())),  # identity verifies its own tokens like any service
+        provided(Passwords(settings.login)),
+        provided(Registries(seeded_population_registry(), seeded_company_registry())),
+        credentials_lifespan(settings.credentials, settings.env),
+    ]
     app = create_service_app(settings, routers=[endpoints.router, taxpayer_endpoints.router, officer_endpoints.router,
                                                       *credential_routers],
-                             lifespan_extras=[token_keys, credentials_lifespan(settings)],
+                             startup=startup,
                              description="Taxpayers, accounts, tokens, representatives, signing credentials.")
 
     @app.get("/.well-known/jwks.json", tags=["tokens"], summary="Public keys that verify identity's access tokens")

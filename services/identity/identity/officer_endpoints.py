@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from identity import officer
 from identity.auth import ClientIP, UoW
 from identity.auth import officer as officer_scope
-from identity.endpoints import PasswordsDep, registries_of
+from identity.endpoints import PasswordsDep, RegistriesDep
 from identity.errors import RegistryMismatch, TaxpayerNotFound
 from identity.taxpayer_endpoints import PKPPeriodRead, ProfileRead
 from kit.auth import Principal
@@ -33,9 +33,9 @@ class NIKMatch(BaseModel):
              responses={404: TaxpayerNotFound.openapi(), 409: officer.NotMatchable.openapi(),
                         422: RegistryMismatch.openapi()},
              summary="Convert a resident's NPWP15-based NPWP to the NIK, keeping history")
-async def match_nik(npwp: NPWP, body: NIKMatch, request: Request, who: Officer, uow: UoW,
+async def match_nik(npwp: NPWP, body: NIKMatch, registries: RegistriesDep, who: Officer, uow: UoW,
                     ip: ClientIP) -> ProfileRead:
-    taxpayer = await officer.match_nik(uow, registries_of(request).population, who, npwp, body.nik, ip)
+    taxpayer = await officer.match_nik(uow, registries.population, who, npwp, body.nik, ip)
     return ProfileRead.model_validate(taxpayer)
 
 

@@ -69,7 +69,8 @@ async def issue(session: AsyncSession, settings: OTPSettings, request: OTPReques
             locale=request.locale,  # type: ignore[arg-type]
             sealed_code=seal(settings.notification_public_key, code.encode()), expires_at=challenge.expires_at,
         ),
-        key=request.subject_id, subject=str(challenge_id), aggregate_type="otp_challenge", topic=COMMANDS_TOPIC,
+        key=request.subject_id, subject=str(challenge_id), aggregate_type="otp_challenge", sequence=1,  # its only event
+        topic=COMMANDS_TOPIC,
     )
     await record(session, "otp_issued", actor=str(request.account_id) if request.account_id else None, ip=request.ip,
                  details={"purpose": request.purpose, "channel": request.channel, "challenge_id": str(challenge_id)})

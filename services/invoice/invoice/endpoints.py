@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import delete, func, select, update
@@ -34,6 +34,7 @@ from invoice.errors import (
     UploadTooLarge,
     VerificationNotFound,
 )
+from invoice.jobs import JobRunner
 from invoice.models import idempotency_key
 from invoice.schemas import (
     CancellationCreate,
@@ -54,17 +55,14 @@ from invoice.schemas import (
 from invoice.settings import InvoiceSettings
 from kit.app import state_of
 from kit.auth import CurrentPrincipal, Principal
-from kit.db import UnitOfWork
+from kit.dependencies import Uow, runtime
 from kit.pagination import Pagination
 
 router = APIRouter(tags=["invoices"])
 
 
-def _uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(state_of(request).sessions)
-
-
-UoW = Annotated[UnitOfWork, Depends(_uow)]
+UoW = Uow
+Jobs = Annotated[JobRunner, runtime(JobRunner)]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -246,7 +244,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
              summary="Upload a Coretax TaxInvoiceBulk XML file (body application/xml, or multipart field `file`)",
              responses={413: UploadTooLarge.openapi(), 415: UnsupportedMediaType.openapi(),
                         403: SellerNotCaller.openapi()})
-async def create_upload(request: Request, principal: CurrentPrincipal, uow: UoW,
+async def create_upload(request: Request, principal: CurrentPrincipal, uow: UoW, jobs: Jobs,
                         npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
                         callback_url: Annotated[str | None, Query(max_length=2000)] = None,
                         idempotency_key: IdemKey = None) -> JSONResponse:
@@ -281,7 +279,7 @@ async def create_upload(request: Request, principal: CurrentPrincipal, uow: UoW,
     async def run() -> Any:
         upload_id = await uploads.receive(uow, principal, npwp=seller, content=content, filename=filename,
                                           callback_url=callback_url)
-        state_of(request).extras["jobs"].kick()
+        jobs.kick()
         return {"upload_id": str(upload_id), "state": "received"}
 
     return await idempotent(request, principal, idempotency_key,
@@ -298,7 +296,7 @@ async def get_upload(upload_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW
 @router.post("/v1/signing-jobs", status_code=202, response_model=SigningJobRead, tags=["signing"],
              summary="Sign drafts in one batch with your credential; the passphrase is kept only in memory")
 async def create_signing_job(request: Request, body: SigningJobCreate, principal: CurrentPrincipal, uow: UoW,
-                             idempotency_key: IdemKey = None) -> JSONResponse:
+                             jobs: Jobs, idempotency_key: IdemKey = None) -> JSONResponse:
     seller = service.acting_taxpayer(principal, body.seller_npwp)
     webhooks.check_url(body.callback_url, state_of(request).settings)
 
@@ -307,7 +305,7 @@ async def create_signing_job(request: Request, body: SigningJobCreate, principal
                                        upload_id=body.upload_id, period=body.period,
                                        credential_id=str(body.credential_id), callback_url=body.callback_url)
         if job["state"] == "running":
-            state_of(request).extras["jobs"].start_signing(job["id"], body.passphrase.get_secret_value())
+            jobs.start_signing(job["id"], body.passphrase.get_secret_value())
         return _dump(SigningJobRead.model_validate(job))
 
     raw = await request.body()

@@ -14,7 +14,7 @@ import httpx
 from invoice import signing, uploads, webhooks
 from invoice.identity_client import IdentityClient
 from invoice.settings import InvoiceSettings
-from kit.app import AppState
+from kit.app import AppState, StartupStep
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,13 @@ class JobRunner:
         await self.webhook_http.aclose()
 
 
-def job_runner_extra(settings: InvoiceSettings, identity_http=None):  # type: ignore[no-untyped-def]
+def run_jobs(settings: InvoiceSettings, identity_http: httpx.AsyncClient | None = None) -> StartupStep:
+    """A start-up step: provides the `JobRunner` (and runs its loop when `settings.run_jobs`)."""
+
     @asynccontextmanager
-    async def extra(state: AppState) -> AsyncIterator[None]:
+    async def step(state: AppState) -> AsyncIterator[None]:
         identity = IdentityClient(settings.identity, identity_http)
-        runner = JobRunner(state, settings, identity)
-        state.extras["jobs"] = runner
+        runner = state.provide(JobRunner(state, settings, identity))
         loop_task = asyncio.create_task(runner.loop()) if settings.run_jobs else None
         try:
             yield
@@ -113,4 +114,4 @@ def job_runner_extra(settings: InvoiceSettings, identity_http=None):  # type: ig
                 await asyncio.gather(loop_task, return_exceptions=True)
             await identity.aclose()
 
-    return extra
+    return step

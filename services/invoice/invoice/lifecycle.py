@@ -103,7 +103,7 @@ async def cancel(uow: UnitOfWork, principal: Principal, invoice_id: uuid.UUID, *
             invoice_id=str(invoice_id), nsfp=row["nsfp"], seller_npwp=row["seller_npwp"],
             buyer_npwp=_buyer_npwp(row), invoice_date=row["invoice_date"], period=row["period"],
             dpp=str(row["dpp"]), ppn=str(row["ppn"]), ppnbm=str(row["ppnbm"]), reason=reason, cancelled_at=now),
-            key=row["seller_npwp"], subject=str(invoice_id), aggregate_type="invoice")
+            key=row["seller_npwp"], subject=str(invoice_id), aggregate_type="invoice", sequence=0)
         await uow.commit()
     return await service.get_invoice(uow, principal, invoice_id)
 
@@ -257,7 +257,7 @@ async def issue_return(uow: UnitOfWork, principal: Principal, invoice_id: uuid.U
         await publish(s, ReturnIssued(
             return_id=str(return_id), number=number, invoice_id=str(invoice_id), nsfp=row["nsfp"],
             seller_npwp=row["seller_npwp"], buyer_npwp=buyer, return_date=when, period=_period_of(when),
-            **{k: str(v) for k, v in totals.items()}), key=buyer, subject=str(invoice_id), aggregate_type="invoice")
+            **{k: str(v) for k, v in totals.items()}), key=buyer, subject=str(invoice_id), aggregate_type="invoice", sequence=0)
         await uow.commit()
     return {"id": return_id, "invoice_id": invoice_id, "number": number, "return_date": when,
             "period": _period_of(when), **totals, "lines": out}
@@ -308,6 +308,6 @@ async def decide_input_tax(uow: UnitOfWork, principal: Principal, invoice_id: uu
         await publish(s, InputTaxCredited(
             invoice_id=str(invoice_id), nsfp=row["nsfp"], seller_npwp=row["seller_npwp"], buyer_npwp=buyer,
             action=action, period=period, invoice_period=row["period"], ppn=str(row["ppn"]),
-            ppnbm=str(row["ppnbm"]), decided_at=now), key=buyer, subject=str(invoice_id), aggregate_type="invoice")
+            ppnbm=str(row["ppnbm"]), decided_at=now), key=buyer, subject=str(invoice_id), aggregate_type="invoice", sequence=0)
         await uow.commit()
     return await service.get_invoice(uow, principal, invoice_id)

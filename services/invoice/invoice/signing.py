@@ -310,7 +310,7 @@ async def _commit_chunk(sessions: async_sessionmaker[AsyncSession], job: Any, si
                         period=orig["period"], replacement_period=rows[i]["period"], dpp=str(orig["dpp"]),
                         ppn=str(orig["ppn"]), ppnbm=str(orig["ppnbm"]), replacement_dpp=str(rows[i]["dpp"]),
                         replacement_ppn=str(rows[i]["ppn"]), replacement_ppnbm=str(rows[i]["ppnbm"]),
-                        replaced_at=now), key=orig["seller_npwp"], subject=str(rid), aggregate_type="invoice")
+                        replaced_at=now), key=orig["seller_npwp"], subject=str(rid), aggregate_type="invoice", sequence=0)
             await s.execute(text("SELECT pg_notify('outbox', '')"))
             await s.execute(update(signing_job_item).where(signing_job_item.c.job_id == job["id"],
                                                            signing_job_item.c.invoice_id.in_([i for i, _ in ok]))

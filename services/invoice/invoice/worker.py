@@ -3,14 +3,11 @@ and signing-job recovery (the API processes run them too; claims in the database
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
 from invoice.handlers import identity_handlers
-from invoice.jobs import job_runner_extra
+from invoice.jobs import run_jobs
 from invoice.settings import InvoiceSettings, get_settings
 from kit.worker import ConsumerSpec, create_worker_app, serve
 
@@ -19,17 +16,7 @@ CONSUMERS = [ConsumerSpec("identity-events", [events_topic("identity")], identit
 
 def create_app(settings: InvoiceSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = create_worker_app(settings, CONSUMERS)
-    inner = app.router.lifespan_context
-    jobs = job_runner_extra(settings)
-
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with inner(a), jobs(a.state.lontar):
-            yield
-
-    app.router.lifespan_context = lifespan
-    return app
+    return create_worker_app(settings, CONSUMERS, startup=[run_jobs(settings)])
 
 
 if __name__ == "__main__":

@@ -1,11 +1,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 
-from kit.app import state_of
-from kit.auth import CurrentPrincipal, TaxpayerForbidden
-from kit.db import UnitOfWork
+from kit.auth import CurrentPrincipal, TaxpayerForbidden, TaxpayerNotChosen
+from kit.dependencies import Uow, runtime, settings_of
 from kit.errors import Unauthorized, ValidationFailed
 from kit.pagination import Pagination
 from notification import reports, service
@@ -15,7 +14,6 @@ from notification.errors import (
     MalformedReport,
     MessageNotFound,
     StatutoryNotice,
-    TaxpayerRequired,
     UnknownNotice,
     UnknownProvider,
 )
@@ -32,24 +30,9 @@ from notification.schemas import (
 from notification.settings import NotificationSettings
 from notification.templating import Catalogue
 
-
-def unit_of_work(request: Request) -> UnitOfWork:
-    return UnitOfWork(state_of(request).sessions)
-
-
-def settings_of(request: Request) -> NotificationSettings:
-    settings: NotificationSettings = state_of(request).settings  # type: ignore[assignment]
-    return settings
-
-
-def catalogue_of(request: Request) -> Catalogue:
-    catalogue: Catalogue = state_of(request).extras["catalogue"]
-    return catalogue
-
-
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
-Settings = Annotated[NotificationSettings, Depends(settings_of)]
-Templates = Annotated[Catalogue, Depends(catalogue_of)]
+UoW = Uow
+Settings = Annotated[NotificationSettings, settings_of(NotificationSettings)]
+Templates = Annotated[Catalogue, runtime(Catalogue)]
 TaxpayerParam = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only one")]
 _AUTH = {401: Unauthorized.openapi(), 403: TaxpayerForbidden.openapi()}
 
@@ -57,7 +40,7 @@ router = APIRouter(prefix="/v1", tags=["inbox and preferences"])
 
 
 @router.get("/inbox", response_model=InboxPage, summary="The taxpayer's notices, newest first, with the unread count",
-            responses={**_AUTH, 400: TaxpayerRequired.openapi()})
+            responses={**_AUTH, 400: TaxpayerNotChosen.openapi()})
 async def get_inbox(principal: CurrentPrincipal, uow: UoW, page: Pagination, taxpayer: TaxpayerParam = None,
                     unread_only: bool = False) -> InboxPage:
     return await service.list_inbox(uow, principal, page, taxpayer=taxpayer, unread_only=unread_only)
@@ -70,7 +53,7 @@ async def read_item(principal: CurrentPrincipal, uow: UoW, item_id: uuid.UUID) -
 
 
 @router.get("/preferences", response_model=PreferencesRead, summary="Language and which notices are on",
-            responses={**_AUTH, 400: TaxpayerRequired.openapi()})
+            responses={**_AUTH, 400: TaxpayerNotChosen.openapi()})
 async def get_preferences(principal: CurrentPrincipal, uow: UoW, catalogue: Templates, settings: Settings,
                           taxpayer: TaxpayerParam = None) -> PreferencesRead:
     return await service.get_preferences(uow, principal, catalogue, taxpayer=taxpayer,
@@ -79,7 +62,7 @@ async def get_preferences(principal: CurrentPrincipal, uow: UoW, catalogue: Temp
 
 @router.put("/preferences", response_model=PreferencesRead,
             summary="Change the language or switch non-statutory notices on or off",
-            responses={**_AUTH, 400: TaxpayerRequired.openapi(), 409: StatutoryNotice.openapi(),
+            responses={**_AUTH, 400: TaxpayerNotChosen.openapi(), 409: StatutoryNotice.openapi(),
                        422: UnknownNotice.openapi()})
 async def put_preferences(principal: CurrentPrincipal, uow: UoW, catalogue: Templates, settings: Settings,
                           body: PreferencesUpdate, taxpayer: TaxpayerParam = None) -> PreferencesRead:

@@ -21,10 +21,6 @@ class InboxItemNotFound(NotFound):
     code, title = "inbox.item_not_found", "Inbox item not found"
 
 
-class TaxpayerRequired(AppError):
-    code, status, title = "inbox.taxpayer_required", 400, "Say which taxpayer (the token allows several)"
-
-
 class StatutoryNotice(Conflict):
     code, title = "preferences.statutory_notice", "Statutory notices cannot be switched off"
 

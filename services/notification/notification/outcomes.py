@@ -1,7 +1,8 @@
 """The facts notification publishes about a message, written to the outbox in the caller's transaction.
 
 Only OTP messages are reported (identity asked for them and tells the user); notices are tracked in the message
-table and metrics. Keyed by the account id, like the request.
+table and metrics. Keyed by the account id, like the request. A message has one outcome, so its event is the message's
+first and only version (`sequence` 1).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ async def report_failed(session: AsyncSession, *, message_id: uuid.UUID, kind: s
         return
     await publish(session, NotificationFailed(message_id=str(message_id), request_id=request_id, channel=channel,
                                               reason=reason[:500], attempts=attempts, at=at),
-                  key=account_id, subject=str(message_id), aggregate_type="message", topic=TOPIC)
+                  key=account_id, subject=str(message_id), aggregate_type="message", sequence=1, topic=TOPIC)
 
 
 async def report_delivered(session: AsyncSession, *, message_id: uuid.UUID, kind: str, request_id: str,
@@ -30,4 +31,4 @@ async def report_delivered(session: AsyncSession, *, message_id: uuid.UUID, kind
         return
     await publish(session, NotificationDelivered(message_id=str(message_id), request_id=request_id, channel=channel,
                                                  provider=provider, status=status, at=at),  # type: ignore[arg-type]
-                  key=account_id, subject=str(message_id), aggregate_type="message", topic=TOPIC)
+                  key=account_id, subject=str(message_id), aggregate_type="message", sequence=1, topic=TOPIC)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 
-from kit.auth import Principal, TaxpayerForbidden
+from kit.auth import Principal, acting_taxpayer
 from kit.db import UnitOfWork
 from kit.errors import ValidationFailed
 from kit.pagination import CursorParams, encode_cursor
 from notification.addresses import InvalidDestination, normalise_email, normalise_phone
 from notification.clock import utcnow
-from notification.errors import InboxItemNotFound, MessageNotFound, StatutoryNotice, TaxpayerRequired, UnknownNotice
+from notification.errors import InboxItemNotFound, MessageNotFound, StatutoryNotice, UnknownNotice
 from notification.repository import InboxRepository, MessageRepository, PreferenceRepository, RecipientRepository
 from notification.schemas import (
     AttemptRead,
@@ -27,21 +27,9 @@ from notification.schemas import (
 from notification.templating import Catalogue
 
 
-def taxpayer_of(principal: Principal, taxpayer: str | None) -> str:
-    """The taxpayer the request is about: the one named (if the token may act for it), or the token's only one."""
-    if taxpayer is not None:
-        principal.ensure_taxpayer_access(taxpayer)
-        return taxpayer
-    if len(principal.taxpayer_ids) == 1:
-        return next(iter(principal.taxpayer_ids))
-    if not principal.taxpayer_ids:
-        raise TaxpayerForbidden("the token does not act for any taxpayer")
-    raise TaxpayerRequired("the token acts for several taxpayers: add ?taxpayer=<NPWP>")
-
-
 async def list_inbox(uow: UnitOfWork, principal: Principal, params: CursorParams, *, taxpayer: str | None,
                      unread_only: bool = False) -> InboxPage:
-    npwp = taxpayer_of(principal, taxpayer)
+    npwp = acting_taxpayer(principal, taxpayer)
     async with uow:
         repo = InboxRepository(uow.session)
         page = await repo.page(npwp, params, unread_only=unread_only)
@@ -64,14 +52,14 @@ async def mark_read(uow: UnitOfWork, principal: Principal, item_id: uuid.UUID) -
 
 async def get_preferences(uow: UnitOfWork, principal: Principal, catalogue: Catalogue, *, taxpayer: str | None,
                           default_locale: str) -> PreferencesRead:
-    npwp = taxpayer_of(principal, taxpayer)
+    npwp = acting_taxpayer(principal, taxpayer)
     async with uow:
         return await _preferences(uow, catalogue, npwp, default_locale)
 
 
 async def update_preferences(uow: UnitOfWork, principal: Principal, catalogue: Catalogue, body: PreferencesUpdate,
                              *, taxpayer: str | None, default_locale: str) -> PreferencesRead:
-    npwp = taxpayer_of(principal, taxpayer)
+    npwp = acting_taxpayer(principal, taxpayer)
     notices = {t.name: t for t in catalogue.notices()}
     for name, enabled in body.notices.items():
         if name not in notices:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
 from contracts.notification import OTPDeliveryRequested
+from kit.app import AppState, StartupStep
 from kit.consumer import Handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
 from notification.dispatch import Dispatcher
@@ -48,31 +49,31 @@ def build_providers(settings: NotificationSettings) -> dict[str, Provider]:
     return providers
 
 
+def run_dispatcher(settings: NotificationSettings, catalogue: Catalogue) -> StartupStep:
+    """The dispatcher that hands queued messages to the providers, stopped after its current batch on shutdown."""
+
+    @asynccontextmanager
+    async def step(state: AppState) -> AsyncIterator[None]:
+        providers = build_providers(settings)
+        dispatcher = state.provide(Dispatcher(settings, state.sessions, providers, catalogue))
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop), name="dispatcher")
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait([task], timeout=20)
+            task.cancel()
+            await asyncio.gather(*(p.close() for p in providers.values()), return_exceptions=True)
+
+    return step
+
+
 def create_app(settings: NotificationSettings | None = None, *, group_suffix: str = "") -> FastAPI:
     settings = settings or get_settings()
     ctx = Context(settings, Catalogue.load(settings.templates_dir))
-    app = create_worker_app(settings, consumers(ctx, group_suffix))
-    relay_and_consumers = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with relay_and_consumers(app):
-            state = app.state.lontar
-            providers = build_providers(settings)
-            dispatcher = Dispatcher(settings, state.sessions, providers, ctx.catalogue)
-            state.extras["dispatcher"] = dispatcher
-            stop = asyncio.Event()
-            task = asyncio.create_task(dispatcher.run(stop), name="dispatcher")
-            try:
-                yield
-            finally:
-                stop.set()
-                await asyncio.wait([task], timeout=20)
-                task.cancel()
-                await asyncio.gather(*(p.close() for p in providers.values()), return_exceptions=True)
-
-    app.router.lifespan_context = lifespan
-    return app
+    return create_worker_app(settings, consumers(ctx, group_suffix),
+                             startup=[run_dispatcher(settings, ctx.catalogue)])
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from kit.testing.infra import Infra
 from kit.testing.service import service_settings
 from kit.testing.tokens import TokenMaker
 from notification import main, worker
+from notification.dispatch import Dispatcher
 from notification.settings import (
     BreakerSettings,
     DeliverySettings,
@@ -187,7 +188,7 @@ class Harness:
         """Forget what the worker's dispatcher learnt about provider health (each case starts from healthy)."""
         from notification.health import Health
 
-        dispatcher = self.worker_state.extras["dispatcher"]  # type: ignore[attr-defined]
+        dispatcher = self.worker_state.get(Dispatcher)  # type: ignore[attr-defined]
         dispatcher.health = Health(dispatcher.providers, self.settings.breaker)
 
     async def set_mode(self, provider: str, mode: str, delay_ms: int = 0) -> None:

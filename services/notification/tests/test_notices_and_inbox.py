@@ -104,7 +104,7 @@ async def test_inbox_pages_by_cursor_counts_unread_and_marks_read(harness) -> No
         forbidden = await http.get("/v1/inbox", params={"taxpayer": other}, headers=auth)
         assert forbidden.status_code == 403 and forbidden.json()["code"] == "auth.taxpayer_forbidden"
         ambiguous = await http.get("/v1/inbox", headers=_bearer(h, npwp, other))
-        assert ambiguous.status_code == 400 and ambiguous.json()["code"] == "inbox.taxpayer_required"
+        assert ambiguous.status_code == 400 and ambiguous.json()["code"] == "taxpayer.ambiguous"
         bad_cursor = await http.get("/v1/inbox", params={"cursor": "not-a-cursor"}, headers=auth)
         assert bad_cursor.status_code == 400 and bad_cursor.json()["code"] == "pagination.invalid_cursor"
 

@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from contracts.notification import NotificationDelivered, NotificationFailed
+from notification.dispatch import Dispatcher
 
 
 async def test_sms_otp_reaches_the_provider_and_the_code_is_stored_nowhere(running, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +169,7 @@ async def test_provider_health_steers_routing(running) -> None:  # type: ignore[
     """After a failure sandbox-a is demoted: the next message goes straight to sandbox-b. Once that trouble is old
     (the health window has passed), sandbox-a, working again, is first again."""
     h = running
-    breaker = h.worker_state.extras["dispatcher"].health["sandbox-a"]
+    breaker = h.worker_state.get(Dispatcher).health["sandbox-a"]
     await h.set_mode("sandbox-a", "fail")
 
     async def providers_tried() -> list[str]:

@@ -7,7 +7,7 @@ import base64
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi import Path as PathParam
 
 from identity.auth import ClientIP, UoW, internal_service
@@ -27,7 +27,7 @@ from identity.credentials.errors import (
     PersonChanged,
     WrongPassphrase,
 )
-from identity.credentials.runtime import CredentialsRuntime, credentials_runtime
+from identity.credentials.runtime import CredentialsRuntime
 from identity.credentials.schemas import (
     SignatureBatch,
     SignatureRequest,
@@ -36,9 +36,10 @@ from identity.credentials.schemas import (
     SigningCredentialRead,
 )
 from kit.auth import CurrentPrincipal, Principal
+from kit.dependencies import runtime
 from kit.errors import AppError
 
-Runtime = Annotated[CredentialsRuntime, Depends(credentials_runtime)]
+Runtime = Annotated[CredentialsRuntime, runtime(CredentialsRuntime)]
 Signer = Annotated[Principal, internal_service("identity:sign")]
 
 

@@ -1,5 +1,5 @@
 """What the signing-credential endpoints need at run time (the liveness client, the CA), set up in the app's
-lifespan: `create_service_app(..., lifespan_extras=[..., credentials_lifespan(settings)])`."""
+lifespan: `create_service_app(..., startup=[..., credentials_lifespan(settings.credentials, settings.env)])`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from identity.credentials.authority import CertificateAuthority
@@ -17,8 +15,8 @@ from identity.credentials.keystore import KdfParams
 from identity.credentials.liveness import LivenessClient
 from identity.credentials.repository import CredentialRepository
 from identity.credentials.settings import CredentialSettings
-from kit.app import AppState
-from kit.settings import BaseServiceSettings, Environment
+from kit.app import AppState, StartupStep
+from kit.settings import Environment
 
 log = logging.getLogger(__name__)
 AUTHORITY_NAME = "default"
@@ -68,23 +66,17 @@ class CredentialsRuntime:
             return CertificateAuthority.from_pem(row.private_key_pem.encode(), row.certificate_pem.encode())
 
 
-def credentials_lifespan(settings: BaseServiceSettings) -> Any:
-    """A lifespan extra for `create_service_app`; `settings.credentials` is a `CredentialSettings`."""
-    credential_settings: CredentialSettings = settings.credentials  # type: ignore[attr-defined]
+def credentials_lifespan(credential_settings: CredentialSettings, env: Environment) -> StartupStep:
+    """A start-up step for `create_service_app`: provides the `CredentialsRuntime`."""
 
     @asynccontextmanager
-    async def extra(state: AppState) -> AsyncIterator[None]:
+    async def step(state: AppState) -> AsyncIterator[None]:
         liveness = LivenessClient.from_settings(credential_settings)
         try:
-            state.extras["credentials"] = CredentialsRuntime(credential_settings, env=settings.env,
-                                                             sessions=state.sessions, liveness=liveness)
+            state.provide(CredentialsRuntime(credential_settings, env=env, sessions=state.sessions,
+                                             liveness=liveness))
             yield
         finally:
             await liveness.aclose()
 
-    return extra
-
-
-def credentials_runtime(request: Request) -> CredentialsRuntime:
-    runtime: CredentialsRuntime = request.app.state.lontar.extras["credentials"]
-    return runtime
+    return step
