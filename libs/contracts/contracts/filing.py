@@ -1,0 +1,222 @@
+"""Events published by the filing service on `filing.events`, keyed by the taxpayer's NPWP.
+
+Amounts are whole rupiah written as decimal strings. `period` is a masa pajak (`YYYY-MM`) or a tax year (`YYYY`).
+`form` names the return: spt_masa_ppn, spt_masa_pph21, spt_masa_pph_unifikasi, spt_tahunan_op, spt_tahunan_badan
+(a new form adds a value, so it is a pattern, not a closed list). A return's versions (`spt_version`; `version`
+is the contract's own) are 0 (Normal), 1 (Pembetulan ke-1), 2, ...: the Normal is announced by `SPTSubmitted`, each
+pembetulan by `SPTCorrected` instead.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from contracts.registry import Contract, register
+
+TOPIC = "filing.events"
+
+_AMOUNT = r"^\d+(\.\d{1,2})?$"
+_NPWP = r"^\d{16}$"
+_PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
+_CODE = r"^[a-z][a-z0-9_]*$"
+_KAP_KJS = r"^\d{6}-\d{3}$"
+_BILLING_CODE = r"^[0-3]\d{14}$"  # DJP codes, as payment's contracts
+_NTPN = r"^[0-9A-Z]{16}$"
+_DIGEST = r"^[0-9a-f]{64}$"
+
+Outcome = Literal["kurang_bayar", "lebih_bayar", "nihil"]
+
+
+@register
+class SPTSubmitted(Contract):
+    """A Normal return is filed: signed, accepted under UU KUP Art 3(7), and given a receipt (BPE). A kurang bayar
+    return is filed when its payment is confirmed ("Bayar dan Lapor"), so `payment_date` and `ntpn` are set then."""
+
+    type: ClassVar[str] = "SPTSubmitted"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    spt_id: str
+    npwp: str = Field(pattern=_NPWP)
+    form: str = Field(pattern=_CODE)
+    period: str = Field(pattern=_PERIOD)
+    spt_version: int = Field(ge=0, description="0 (Normal); corrections travel as SPTCorrected")
+    filed_at: datetime
+    receipt_number: str = Field(min_length=1, description="BPE (bukti penerimaan elektronik) number")
+    content_digest: str = Field(pattern=_DIGEST, description="SHA-256 (hex) of the signed content")
+    outcome: Outcome
+    amount_payable: str = Field(pattern=_AMOUNT, description="kurang bayar; 0 for a nil or lebih bayar return")
+    overpayment: str = Field(pattern=_AMOUNT, description="lebih bayar; 0 otherwise")
+    due_date: date = Field(description="effective filing due date (after rolling over days off and any extension)")
+    late: bool = Field(description="filed after due_date")
+    billing_code: str | None = Field(default=None, pattern=_BILLING_CODE)
+    ntpn: str | None = Field(default=None, pattern=_NTPN)
+    payment_date: date | None = None
+    signer_account_id: str | None = None
+
+
+@register
+class SPTPaymentRequested(Contract):
+    """Submitting a kurang bayar return asks payment for an SPT-linked billing code (Coretax "Bayar dan Lapor"); the
+    return waits until payment confirms or the code expires (payment's BillingCreated, PaymentConfirmed and
+    BillingExpired carry `spt_id` back). One request per KAP-KJS: a return owing PPN and PPnBM sends two."""
+
+    type: ClassVar[str] = "SPTPaymentRequested"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    spt_id: str
+    npwp: str = Field(pattern=_NPWP)
+    form: str = Field(pattern=_CODE)
+    period: str = Field(pattern=_PERIOD)
+    spt_version: int = Field(ge=0, description="0 = Normal, n = Pembetulan ke-n")
+    kap_kjs: str = Field(pattern=_KAP_KJS, description="e.g. 411211-100 for PPN dalam negeri masa")
+    amount: str = Field(pattern=_AMOUNT)
+    payment_due_date: date = Field(description="effective due date of the payment; paying later bears interest")
+    requested_at: datetime
+
+
+@register
+class SPTCorrected(Contract):
+    """A pembetulan (UU KUP Art 8) is filed: a new version of a return, with its own receipt. `tax_raise` is what the
+    correction adds to the tax payable (Art 8(2)/(2a) interest runs on it); a correction that shows an overpayment or
+    a loss was held to Art 8(1a)."""
+
+    type: ClassVar[str] = "SPTCorrected"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    spt_id: str = Field(description="the new version")
+    previous_spt_id: str
+    npwp: str = Field(pattern=_NPWP)
+    form: str = Field(pattern=_CODE)
+    period: str = Field(pattern=_PERIOD)
+    spt_version: int = Field(ge=1, description="1 = Pembetulan ke-1, ...")
+    previous_spt_version: int = Field(ge=0)
+    filed_at: datetime
+    receipt_number: str = Field(min_length=1)
+    content_digest: str = Field(pattern=_DIGEST)
+    outcome: Outcome
+    amount_payable: str = Field(pattern=_AMOUNT)
+    overpayment: str = Field(pattern=_AMOUNT)
+    tax_raise: str = Field(pattern=_AMOUNT, description="increase of the tax payable over the previous version")
+    shows_overpayment_or_loss: bool
+    billing_code: str | None = Field(default=None, pattern=_BILLING_CODE)
+    ntpn: str | None = Field(default=None, pattern=_NTPN)
+    payment_date: date | None = None
+    signer_account_id: str | None = None
+
+
+@register
+class STPIssued(Contract):
+    """A tax collection letter (Surat Tagihan Pajak, UU KUP Art 14): a fine or interest the taxpayer owes, paid with
+    `kap_kjs` by `due_date` (1 month after issue). Payment records the debt from it."""
+
+    type: ClassVar[str] = "STPIssued"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    stp_id: str
+    stp_number: str = Field(min_length=1)
+    npwp: str = Field(pattern=_NPWP)
+    reason: str = Field(pattern=_CODE, description="late_filing | not_filed | late_payment | correction_interest | "
+                                                   "late_faktur")
+    basis: str = Field(description="the article, e.g. 'UU KUP Art 7(1)'")
+    kap_kjs: str = Field(pattern=_KAP_KJS, description="e.g. 411211-300 for a late SPT Masa PPN")
+    amount: str = Field(pattern=_AMOUNT)
+    principal: str | None = Field(default=None, pattern=_AMOUNT, description="the tax the interest is charged on")
+    interest_months: int | None = Field(default=None, ge=0, le=24)
+    monthly_rate_percent: str | None = Field(default=None, pattern=_AMOUNT)
+    form: str | None = Field(default=None, pattern=_CODE)
+    period: str | None = Field(default=None, pattern=_PERIOD)
+    spt_id: str | None = None
+    invoice_id: str | None = Field(default=None, description="the late faktur, for reason late_faktur")
+    issued_on: date
+    due_date: date
+
+
+@register
+class SKPIssued(Contract):
+    """A tax assessment after an audit: SKPKB (underpayment), SKPKBT (additional underpayment), SKPLB (overpayment)
+    or SKPN (nil), with the principal, Art 13(2) interest and the officer's reasoning."""
+
+    type: ClassVar[str] = "SKPIssued"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    skp_id: str
+    skp_number: str = Field(min_length=1)
+    npwp: str = Field(pattern=_NPWP)
+    kind: Literal["SKPKB", "SKPKBT", "SKPLB", "SKPN"]
+    form: str = Field(pattern=_CODE)
+    period: str = Field(pattern=_PERIOD)
+    audit_id: str
+    principal: str = Field(pattern=_AMOUNT, description="tax underpaid (SKPKB/SKPKBT) or overpaid (SKPLB)")
+    interest: str = Field(pattern=_AMOUNT, description="UU KUP Art 13(2) interest; 0 for SKPLB/SKPN")
+    increase: str = Field(pattern=_AMOUNT, description="kenaikan (Art 13(3)); 0 when none")
+    total: str = Field(pattern=_AMOUNT, description="amount to pay (SKPKB/SKPKBT) or to refund (SKPLB)")
+    kap_kjs: str | None = Field(default=None, pattern=_KAP_KJS, description="set when there is something to pay")
+    issued_on: date
+    due_date: date | None = Field(default=None, description="1 month after issue, when there is something to pay")
+    reasoning: str
+    officer_account_id: str
+
+
+@register
+class AuditStarted(Contract):
+    """The DJP started an audit of a taxpayer's period: from now on the period's returns cannot be filed or corrected
+    (UU KUP Art 3(7)(d), Art 8(1))."""
+
+    type: ClassVar[str] = "AuditStarted"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    audit_id: str
+    npwp: str = Field(pattern=_NPWP)
+    period: str = Field(pattern=_PERIOD)
+    form: str | None = Field(default=None, pattern=_CODE, description="absent when every tax of the period is audited")
+    audit_type: str = Field(pattern=_CODE, description="field | office")
+    started_at: datetime
+    officer_account_id: str
+
+
+@register
+class AuditClosed(Contract):
+    type: ClassVar[str] = "AuditClosed"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    audit_id: str
+    npwp: str = Field(pattern=_NPWP)
+    period: str = Field(pattern=_PERIOD)
+    form: str | None = Field(default=None, pattern=_CODE)
+    outcome: str = Field(pattern=_CODE, description="assessed | no_findings | stopped")
+    skp_ids: list[str] = Field(default_factory=list)
+    closed_at: datetime
+    officer_account_id: str
+
+
+@register
+class KSWPIssued(Contract):
+    """A KSWP (Konfirmasi Status Wajib Pajak) letter for one requesting agency: valid only when the NPWP is active,
+    the name matches and the SPT Tahunan of the last two years is filed (customs also: the last 3 SPT Masa PPN).
+    The letter and the API answer are rendered from the snapshot `snapshot_digest` names."""
+
+    type: ClassVar[str] = "KSWPIssued"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    kswp_id: str
+    letter_number: str = Field(min_length=1)
+    npwp: str = Field(pattern=_NPWP)
+    requesting_agency: str = Field(min_length=1)
+    service: str = Field(min_length=1, description="the public service the agency provides")
+    variant: Literal["standard", "customs"]
+    status: Literal["valid", "invalid"]
+    reasons: list[str] = Field(default_factory=list, description="stable codes of the failed checks; empty if valid")
+    checked_at: datetime
+    snapshot_digest: str = Field(pattern=_DIGEST)
+    verification_code: str = Field(min_length=1, description="for the public verification of the letter")

@@ -1,0 +1,1 @@
+"""The working-day calendar (weekends, national holidays, cuti bersama, kept as data) and tax periods."""

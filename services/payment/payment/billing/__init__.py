@@ -1,0 +1,1 @@
+"""Billing codes (kode billing): their format, validity and the KAP-KJS rules a code must satisfy."""

@@ -1,0 +1,60 @@
+"""Errors of the billing slice, each with a stable code. `details` name the offending input."""
+
+from __future__ import annotations
+
+from kit.errors import ValidationFailed
+
+
+class BillingCodeInvalid(ValidationFailed):
+    """`details.reason`: length (not 15 characters), digits (not only ASCII digits) or issuer (first digit not 0-3,
+    so not a DJP code)."""
+
+    code, title = "billing.code_invalid", "Not a DJP billing code"
+
+
+class AmountInvalid(ValidationFailed):
+    """`details.reason`: not_a_number, not_positive, not_whole_rupiah or too_large."""
+
+    code, title = "billing.amount_invalid", "The amount is not a payable rupiah amount"
+
+
+class KapKjsInvalid(ValidationFailed):
+    code, title = "billing.kap_kjs_invalid", "KAP-KJS must be 6 digits, a dash and 3 digits (411121-100)"
+
+
+class KapUnknown(ValidationFailed):
+    code, title = "billing.kap_unknown", "Unknown tax account code (KAP)"
+
+
+class KjsNotForKap(ValidationFailed):
+    """`details.allowed` lists the deposit types (KJS) this KAP takes."""
+
+    code, title = "billing.kjs_not_for_kap", "This deposit type (KJS) does not go with this KAP"
+
+
+class PeriodRequired(ValidationFailed):
+    """`details.period_kind`: month (YYYY-MM) or year (YYYY)."""
+
+    code, title = "billing.period_required", "This KAP-KJS needs a tax period"
+
+
+class PeriodInvalid(ValidationFailed):
+    """`details.period_kind` is the form expected: month (YYYY-MM) or year (YYYY)."""
+
+    code, title = "billing.period_invalid", "The tax period is not in the form this KAP-KJS needs"
+
+
+class PeriodNotApplicable(ValidationFailed):
+    code, title = "billing.period_not_applicable", "This KAP-KJS takes no tax period"
+
+
+class AssessmentNumberRequired(ValidationFailed):
+    code, title = "billing.assessment_number_required", "This KAP-KJS pays an STP or SKP: give its number"
+
+
+class AssessmentNumberInvalid(ValidationFailed):
+    code, title = "billing.assessment_number_invalid", "The STP or SKP number is empty or too long"
+
+
+class AssessmentNumberNotApplicable(ValidationFailed):
+    code, title = "billing.assessment_number_not_applicable", "This KAP-KJS does not pay an STP or SKP"

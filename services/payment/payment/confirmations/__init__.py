@@ -1,0 +1,1 @@
+"""Bank confirmations of a billing code's payment, answered with an NTPN."""

@@ -1,0 +1,1 @@
+"""Tax debts (STP, SKP, SPT kurang bayar, legacy imports) and the interest on them."""

@@ -1,0 +1,89 @@
+"""Interest under UU KUP as amended by HPP (tax-rules §6.2): principal x the monthly KMK rate of the tier x the months
+counted, where part of a month counts as a full month and at most 24 months are charged. The rate is the one in force
+on the date the interest starts (the due date: Art 19(1) counts "dari tanggal jatuh tempo"), read from
+`data/interest_rates.json` (the rate is loaded, never computed from BI-Rate: the KMK's reference rate is not BI-Rate).
+
+A month without a row of its own uses the latest earlier row; the KMK is monthly, so keep the table current.
+Interest is rounded to whole rupiah, half up (the rule PER-11/PJ/2025 Art 129 sets for PPh amounts).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib.resources import files
+
+from kit.money import round_half_up
+from payment.debts.errors import InterestRateUnknown
+
+MAX_INTEREST_MONTHS = 24
+TIERS = (1, 2, 3, 4, 5)
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class RateRow:
+    starts: date  # first day of the month the row is in force from
+    kmk: str | None
+    tiers: dict[int, Decimal | None]
+
+
+@cache
+def rate_table() -> tuple[RateRow, ...]:
+    raw = json.loads((files("payment.debts") / "data" / "interest_rates.json").read_text(encoding="utf-8"))
+    rows = [
+        RateRow(date.fromisoformat(row["from"] + "-01"), row["kmk"],
+                {int(t): (None if v is None else Decimal(v)) for t, v in row["tiers"].items()})
+        for row in raw["rows"]
+    ]
+    return tuple(sorted(rows, key=lambda r: r.starts))
+
+
+def monthly_rate(tier: int, on: date, table: tuple[RateRow, ...] | None = None) -> Decimal:
+    """The rate in % per month of `tier` in force on `on`, or `InterestRateUnknown`."""
+    if tier not in TIERS:
+        raise ValueError(f"interest tiers are 1-5, not {tier}")
+    in_force = [r for r in (table or rate_table()) if r.starts <= on]
+    rate = in_force[-1].tiers.get(tier) if in_force else None
+    if rate is None:
+        raise InterestRateUnknown(f"no tier {tier} rate known for {on:%Y-%m}", tier=tier, month=f"{on:%Y-%m}")
+    return rate
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` later, or the last day of that month when it is shorter (31 Jan + 1 = 28/29 Feb)."""
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def months_counted(start: date, end: date, cap: int | None = MAX_INTEREST_MONTHS) -> int:
+    """Months from `start` to `end`, a part month counting in full: the least n with start + n months >= end.
+    Due 15 Sep, paid 15 Oct: 1; paid 16 Oct: 2; paid on or before the due date: 0. At most `cap` (None: no cap)."""
+    if end <= start:
+        return 0
+    n = (end.year - start.year) * 12 + end.month - start.month - 1
+    n = max(n, 0)
+    while add_months(start, n) < end:
+        n += 1
+    return n if cap is None else min(n, cap)
+
+
+def interest(principal: Decimal, monthly_rate_percent: Decimal, months: int) -> Decimal:
+    """principal x rate% x months, in whole rupiah (half up)."""
+    if months < 0:
+        raise ValueError("months must not be negative")
+    return round_half_up(principal * monthly_rate_percent / HUNDRED * months)
+
+
+def late_interest(principal: Decimal, *, tier: int, due_date: date, paid_date: date) -> Decimal:
+    """Interest on `principal` due on `due_date` and paid on `paid_date`, at the tier's rate in force on the due date.
+    Nothing is charged (and no rate is looked up) when it is paid on time."""
+    months = months_counted(due_date, paid_date)
+    if months == 0:
+        return Decimal(0)
+    return interest(principal, monthly_rate(tier, due_date), months)

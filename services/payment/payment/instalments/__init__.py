@@ -1,0 +1,1 @@
+"""Instalments and postponement of a tax debt (PMK-81/2024 Art 113-117)."""

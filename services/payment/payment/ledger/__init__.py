@@ -1,0 +1,1 @@
+"""The double-entry ledger: accounts, transfers and the rules every posting must keep (see README.md)."""
