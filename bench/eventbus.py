@@ -19,11 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.machine import CpuMeter
 from bench.report import Report, percentile
-from devstack.broker import create_topics
 from kit.app import freeze_startup_heap
 from kit.consumer import EventConsumer
 from kit.db import create_engine, create_sessionmaker
-from kit.kafka import make_consumer, make_producer
+from kit.kafka import create_topics, make_consumer, make_producer
 from kit.metrics import CONSUMED
 from kit.outbox import publish
 from kit.relay import OutboxRelay

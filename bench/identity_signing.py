@@ -30,7 +30,6 @@ from pydantic import SecretStr
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port
 from identity.credentials import keystore
-from identity.credentials.liveness_sandbox import running_sandbox
 from identity.credentials.settings import CredentialSettings
 from identity.main import create_app
 from identity.models import Account, Person
@@ -40,6 +39,7 @@ from kit.db import create_engine, create_sessionmaker
 from kit.migrations import upgrade
 from kit.settings import DatabaseSettings, KafkaSettings
 from kit.testing.service import api_client
+from sandbox.liveness import running_sandbox
 
 CALLS = 30
 WARMUP = 3

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack.postgres import EmbeddedPostgres
 from devstack.processes import free_port
+from devstack.testing.infra import Infra, start_infra
 from kit.inbox import inbox_table
 from kit.outbox import outbox_table
-from kit.testing.infra import Infra, start_infra
 
 metadata = MetaData()
 outbox_table(metadata)

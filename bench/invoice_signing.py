@@ -57,22 +57,22 @@ from bench.invoice_upload import SELLER, bulk
 from bench.machine import CpuMeter, process_seconds, process_ticks, tree_seconds
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port, spawn, stop, wait_for_port
-from identity.credentials.liveness_sandbox import running_sandbox
 from identity.models import Account, Person
-from identity.officer import register_client
 from identity.passwords import Passwords
+from identity.pjap.service import register_client
 from identity.settings import IdentitySettings, LoginSettings, TokenSettings
 from identity.tokens import TokenIssuer
 from invoice.main import create_app
 from invoice.models import invoice, invoice_line
 from invoice.settings import IdentityClientSettings, InvoiceSettings, UploadSettings
-from invoice.signing import canonical
+from invoice.signing.rules import canonical
 from kit.auth import JWKSCache
 from kit.db import UnitOfWork, create_engine, create_sessionmaker
 from kit.migrations import upgrade
 from kit.settings import DatabaseSettings, KafkaSettings
 from kit.testing.service import api_client
 from kit.testing.tokens import TokenMaker
+from sandbox.liveness import running_sandbox
 
 INVOICES, LINES = 10_000, 5
 TARGET_S = 10.0

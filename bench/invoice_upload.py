@@ -33,7 +33,7 @@ from devstack.postgres import ensure_databases
 from devstack.processes import free_port
 from invoice.main import create_app
 from invoice.settings import InvoiceSettings, UploadSettings
-from invoice.uploads import INVOICE_COLUMNS, LINE_COLUMNS
+from invoice.uploads.ingest import INVOICE_COLUMNS, LINE_COLUMNS
 from kit.auth import JWKSCache
 from kit.db import create_engine, create_sessionmaker
 from kit.migrations import upgrade

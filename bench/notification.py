@@ -1,6 +1,6 @@
 """Notification benchmarks: OTP latency to the provider sandbox, failover latency, notice throughput.
 
-`await run()` starts its own PostgreSQL and broker (as the tests do: `kit.testing.infra.start_infra`, fsync off),
+`await run()` starts its own PostgreSQL and broker (as the tests do: `devstack.testing.infra.start_infra`, fsync off),
 the sandbox process (`python -m sandbox`) on free ports, and notification as deployed: the API (delivery-report
 webhooks) as its own uvicorn process, the worker (relay, consumers, dispatcher) in this process on uvloop (what
 uvicorn picks in production), then measures:
@@ -46,14 +46,13 @@ from pydantic_settings import BaseSettings
 from sqlalchemy import text
 
 from contracts.notification import OTPDeliveryRequested
-from devstack.broker import create_topics
 from devstack.processes import free_port, spawn, stop, wait_for_port
+from devstack.testing.infra import Infra, start_infra
 from kit.db import create_engine
-from kit.kafka import make_producer
+from kit.kafka import create_topics, make_producer
 from kit.sealing import generate_keypair, seal
 from kit.settings import DatabaseSettings, KafkaSettings
 from kit.testing.events import encode, envelope_for, record_headers
-from kit.testing.infra import Infra, start_infra
 from kit.testing.messaging import taxpayer_event
 from kit.worker import WorkerRuntime
 from sandbox.process import SandboxProcess

@@ -6,10 +6,8 @@ ours relies on the broker for durability (the outbox is the record of what must 
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
 
 from devstack.processes import spawn, stop, wait_for_port
@@ -48,25 +46,3 @@ class EmbeddedBroker:
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
-
-
-async def create_topics(bootstrap: str, topics: Iterable[tuple[str, int]], *, timeout: float = 20.0) -> None:
-    """Create each (name, partitions) topic that does not exist yet. Dev and test only: production declares topics."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-        try:
-            await admin.start()
-            existing = set(await admin.list_topics())
-            missing = [NewTopic(name, parts, 1) for name, parts in topics if name not in existing]
-            if missing:
-                await admin.create_topics(missing)
-            return
-        except Exception:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.2)
-        finally:
-            await admin.close()

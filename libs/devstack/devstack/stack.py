@@ -14,12 +14,13 @@ from pathlib import Path
 
 import httpx
 
-from devstack.broker import EmbeddedBroker, create_topics
+from devstack.broker import EmbeddedBroker
 from devstack.config import SANDBOX_SMS_PROVIDERS, SERVICES, StackConfig
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import port_in_use, spawn, stop
 from devstack.secrets import dev_secrets
 from devstack.sync import run
+from kit.kafka import create_topics
 
 
 class StackError(RuntimeError):
@@ -134,7 +135,7 @@ class Stack:
                                        {**os.environ, **self.sandbox_env(), "PYTHONUNBUFFERED": "1"},
                                        self.logs_dir / "sandbox.log"))  # started first: services send to it
             self.children.append(Child("liveness-sandbox", [
-                sys.executable, "-m", "identity.credentials.liveness_sandbox", "--host", c.host,
+                sys.executable, "-m", "sandbox.liveness", "--host", c.host,
                 "--port", str(c.liveness_port)], {**os.environ, "PYTHONUNBUFFERED": "1"},
                 self.logs_dir / "liveness-sandbox.log"))
             for service in SERVICES:

@@ -1,7 +1,10 @@
-"""aiokafka clients built from settings, so every address and security option comes from the environment."""
+"""aiokafka clients built from settings, so every address and security option comes from the environment, and the
+topic admin helper of dev and test."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -56,3 +59,25 @@ def headers_dict(headers: Any) -> dict[str, str]:
 
 def headers_list(headers: dict[str, str]) -> list[tuple[str, bytes]]:
     return [(k, v.encode()) for k, v in headers.items()]
+
+
+async def create_topics(bootstrap: str, topics: Iterable[tuple[str, int]], *, timeout: float = 20.0) -> None:
+    """Create each (name, partitions) topic that does not exist yet. Dev and test only: production declares topics."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [NewTopic(name, parts, 1) for name, parts in topics if name not in existing]
+            if missing:
+                await admin.create_topics(missing)
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+        finally:
+            await admin.close()

@@ -1,7 +1,8 @@
 """The taxpayer registry replica each consuming service keeps in its own database, built from identity's events.
 
 The shape is shared because every service needs the same core facts; a service adds its own columns as it grows.
-Facts older than what the replica holds (by the envelope's `sequence`) are ignored, so replays cannot regress it.
+Facts older than what the replica holds (by the envelope's `sequence`: identity's version of the taxpayer, one counter
+for TaxpayerRegistered and TaxpayerUpdated) are ignored, so replays and out-of-order arrivals cannot regress it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text, func, select
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
-from contracts.identity import TaxpayerRegistered
+from contracts.identity import TaxpayerRegistered, TaxpayerUpdated
 from kit.app import state_of
 from kit.consumer import Handlers
 from kit.errors import NotFound
@@ -40,12 +41,24 @@ def taxpayer_replica_table(metadata: MetaData) -> Table:
 _TAXPAYER = taxpayer_replica_table(MetaData())
 
 
-_FACTS = ("npwp", "taxpayer_id", "nitku", "name", "kind", "registered_at", "source_sequence")
+_FACTS = ("npwp", "nitku", "name", "kind")  # what identity's current view says; `taxpayer_id` is the identity
 _insert = insert(_TAXPAYER)
-_UPSERT = _insert.on_conflict_do_update(  # built once: compiled once, however many events
-    index_elements=[_TAXPAYER.c.npwp],
-    set_={**{k: _insert.excluded[k] for k in _FACTS if k != "npwp"}, "updated_at": func.now()},
-    where=_TAXPAYER.c.source_sequence <= _insert.excluded.source_sequence,
+_not_older = _TAXPAYER.c.source_sequence <= _insert.excluded.source_sequence
+# Both statements are built once (compiled once, however many events) and keyed by taxpayer_id, not by npwp: the
+# NPWP itself changes (NIK-NPWP matching), and a stale fact naming the old NPWP must find the row where it moved.
+_REGISTERED = _insert.on_conflict_do_update(
+    index_elements=[_TAXPAYER.c.taxpayer_id],
+    # The registration date comes only from TaxpayerRegistered, which can arrive after a newer TaxpayerUpdated:
+    # after an NPWP change the later events are keyed by the new NPWP, so they travel on another partition.
+    set_={**{k: case((_not_older, _insert.excluded[k]), else_=_TAXPAYER.c[k])
+             for k in (*_FACTS, "source_sequence")},
+          "registered_at": _insert.excluded.registered_at, "updated_at": func.now()},
+    where=or_(_not_older, _TAXPAYER.c.registered_at != _insert.excluded.registered_at),
+)
+_UPDATED = _insert.on_conflict_do_update(
+    index_elements=[_TAXPAYER.c.taxpayer_id],
+    set_={**{k: _insert.excluded[k] for k in (*_FACTS, "source_sequence")}, "updated_at": func.now()},
+    where=_not_older,
 )
 
 
@@ -53,7 +66,7 @@ async def apply_taxpayers_registered(session: AsyncSession,
                                      events: Sequence[tuple[Envelope, TaxpayerRegistered]]) -> None:
     """Upsert the replica rows, in event order (a later fact for the same taxpayer wins, an older one is ignored)."""
     if events:
-        await session.execute(_UPSERT, [
+        await session.execute(_REGISTERED, [
             dict(npwp=e.npwp, taxpayer_id=e.taxpayer_id, nitku=e.nitku, name=e.name, kind=e.kind,
                  registered_at=e.registered_at, source_sequence=envelope.sequence) for envelope, e in events])
 
@@ -62,9 +75,25 @@ async def apply_taxpayer_registered(session: AsyncSession, envelope: Envelope, e
     await apply_taxpayers_registered(session, [(envelope, event)])
 
 
+async def apply_taxpayers_updated(session: AsyncSession, events: Sequence[tuple[Envelope, TaxpayerUpdated]]) -> None:
+    """identity's full current view: NPWP (the row moves with it), NITKU, name and kind, unless the replica holds a
+    newer fact. A taxpayer not seen yet is added with `updated_at` standing in for the registration date until its
+    TaxpayerRegistered arrives."""
+    if events:
+        await session.execute(_UPDATED, [
+            dict(npwp=e.npwp, taxpayer_id=e.taxpayer_id, nitku=e.nitku, name=e.name, kind=e.kind,
+                 registered_at=e.updated_at, source_sequence=envelope.sequence) for envelope, e in events])
+
+
+async def apply_taxpayer_updated(session: AsyncSession, envelope: Envelope, event: TaxpayerUpdated) -> None:
+    await apply_taxpayers_updated(session, [(envelope, event)])
+
+
 def identity_handlers() -> Handlers:
+    """The replica's consumer of `identity.events`, for a service that keeps nothing else from them."""
     handlers = Handlers()
     handlers.on_many(TaxpayerRegistered)(apply_taxpayers_registered)
+    handlers.on_many(TaxpayerUpdated)(apply_taxpayers_updated)
     return handlers
 
 

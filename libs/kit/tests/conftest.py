@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Column, Identity, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from devstack.testing.infra import Infra
 from kit.consumer import Handlers
 from kit.inbox import inbox_table
 from kit.outbox import outbox_table
@@ -22,7 +23,6 @@ from kit.settings import (
     RelaySettings,
     service_config,
 )
-from kit.testing.infra import Infra
 from kit.testing.messaging import make_effect_handlers
 
 metadata = MetaData()

@@ -1,23 +1,30 @@
-"""Who is calling: identity verifies its own tokens with the same kit code every other service uses."""
+"""Who is calling, and the dependencies the slices' endpoints share. identity verifies its own tokens with the same
+kit code every other service uses."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
+from identity.passwords import Passwords
+from identity.registration.registries import Registries
+from identity.settings import IdentitySettings
 from identity.tokens import TokenIssuer
-from kit.auth import CurrentPrincipal, MissingScope, Principal
-from kit.dependencies import Uow, runtime
+from kit.app import state_of
+from kit.auth import CurrentPrincipal, JWKSCache, MissingScope, Principal, authenticate
+from kit.dependencies import Uow, runtime, settings_of
 
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-Issuer = Annotated[TokenIssuer, runtime(TokenIssuer)]
-UoW = Uow
-ClientIP = Annotated[str, Depends(client_ip)]
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller's principal if the request carries a token (a company is registered by its logged-in PIC)."""
+    if not request.headers.get("authorization"):
+        return None
+    return await authenticate(request, state_of(request).get(JWKSCache))
 
 
 def internal_service(scope: str):  # type: ignore[no-untyped-def]
@@ -41,3 +48,14 @@ def officer(scope: str = "identity:officer"):  # type: ignore[no-untyped-def]
         return principal
 
     return Depends(dependency)
+
+
+UoW = Uow
+ClientIP = Annotated[str, Depends(client_ip)]
+Settings = Annotated[IdentitySettings, settings_of(IdentitySettings)]
+Issuer = Annotated[TokenIssuer, runtime(TokenIssuer)]
+PasswordsDep = Annotated[Passwords, runtime(Passwords)]
+RegistriesDep = Annotated[Registries, runtime(Registries)]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
+Officer = Annotated[Principal, officer()]
+NPWP = Annotated[str, Path(pattern=r"^\d{16}$")]

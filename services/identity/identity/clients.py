@@ -11,8 +11,8 @@ import asyncio
 import json
 import sys
 
-from identity.officer import register_client
 from identity.passwords import Passwords
+from identity.pjap.service import register_client
 from identity.settings import get_settings
 from kit.db import UnitOfWork, create_engine, create_sessionmaker
 

@@ -4,11 +4,12 @@ ValidationFailed with its reason. The rules themselves are `kit.identifiers` (sh
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
 from kit.errors import ValidationFailed
-from kit.identifiers import nik_birth_date, nik_problem, nitku_problem, npwp15_problem, npwp16_problem
+from kit.identifiers import luhn_ok, nik_birth_date, nik_problem, nitku_problem, npwp15_problem, npwp16_problem
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -100,6 +101,20 @@ def validate_nitku(number: str) -> str:
         except InvalidNPWP as exc:
             raise InvalidNITKU(f"the NITKU's NPWP part is invalid: {exc.detail}", reason="npwp") from None
     return nitku
+
+
+# Type prefixes of the numbers identity allocates.
+FOREIGN_IDENTITY = "98"  # identity number of a foreigner without an NPWP (e.g. a foreign PIC)
+FOREIGN_TAXPAYER = "08"
+COMPANY = "01"
+
+
+def new_number(prefix: str) -> str:
+    """A random 16-digit number '0' + NPWP15: a 2-digit type prefix, a 6-digit serial, the Luhn check digit and 6
+    more digits. The caller checks it against every NPWP and identity number in use, and draws again if taken."""
+    body = prefix + f"{secrets.randbelow(10**6):06d}"
+    check = next(d for d in "0123456789" if luhn_ok(body + d))
+    return "0" + body + check + f"{secrets.randbelow(10**6):06d}"
 
 
 def format_npwp15(number: str) -> str:

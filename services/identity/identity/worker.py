@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
-from identity.handlers import notification_events
+from identity.otp.handlers import notification_events
 from identity.settings import IdentitySettings, get_settings
 from kit.worker import ConsumerSpec, create_worker_app, serve
 

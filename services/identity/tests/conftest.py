@@ -119,6 +119,12 @@ class Flows:
     async def login(self, http, username: str, password: str):  # type: ignore[no-untyped-def]
         return await login(http, username, password)
 
+    async def token(self, http, person: dict) -> str:  # type: ignore[no-untyped-def,type-arg]
+        """A person's own access token, by the password grant with their NIK."""
+        response = await login(http, person["nik"], person["password"])
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
     async def clean(self, *niks: str) -> None:
         await clean(self.sessions, *niks)
 

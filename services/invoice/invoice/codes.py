@@ -72,7 +72,10 @@ _ALL = [
     Code("line.vat_rate_invalid", "VATRate must be 12 (11 is read as the pre-2025 spelling of the same tax; 0 only "
                                   "on facility lines)", "ETAX-20008"),
     Code("line.vat_mismatch", "VAT is not VATRate x OtherTaxBase (binding for codes 01, 04 and 09)", "ETAX-20028"),
-    Code("line.stlg_mismatch", "STLG is not STLGRate x OtherTaxBase", "ETAX-20028"),
+    Code("line.stlg_mismatch", "STLG is not STLGRate x TaxBase (nor x OtherTaxBase)", "ETAX-20028"),
+    # PMK-131/2024 Art 2(2)-(3): 12% on the full price for goods subject to PPnBM (11/12 only in January 2025)
+    Code("line.luxury_nilai_lain", "A luxury (PPnBM) line is taxed on the full price from 1 February 2025 "
+                                   "(PMK-131/2024): OtherTaxBase must equal TaxBase", "ETAX-20028"),
     Code("invoice.duplicate_reference", "Another invoice of this seller already has this reference (RefDesc)",
          "ETAX-20002"),
     # normalisations of real generators' deviations (coretax-xml.md §6b): warnings, the invoice is accepted
@@ -83,6 +86,11 @@ _ALL = [
     Code("normalised.nitku_space", "Spaces removed from an IDTKU"),
     Code("normalised.npwp15", "A 15-digit legacy NPWP converted to NPWP16 by prefixing 0"),
     Code("normalised.vat_rate_11", "VATRate 11 (pre-2025 spelling) read as 12 on DPP nilai lain 11/12"),
+    # Restated, not refused: the seller's DPP and PPnBM stand, the rate is the law's, and the draft waits for the
+    # seller's signature (reasons in validation.py)
+    Code("normalised.luxury_vat_rate_11", "VATRate 11 on a luxury (PPnBM) line read as 12 on the full price "
+                                          "(PMK-131/2024, from 1 February 2025): VAT restated; check it before "
+                                          "signing"),
     Code("normalised.decimals", "A number with more than 2 decimals rounded half-up to 2 (DJP: max 2 decimals)"),
     Code("normalised.code_empty", "An empty goods/services Code read as the generic 000000"),
     Code("normalised.buyer_idtku_non_tin", "BuyerIDTKU of a buyer without TIN read as 000000"),

@@ -11,9 +11,11 @@ from contextlib import asynccontextmanager, suppress
 
 import httpx
 
-from invoice import signing, uploads, webhooks
 from invoice.identity_client import IdentityClient
 from invoice.settings import InvoiceSettings
+from invoice.signing import service as signing
+from invoice.uploads import service as uploads
+from kit import webhooks
 from kit.app import AppState, StartupStep
 
 log = logging.getLogger(__name__)
@@ -26,9 +28,7 @@ class JobRunner:
         self.signing_jobs: set[uuid.UUID] = set()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        # webhooks: no redirects followed (the URL given is the URL called), timeouts on every phase
-        self.webhook_http = httpx.AsyncClient(timeout=httpx.Timeout(settings.webhooks.timeout_s),
-                                              follow_redirects=False)
+        self.webhook_http = webhooks.http_client(settings.webhooks)
 
     def kick(self) -> None:
         self._wake.set()

@@ -23,9 +23,11 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase
 
 from kit.db import make_metadata
+from kit.idempotency import idempotency_table
 from kit.inbox import inbox_table
 from kit.outbox import outbox_table
 from kit.replica import taxpayer_replica_table
+from kit.webhooks import webhook_delivery_table
 
 
 class Base(DeclarativeBase):
@@ -233,31 +235,9 @@ signing_job_item = Table(
     Index("signing_job_item_invoice_idx", "invoice_id"),
 )
 
-idempotency_key = Table(
-    "idempotency_key", metadata,
-    Column("owner", Text, primary_key=True),  # who sent it: token subject (+ actor)
-    Column("key", Text, primary_key=True),
-    Column("request_hash", Text, nullable=False),
-    Column("state", Text, nullable=False, server_default=text("'done'")),  # pending (claimed, running) | done
-    Column("status_code", Integer),  # null while pending
-    Column("response", JSONB),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
+# Idempotency-Key claims (kit.idempotency: the same table as migrations 0001 and 0005 made).
+idempotency_key = idempotency_table(metadata)
 
-# Webhooks to PJAP integrators, written in the transaction that finishes the job, sent by the job loop.
-webhook_delivery = Table(
-    "webhook_delivery", metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("event_type", Text, nullable=False),
-    Column("subject_id", UUID(as_uuid=True), nullable=False),
-    Column("url", Text, nullable=False),
-    Column("client_id", Text, nullable=False),
-    Column("body", Text, nullable=False),  # the exact JSON sent (and signed)
-    Column("state", Text, nullable=False),  # pending | delivered | failed
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("last_error", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("delivered_at", DateTime(timezone=True)),
-    Index("webhook_delivery_due_idx", "next_attempt_at", postgresql_where=text("state = 'pending'")),
-)
+# Webhooks to PJAP integrators, written in the transaction that finishes the job, sent by the job loop
+# (kit.webhooks: the same table as migration 0005 made).
+webhook_delivery = webhook_delivery_table(metadata)

@@ -3,7 +3,13 @@
 Policy (documented choice, tested in tests/unit/test_ppn.py):
 - Per line, at 2 decimals half-up, exactly as the Coretax XML carries it: TaxBase (DPP) = Price x Qty - Discount;
   OtherTaxBase (DPP nilai lain) = TaxBase x 11/12 for non-luxury deliveries (else = TaxBase); VAT = OtherTaxBase x
-  rate (12%); STLG (PPnBM) = OtherTaxBase x STLG rate.
+  rate (12%); STLG (PPnBM) = TaxBase x STLG rate.
+- Luxury goods (a line with an STLG rate) pay 12% on the full price (PMK-131/2024 Art 2(2)-(3)), whatever the
+  code or the invoice's DPP nilai lain choice; only from 1 to 31 January 2025 (the PMK's transition) on 11/12 of it.
+  PMK-131 is a PPN rule: PPnBM keeps the selling price as its base, so STLG is on TaxBase (= OtherTaxBase on every
+  luxury line but a January 2025 one).
+- API drafts (`compute_line`) and uploads (`validation`, its VATRate 11 reading) take their amounts from the same
+  functions here: `uses_nilai_lain` decides the base, `line_amounts` computes the figures.
 - Per invoice (the faktur's DPP, PPN and PPnBM): the sums of the lines rounded to whole rupiah, half-up (Art 129).
   Consequence: PPN equals round(11% x price) for non-luxury goods, the regulation's stated effect; rounding DPP nilai
   lain to whole rupiah *first* (tax-rules.md §3.5 "DNL rounded" column) is the other reading and is not used.
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from kit.money import round_half_up
@@ -36,10 +43,26 @@ def r2(value: Decimal) -> Decimal:
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def uses_nilai_lain(trx_code: str, *, luxury: bool, override: bool | None = None) -> bool:
+# PMK-131/2024: luxury goods are taxed on the full price from this day; before it (January 2025) on 11/12 of it.
+LUXURY_FULL_PRICE_FROM = date(2025, 2, 1)
+
+
+def luxury_on_full_price(on: date | None) -> bool:
+    """Whether a luxury line dated `on` is taxed on the full price (None: an unknown date, the rule in force)."""
+    return on is None or on >= LUXURY_FULL_PRICE_FROM
+
+
+def uses_nilai_lain(trx_code: str, *, luxury: bool, override: bool | None = None, on: date | None = None) -> bool:
+    """Whether the line's PPN is on DPP nilai lain 11/12. `override` is the invoice's choice (API `dpp_nilai_lain`);
+    it applies to non-luxury lines and to January 2025 luxury lines: the law fixes the full price for luxury lines
+    after it (an invoice may mix luxury and other goods)."""
+    if luxury:
+        if luxury_on_full_price(on):
+            return False
+        return True if override is None else override
     if override is not None:
         return override
-    return trx_code in NILAI_LAIN_DEFAULT and not luxury
+    return trx_code in NILAI_LAIN_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -52,13 +75,31 @@ class LineAmounts:
     stlg: Decimal
 
 
+def other_base_of(tax_base: Decimal, *, nilai_lain: bool) -> Decimal:
+    return r2(tax_base * NILAI_LAIN) if nilai_lain else tax_base
+
+
+def vat_of(other_tax_base: Decimal, vat_rate: Decimal) -> Decimal:
+    return r2(other_tax_base * vat_rate / HUNDRED)
+
+
+def stlg_of(tax_base: Decimal, stlg_rate: Decimal) -> Decimal:
+    return r2(tax_base * stlg_rate / HUNDRED)
+
+
+def line_amounts(tax_base: Decimal, *, nilai_lain: bool, stlg_rate: Decimal = ZERO,
+                 vat_rate: Decimal = RATE) -> LineAmounts:
+    """A line's figures from its DPP: what is stored for an API line and for an upload line that is restated."""
+    other = other_base_of(tax_base, nilai_lain=nilai_lain)
+    return LineAmounts(tax_base, other, vat_rate, vat_of(other, vat_rate), stlg_rate, stlg_of(tax_base, stlg_rate))
+
+
 def compute_line(price: Decimal, qty: Decimal, discount: Decimal, *, trx_code: str, stlg_rate: Decimal = ZERO,
-                 nilai_lain: bool | None = None, vat_rate: Decimal = RATE) -> LineAmounts:
+                 nilai_lain: bool | None = None, vat_rate: Decimal = RATE, on: date | None = None) -> LineAmounts:
+    """An API line: `nilai_lain` is the invoice's choice (None: the code's default), `on` the invoice date."""
     tax_base = r2(r2(price) * r2(qty) - r2(discount))
-    luxury = stlg_rate > 0
-    other = r2(tax_base * NILAI_LAIN) if uses_nilai_lain(trx_code, luxury=luxury, override=nilai_lain) else tax_base
-    return LineAmounts(tax_base, other, vat_rate, r2(other * vat_rate / HUNDRED), stlg_rate,
-                       r2(other * stlg_rate / HUNDRED))
+    base_rule = uses_nilai_lain(trx_code, luxury=stlg_rate > 0, override=nilai_lain, on=on)
+    return line_amounts(tax_base, nilai_lain=base_rule, stlg_rate=stlg_rate, vat_rate=vat_rate)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,18 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
+def invoice_date_of(text: str | None) -> date | None:
+    """TaxInvoiceDate read as validation reads it (YYYY-MM-DD), None when it is not such a date. The API computes
+    its amounts with it (`service.to_xml_vocabulary`), uploads restate theirs with it."""
+    raw = _text(text)
+    if not _ISO_DATE.fullmatch(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
 def validate(header: dict[str, str | None], lines: list[dict[str, str | None]], ctx: Context) -> Outcome:
     errors: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
@@ -117,10 +129,7 @@ def validate(header: dict[str, str | None], lines: list[dict[str, str | None]], 
     if not raw_date:
         err("field.required", "TaxInvoiceDate")
     else:
-        try:
-            invoice_date = date.fromisoformat(raw_date) if _ISO_DATE.fullmatch(raw_date) else None
-        except ValueError:
-            invoice_date = None
+        invoice_date = invoice_date_of(raw_date)
         if invoice_date is None:
             err("date.invalid", "TaxInvoiceDate", f"{raw_date!r} is not a YYYY-MM-DD date")
         elif invoice_date > ctx.today:
@@ -174,7 +183,7 @@ def validate(header: dict[str, str | None], lines: list[dict[str, str | None]], 
     out["ref_desc"] = ref
 
     _buyer(header, out, ctx, err, warn)
-    out["lines"] = _lines(lines, trx, ctx, errors, warnings)
+    out["lines"] = _lines(lines, trx, invoice_date, ctx, errors, warnings)
     if errors:
         return Outcome(None, errors, warnings)
     t = ppn.totals(ppn.LineAmounts(line["tax_base"], line["other_tax_base"], line["vat_rate"], line["vat"],
@@ -324,8 +333,8 @@ def _plain_number(raw: str | None, zero_default: bool) -> Decimal:
     return parsed[0]  # type: ignore[return-value]
 
 
-def _lines(lines: list[dict[str, str | None]], trx: str, ctx: Context, errors: list[dict[str, Any]],
-           warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _lines(lines: list[dict[str, str | None]], trx: str, invoice_date: date | None, ctx: Context,
+           errors: list[dict[str, Any]], warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not lines:
         errors.append(error("line.required", ctx.path("ListOfGoodService")))
         return []
@@ -333,6 +342,7 @@ def _lines(lines: list[dict[str, str | None]], trx: str, ctx: Context, errors: l
     r2, close = ppn.r2, ppn.close
     vat_binding = trx in _VAT_BINDING_TRX
     facility = trx in ("07", "08")
+    luxury_full_price = ppn.luxury_on_full_price(invoice_date)
     out = []
     for i, raw in enumerate(lines):
         def err(code: str, name: str, message: str | None = None, i: int = i) -> None:
@@ -387,11 +397,29 @@ def _lines(lines: list[dict[str, str | None]], trx: str, ctx: Context, errors: l
         if not close(tb, price * qty - disc, ppn.tax_base_tolerance(qty)):
             err("line.tax_base_mismatch", "TaxBase",
                 f"TaxBase {tb} but Price x Qty - TotalDiscount = {r2(price * qty - disc)}")
-        nilai_lain = r2(tb * ppn.NILAI_LAIN)
+        nilai_lain = ppn.other_base_of(tb, nilai_lain=True)
         otb_is_tb = close(otb, tb)
+        luxury = srate > _ZERO
         if rate == _ELEVEN and otb_is_tb:
-            warnings.append(error("normalised.vat_rate_11", ctx.line_path(i, "VATRate")))
-            rate, otb = ppn.RATE, nilai_lain
+            # The pre-2025 spelling (DJP's portal template): 11% of the price, the same tax as 12% of DPP nilai lain
+            # 11/12 for other goods (PMK-131/2024 Art 3). Luxury goods pay 12% of the full price from 1 Feb 2025
+            # (Art 2(2)-(3); 11/12 only in January 2025), so there the line is restated on its own base with the
+            # rate in force, by the `ppn` functions an API line uses, rather than refused: the rate is the law's and
+            # the base the seller's, Coretax takes VAT as VATRate x OtherTaxBase (coretax-xml.md §4.1; its v1.6.1
+            # template allows VATRate 12 only), DJP serves this template itself, and an upload makes a draft: the
+            # seller sees the restated PPN in the warning before signing.
+            on_nilai_lain = ppn.uses_nilai_lain(trx, luxury=luxury, override=True, on=invoice_date)
+            restated = ppn.line_amounts(tb, nilai_lain=on_nilai_lain, stlg_rate=srate)
+            stated_vat = vat
+            if close(vat, r2(tb * _ELEVEN_PERCENT)):  # the spelling's own VAT (another value stays, checked below)
+                vat = restated.vat
+            if on_nilai_lain:
+                warnings.append(error("normalised.vat_rate_11", ctx.line_path(i, "VATRate")))
+            else:
+                warnings.append(error("normalised.luxury_vat_rate_11", ctx.line_path(i, "VATRate"),
+                                      f"VATRate 11 on a luxury line read as 12 on the full price TaxBase {tb}: "
+                                      f"VAT {stated_vat} restated as {vat}"))
+            rate, otb = restated.vat_rate, restated.other_tax_base
             otb_is_tb = close(otb, tb)
         if rate not in (ppn.RATE, ppn.ZERO) or (rate == _ZERO and not facility and vat != _ZERO):
             err("line.vat_rate_invalid", "VATRate", f"VATRate {parsed_rate} is not the rate in force (12)")
@@ -399,16 +427,21 @@ def _lines(lines: list[dict[str, str | None]], trx: str, ctx: Context, errors: l
         if not (otb_is_tb or otb_is_nilai_lain or (rate == _ZERO and otb == _ZERO)):
             err("line.other_tax_base_mismatch", "OtherTaxBase",
                 f"OtherTaxBase {otb} is neither TaxBase {tb} nor 11/12 of it ({nilai_lain})")
+        elif luxury and luxury_full_price and rate != _ZERO and not otb_is_tb:
+            # A generator applied the non-luxury base to a luxury good (Odoo refuses that mix, coretax-xml.md §6 rule 5):
+            # the PPN stated is a twelfth short of the tax (PMK-131/2024 Art 2(2)-(3)), and it is the seller's own
+            # figure, not a spelling: refused, the seller restates it.
+            err("line.luxury_nilai_lain", "OtherTaxBase",
+                f"OtherTaxBase {otb} is 11/12 of TaxBase {tb}: a luxury line is taxed on the full price")
         # Generators that compute 11% of TaxBase differ by a cent from 12% of a rounded 11/12 (coretax-xml §4.4).
         if vat_binding:
-            expected_vat = r2(otb * rate / ppn.HUNDRED)
+            expected_vat = ppn.vat_of(otb, rate)
             if not (close(vat, expected_vat) or
                     (otb_is_nilai_lain and close(vat, r2(tb * _ELEVEN_PERCENT)))):
                 err("line.vat_mismatch", "VAT", f"VAT {vat} but VATRate x OtherTaxBase = {expected_vat}")
-        if srate > _ZERO and not (close(stlg, r2(otb * srate / ppn.HUNDRED)) or
-                              close(stlg, r2(tb * srate / ppn.HUNDRED))):
-            err("line.stlg_mismatch", "STLG", f"STLG {stlg} but STLGRate x OtherTaxBase = "
-                                              f"{r2(otb * srate / ppn.HUNDRED)}")
+        # STLG on TaxBase (PPnBM's base, `ppn.stlg_of`); generators that use OtherTaxBase are accepted as well.
+        if luxury and not (close(stlg, ppn.stlg_of(tb, srate)) or close(stlg, ppn.stlg_of(otb, srate))):
+            err("line.stlg_mismatch", "STLG", f"STLG {stlg} but STLGRate x TaxBase = {ppn.stlg_of(tb, srate)}")
         if srate == _ZERO and stlg != _ZERO:
             err("line.stlg_mismatch", "STLG", "STLG without an STLGRate")
         line.update(price=price, qty=qty, discount=disc, tax_base=tb, other_tax_base=otb, vat_rate=rate, vat=vat,

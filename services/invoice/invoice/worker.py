@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
-from invoice.handlers import identity_handlers
 from invoice.jobs import run_jobs
 from invoice.settings import InvoiceSettings, get_settings
+from invoice.taxpayers.handlers import identity_handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
 
 CONSUMERS = [ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers())]

@@ -3,6 +3,7 @@ output and input lists."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 
@@ -46,7 +47,7 @@ async def test_only_a_pkp_on_the_invoice_date_may_issue(world: Any) -> None:
     seller = await world.seller(pkp_from=None)
     r = await world.http.post("/v1/invoices", json=world.draft_body(seller), headers=world.token(seller))
     assert r.status_code == 422 and r.json()["details"]["errors"][0]["code"] == "seller.not_pkp"
-    later = await world.seller(pkp_from=__import__("datetime").date(2025, 4, 1))
+    later = await world.seller(pkp_from=date(2025, 4, 1))
     r = await world.http.post("/v1/invoices", json=world.draft_body(later), headers=world.token(later))
     assert [e["code"] for e in r.json()["details"]["errors"]] == ["seller.not_pkp"]
     ok = await world.http.post("/v1/invoices", json=world.draft_body(later, invoice_date="2025-04-01"), headers=world.token(later))

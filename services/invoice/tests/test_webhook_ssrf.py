@@ -2,7 +2,7 @@
 with 422 `webhook.url_forbidden` and nothing is created; a name that resolves to a forbidden address when the
 webhook is sent (DNS rebinding) is refused, recorded `failed` at once with the reason and never sent; an allowed
 name is connected to at the address vetted, not resolved a second time. The policy's unit tests are in
-tests/unit/test_webhook_address_policy.py."""
+libs/kit/tests/unit/test_webhooks.py."""
 
 from __future__ import annotations
 
@@ -21,11 +21,16 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 
-from invoice import webhooks
-from invoice.settings import InvoiceSettings, WebhookSettings
+from invoice.settings import InvoiceSettings
+from kit import webhooks
+from kit.webhooks import WebhookSettings
 
 XML = {"content-type": "application/xml"}
 BULK = ('<?xml version="1.0" encoding="utf-8"?><TaxInvoiceBulk><TIN>{seller}</TIN><ListOfTaxInvoice><TaxInvoice>'
@@ -87,11 +92,6 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def tls_receiver(tmp_path: Path) -> Iterator[Receiver]:
     """An https receiver whose certificate names only `receiver.test` (self-signed; its file is the CA)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "receiver.test")])
     now = dt.datetime.now(dt.UTC)
@@ -202,8 +202,8 @@ async def test_https_goes_to_the_vetted_address_and_checks_the_certificate_for_t
     local = WebhookSettings(allowed_networks=["127.0.0.1/32"])
     async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=tls_receiver.ca),  # type: ignore[attr-defined]
                                  follow_redirects=False) as http:
-        r = await webhooks._post(http, local, f"https://receiver.test:{tls_receiver.port}/hook", b"{}", {})
+        r = await webhooks.send(http, local, f"https://receiver.test:{tls_receiver.port}/hook", b"{}", {})
         assert r.status_code == 204 and tls_receiver.received[0]["host"] == f"receiver.test:{tls_receiver.port}"
         with pytest.raises(httpx.ConnectError, match="certificate"):  # the certificate does not name it
-            await webhooks._post(http, local, f"https://impostor.test:{tls_receiver.port}/hook", b"{}", {})
+            await webhooks.send(http, local, f"https://impostor.test:{tls_receiver.port}/hook", b"{}", {})
     assert len(tls_receiver.received) == 1

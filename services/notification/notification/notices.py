@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import Envelope
 from contracts.identity import TaxpayerRegistered, TaxpayerUpdated
 from kit.consumer import Handlers
-from kit.replica import apply_taxpayers_registered
+from kit.replica import apply_taxpayer_updated, apply_taxpayers_registered
 from notification.addresses import InvalidDestination, normalise, normalise_email, normalise_phone
 from notification.clock import wib
 from notification.metrics import MESSAGES, REJECTED
@@ -122,6 +122,7 @@ def identity_handlers(ctx: Context) -> Handlers:
     @handlers.on(TaxpayerUpdated)
     async def taxpayer_updated(session: AsyncSession, envelope: Envelope, event: TaxpayerUpdated) -> None:
         """identity's current view carries the contacts: they are where notices go (the language stays ours)."""
+        await apply_taxpayer_updated(session, envelope, event)
         await RecipientRepository(session).upsert(event.npwp, email=_valid(normalise_email, event.email),
                                                   phone=_valid(normalise_phone, event.phone))
 

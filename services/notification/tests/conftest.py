@@ -23,14 +23,13 @@ from sqlalchemy import text
 
 from contracts.notification import OTPDeliveryRequested
 from contracts.registry import Contract
-from devstack.broker import create_topics
 from devstack.processes import free_port
+from devstack.testing.infra import Infra
 from kit.auth import JWKSCache
 from kit.db import create_engine, create_sessionmaker
-from kit.kafka import make_producer
+from kit.kafka import create_topics, make_producer
 from kit.sealing import generate_keypair, seal
 from kit.testing.events import encode, envelope_for, outbox_events, record_headers
-from kit.testing.infra import Infra
 from kit.testing.service import service_settings
 from kit.testing.tokens import TokenMaker
 from notification import main, worker

@@ -41,3 +41,13 @@ async def outbox_events(session: AsyncSession, *, event_type: str | None = None)
     sql = "SELECT key, payload FROM outbox" + (" WHERE event_type = :t" if event_type else "") + " ORDER BY seq"
     rows = (await session.execute(text(sql), {"t": event_type})).all()
     return [(key, parse(payload)[1]) for key, payload in rows]
+
+
+async def outbox_envelopes(session: AsyncSession, *, event_type: str | None = None,
+                           subjects: list[str] | None = None) -> list[tuple[str, Envelope, Contract]]:
+    """(key, envelope, typed event) for each outbox row of `event_type` (any) about `subjects` (any), in `seq` order:
+    the envelope carries what the event does not (`sequence`, `subject`, ids)."""
+    where = [*(["event_type = :t"] if event_type else []), *(["aggregate_id = ANY(:s)"] if subjects else [])]
+    sql = "SELECT key, payload FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+    rows = (await session.execute(text(sql), {"t": event_type, "s": subjects})).all()
+    return [(key, *parse(payload)) for key, payload in rows]

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.envelope import Envelope
 from contracts.identity import TaxpayerRegistered
-from devstack.broker import create_topics
 from kit.consumer import Handlers
+from kit.kafka import create_topics
 from kit.outbox import publish
 from kit.testing.events import random_npwp
 

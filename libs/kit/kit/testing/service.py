@@ -3,30 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from contracts.registry import Contract
-from devstack.broker import create_topics
-from devstack.processes import free_port
 from kit.consumer import EventConsumer
 from kit.db import create_engine, create_sessionmaker
-from kit.kafka import make_consumer, make_producer
+from kit.kafka import create_topics, make_consumer, make_producer
 from kit.settings import BaseServiceSettings, DatabaseSettings, KafkaSettings
 from kit.testing.events import encode, envelope_for, record_headers
-from kit.testing.infra import Infra
 from kit.worker import ConsumerSpec
 
 S = TypeVar("S", bound=BaseServiceSettings)
 
 
-def service_settings(infra: Infra, settings_cls: type[S], package: str) -> S:
+class SessionInfra(Protocol):
+    """What a test needs of the session's servers (the `infra` fixture of devstack's pytest plugin)."""
+
+    bootstrap: str
+
+    def migrated_database(self, package: str) -> str: ...
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def service_settings(infra: SessionInfra, settings_cls: type[S], package: str) -> S:
     """The service's settings pointed at `<package>_test` (migrated to head) and the session's broker."""
     return settings_cls(
         database=DatabaseSettings(dsn=infra.migrated_database(package), pool_size=5),
@@ -44,14 +56,15 @@ async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def deliver(settings: BaseServiceSettings, spec: ConsumerSpec, events: list[tuple[str, Contract, int]],
-                  *, timeout: float = 20.0) -> None:
+async def deliver(settings: BaseServiceSettings, spec: ConsumerSpec,
+                  events: Sequence[tuple[str, Contract, int] | dict[str, Any]], *, timeout: float = 20.0) -> None:
     """Publish (key, event, sequence) triples to a fresh topic and run the service's consumer on them until each
-    has been applied (its inbox has them), through the real broker, EventConsumer and database."""
+    has been applied (its inbox has them), through the real broker, EventConsumer and database. An item may also be
+    an envelope already made (`envelope_for`): the same one twice is a redelivery."""
     topic = f"test.{uuid.uuid4().hex[:12]}"
     group = f"{settings.service_name}.{spec.purpose}.{uuid.uuid4().hex[:6]}"
     await create_topics(settings.kafka.bootstrap_servers, [(topic, 3)])
-    envelopes = [envelope_for(event, key=key, sequence=seq) for key, event, seq in events]
+    envelopes = [e if isinstance(e, dict) else envelope_for(e[1], key=e[0], sequence=e[2]) for e in events]
     producer = make_producer(settings.kafka, "test.deliver")
     await producer.start()
     try:
@@ -72,7 +85,7 @@ async def deliver(settings: BaseServiceSettings, spec: ConsumerSpec, events: lis
     )
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
-    ids = [str(env["id"]) for env in envelopes]
+    ids = sorted({str(env["id"]) for env in envelopes})
     try:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

@@ -1,7 +1,7 @@
 """Face/liveness check adapter: liveness detection plus a face match against the population registry's e-KTP photo
 (tax-rules §8.3), done by an external provider over HTTPS.
 
-Protocol (what `liveness_sandbox` implements): `POST {url}/v1/face-checks` with header `x-api-key` and
+Protocol (what `sandbox.liveness` in libs/sandbox implements): `POST {url}/v1/face-checks` with header `x-api-key` and
 `{"reference": <the capture session the front end got from the provider's SDK>, "subject": {"type": "nik"|"passport",
 "number": ..., "country": ...}}` -> 200 `{"check_id", "decision": "match"|"no_match", "reason", "subject": {...}}`.
 

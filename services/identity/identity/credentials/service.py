@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from identity import audit
+from identity.audit import service as audit
 from identity.credentials import events, keystore
 from identity.credentials.authority import Holder, NoIdentifier
 from identity.credentials.errors import (

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 
 class CredentialSettings(BaseModel):
-    # Face/liveness provider: its HTTPS endpoint in production; identity.credentials.liveness_sandbox in dev/test.
+    # Face/liveness provider: its HTTPS endpoint in production; sandbox.liveness (libs/sandbox) in dev/test.
     liveness_url: str = "http://127.0.0.1:8011"
     liveness_api_key: SecretStr = SecretStr("dev-only-liveness-key")
     liveness_timeout_s: float = 5.0

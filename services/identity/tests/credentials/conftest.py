@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -22,14 +21,14 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from identity.credentials.liveness_sandbox import running_sandbox
 from identity.credentials.settings import CredentialSettings
 from identity.main import create_app
-from identity.models import Account, Person
 from identity.settings import IdentitySettings, TokenSettings
 from identity.tokens import TokenIssuer
 from kit.db import create_engine, create_sessionmaker
 from kit.testing.service import api_client, service_settings
+from sandbox.liveness import running_sandbox
+from services.identity.tests.factories import make_account, make_person
 
 PASSPHRASE = "Rahasia#2025"
 TOKEN_KEY = Ed25519PrivateKey.generate().private_bytes(
@@ -74,10 +73,6 @@ class Someone:
         return f"IDCID-{self.nik}" if self.nik else f"PAS{self.passport_country}-{self.passport_number}"
 
 
-def digits(n: int) -> str:
-    return "".join(random.choice("0123456789") for _ in range(n))
-
-
 class World:
     """What a test needs: the API over HTTP semantics, the database, and people with tokens."""
 
@@ -116,22 +111,12 @@ class World:
 
     async def person(self, full_name: str | None = None, *, passport_country: str | None = None,
                      status: str = "active") -> Someone:
-        full_name = full_name or f"Warga {uuid.uuid4().hex[:8]}"
-        nik = None if passport_country else "32" + digits(14)
-        passport = f"E{digits(8)}" if passport_country else None
-        identity_number = nik or "9" + digits(15)
         async with self.sessions() as s:
-            person = Person(kind="foreigner" if passport_country else "resident", full_name=full_name, nik=nik,
-                            passport_number=passport, passport_country=passport_country,
-                            identity_number=identity_number)
-            s.add(person)
-            await s.flush()
-            account = Account(person_id=person.id, email=f"{uuid.uuid4().hex[:10]}@contoh.id",
-                              phone="08" + digits(10), status=status)
-            s.add(account)
+            person = await make_person(s, full_name, passport_country=passport_country)
+            account = await make_account(s, person, status=status)
             await s.commit()
-        return Someone(account.id, person.id, full_name, identity_number, nik, passport, passport_country,
-                       self.token(str(account.id)))
+        return Someone(account.id, person.id, person.full_name, person.identity_number, person.nik,
+                       person.passport_number, person.passport_country, self.token(str(account.id)))
 
     async def request(self, who: Someone, *, kind: str = "kode_otorisasi", passphrase: str = PASSPHRASE,
                       reference: str = "live-ok", **extra: Any) -> httpx.Response:

@@ -1,12 +1,23 @@
-"""Pure lifecycle rules: the upload deadline and the late flag (tax-rules §3.6), export number formatting."""
+"""Pure lifecycle rules: the upload deadline and the late flag (tax-rules §3.6), the amounts of a Nota Retur (§3.8), the
+input-tax window (§3.9); export number formatting."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from invoice.export import _num
-from invoice.lifecycle import upload_deadline, warnings_of
+from invoice.lifecycle.errors import LifecycleInvalid
+from invoice.lifecycle.rules import (
+    Returned,
+    check_input_tax_period,
+    return_lines,
+    return_totals,
+    upload_deadline,
+    warnings_of,
+)
 
 
 def test_upload_deadline_is_the_20th_of_the_next_month() -> None:
@@ -27,3 +38,45 @@ def test_late_is_judged_on_the_jakarta_date_of_signing() -> None:
 def test_export_numbers_have_no_trailing_zeros() -> None:
     assert [_num(Decimal(x)) for x in ("12.0000", "100000.50", "0.00", "183333.33", "2")] == \
         ["12", "100000.5", "0", "183333.33", "2"]
+
+
+LINE = {"qty": Decimal("3"), "tax_base": Decimal("100000.00"), "other_tax_base": Decimal("91666.67"),
+        "vat": Decimal("11000.00"), "stlg": Decimal("0.00")}
+
+
+def test_a_return_takes_its_share_and_the_last_one_the_remainder() -> None:
+    (first,) = return_lines({1: LINE}, {}, [{"line_no": 1, "qty": "1"}])
+    assert (first["tax_base"], first["other_tax_base"], first["vat"]) == (Decimal("33333.33"), Decimal("30555.56"), Decimal("3666.67"))
+    before = Returned(first["qty"], first["tax_base"], first["other_tax_base"], first["vat"], first["stlg"])
+    (rest,) = return_lines({1: LINE}, {1: before}, [{"line_no": 1, "qty": "2"}])
+    for field in ("tax_base", "other_tax_base", "vat", "stlg"):
+        assert first[field] + rest[field] == LINE[field]
+    assert return_totals([first, rest]) == {"dpp": Decimal("100000"), "dpp_other": Decimal("91667"), "ppn": Decimal("11000"),
+                                            "ppnbm": Decimal("0")}
+
+
+@pytest.mark.parametrize(("asked", "code"), [
+    ([], "return.empty"), ([{"line_no": 2, "qty": "1"}], "return.line_unknown"),
+    ([{"line_no": 1, "qty": "1"}, {"line_no": 1, "qty": "1"}], "return.line_repeated"),
+    ([{"line_no": 1, "qty": "0"}], "return.qty_not_positive"), ([{"line_no": 1, "qty": "3.01"}],
+                                                                  "return.qty_exceeds_invoiced"),
+])
+def test_a_return_that_breaks_a_rule_is_refused_with_its_code(asked: list[dict[str, str]], code: str) -> None:
+    with pytest.raises(LifecycleInvalid) as refused:
+        return_lines({1: LINE}, {}, asked)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize(("action", "period", "code"), [
+    ("credit", "2025-03", None), ("credit", "2025-06", None), ("credit", "2025-07", "input_tax.outside_window"),
+    ("credit", "2025-02", "input_tax.outside_window"), ("reject", "2025-01", None),
+    ("reject", "2026-01", "input_tax.period_in_future"), ("credit", "2026-01", "input_tax.outside_window"),
+])
+def test_input_tax_is_credited_within_three_periods_and_never_in_the_future(action: str, period: str,
+                                                                           code: str | None) -> None:
+    if code is None:
+        check_input_tax_period(action, period, "2025-03", "2025-12")
+    else:
+        with pytest.raises(LifecycleInvalid) as refused:
+            check_input_tax_period(action, period, "2025-03", "2025-12")
+        assert refused.value.code == code

@@ -1,0 +1,42 @@
+"""Officer endpoints (`identity:officer`): NIK-NPWP matching, PKP decisions, legacy import. Served under /internal:
+the public ingress does not route them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from identity.auth import NPWP, ClientIP, Officer, RegistriesDep, UoW
+from identity.officer import service
+from identity.officer.errors import NotMatchable
+from identity.officer.schemas import ImportReportRead, NIKMatch, PKPDecision
+from identity.registration.errors import RegistryMismatch
+from identity.taxpayers.errors import TaxpayerNotFound
+from identity.taxpayers.schemas import PKPPeriodRead, ProfileRead
+
+router = APIRouter(prefix="/internal/v1", tags=["officer (internal)"])
+
+
+@router.post("/taxpayers/{npwp}/nik-matching", response_model=ProfileRead,
+             responses={404: TaxpayerNotFound.openapi(), 409: NotMatchable.openapi(),
+                        422: RegistryMismatch.openapi()},
+             summary="Convert a resident's NPWP15-based NPWP to the NIK, keeping history")
+async def match_nik(npwp: NPWP, body: NIKMatch, registries: RegistriesDep, who: Officer, uow: UoW,
+                    ip: ClientIP) -> ProfileRead:
+    taxpayer = await service.match_nik(uow, registries.population, who, npwp, body.nik, ip)
+    return ProfileRead.model_validate(taxpayer)
+
+
+@router.post("/taxpayers/{npwp}/pkp-status", response_model=list[PKPPeriodRead],
+             responses={404: TaxpayerNotFound.openapi()}, summary="Record a PKP decision (publishes PKPStatusChanged)")
+async def decide_pkp(npwp: NPWP, body: PKPDecision, who: Officer, uow: UoW, ip: ClientIP) -> list[PKPPeriodRead]:
+    periods = await service.decide_pkp(uow, who, npwp, is_pkp=body.is_pkp, effective_date=body.effective_date, ip=ip)
+    return [PKPPeriodRead.model_validate(p) for p in periods]
+
+
+@router.post("/legacy-imports", response_model=ImportReportRead,
+             summary="Import taxpayers from a legacy CSV export; returns the reconciliation report",
+             openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_legacy(request: Request, who: Officer, uow: UoW, ip: ClientIP) -> ImportReportRead:
+    raw = await request.body()
+    report = await service.import_legacy(uow, who, raw.decode("utf-8-sig", errors="replace"), ip)
+    return ImportReportRead(**report.__dict__)

@@ -1,0 +1,241 @@
+"""Session use cases: the OAuth2 grants (password; refresh_token, rotated, reuse revokes the family;
+client_credentials for PJAP and internal services; token exchange, RFC 8693, to act for another taxpayer with `act`
+in the token) and password reset (the same answer whether or not the login exists; a reset password logs in; every
+session and refresh token issued before the reset is revoked). Each commits its own transaction."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from identity.audit.service import record
+from identity.models import Account, LoginThrottle, PasswordReset, Person, RefreshToken
+from identity.numbers import normalise
+from identity.otp import service as otp
+from identity.otp.errors import OTPInvalid
+from identity.passwords import Passwords, check_password_rules
+from identity.roles import FULL, PERSON_SCOPES, scopes_for
+from identity.sessions.errors import InvalidClient, InvalidGrant, LoginThrottled, ResetNotFound
+from identity.sessions.repository import SessionRepository
+from identity.sessions.rules import blocked_until, masked_login, taxpayer_of, token_hash
+from identity.settings import IdentitySettings
+from identity.taxpayers.errors import NotRepresentative
+from identity.tokens import TokenIssuer
+from kit.auth import Principal
+from kit.db import UnitOfWork
+from kit.ratelimit import TokenBuckets, enforce
+
+RESET_PURPOSE = "password_reset"
+RESET_TTL = timedelta(minutes=30)
+token_buckets = TokenBuckets()  # token requests per machine client, at the client's own rate
+
+
+@dataclass(frozen=True)
+class Issued:
+    access_token: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+
+
+async def password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords: Passwords, issuer: TokenIssuer, *,
+                         login: str, password: str, ip: str) -> Issued:
+    """Log in with NIK, NPWP16, NITKU or identity number. Unknown logins cost the same Argon2id time and get the
+    same answer as wrong passwords."""
+    login = normalise(login)
+    async with uow:
+        s = uow.session
+        repo = SessionRepository(s)
+        throttle = await repo.throttle_for_update(login, ip)
+        now = datetime.now(UTC)
+        if throttle and throttle.blocked_until and throttle.blocked_until > now:
+            wait = int((throttle.blocked_until - now).total_seconds()) + 1
+            raise LoginThrottled(f"try again in {wait} s", retry_after=wait)
+        found = await repo.find_account(login)
+        ok = await passwords.verify(found[0].password_hash if found else None, password)
+        if not ok or found is None or found[0].status != "active":
+            _count_failure(repo, settings, throttle, login, ip, now)
+            await record(s, "login_failed", outcome="failure", ip=ip,
+                         actor=str(found[0].id) if found else None, details={"login": masked_login(login)})
+            await uow.commit()
+            raise InvalidGrant("the login or password is wrong")
+        account, person = found
+        if throttle:
+            await repo.remove_throttle(throttle)
+        issued = await _issue_for_person(repo, settings, issuer, account, person, family=uuid.uuid4())
+        await record(s, "login", actor=str(account.id), ip=ip)
+        await uow.commit()
+        return issued
+
+
+def _count_failure(repo: SessionRepository, settings: IdentitySettings, throttle: LoginThrottle | None, login: str,
+                   ip: str, now: datetime) -> None:
+    if throttle is None:
+        throttle = LoginThrottle(login=login, ip=ip, failures=0)
+        repo.add_throttle(throttle)
+    throttle.failures += 1
+    throttle.updated_at = now
+    until = blocked_until(throttle.failures, now, free_failures=settings.login.free_failures,
+                          max_backoff_s=settings.login.max_backoff_s)
+    if until is not None:
+        throttle.blocked_until = until
+
+
+async def _issue_for_person(repo: SessionRepository, settings: IdentitySettings, issuer: TokenIssuer,
+                            account: Account, person: Person, *, family: uuid.UUID) -> Issued:
+    own = await repo.own_npwp(person.id)
+    scopes = list(PERSON_SCOPES) + (list(FULL) if own else [])
+    token, ttl = issuer.issue(subject=str(account.id), scopes=scopes, taxpayer_ids=[own] if own else [],
+                              roles=await repo.roles_by_taxpayer(person.id), extra={"name": person.full_name})
+    refresh = secrets.token_urlsafe(32)
+    repo.add_refresh_token(RefreshToken(
+        family_id=family, account_id=account.id, token_hash=token_hash(refresh), scope=" ".join(scopes),
+        expires_at=datetime.now(UTC) + timedelta(seconds=settings.tokens.refresh_ttl_s)))
+    return Issued(token, ttl, " ".join(sorted(set(scopes))), refresh)
+
+
+async def refresh_grant(uow: UnitOfWork, settings: IdentitySettings, issuer: TokenIssuer, *, refresh_token: str,
+                        ip: str) -> Issued:
+    async with uow:
+        s = uow.session
+        repo = SessionRepository(s)
+        stored = await repo.refresh_token_for_update(token_hash(refresh_token))
+        now = datetime.now(UTC)
+        if stored is None:
+            raise InvalidGrant("unknown refresh token")
+        account = await repo.account(stored.account_id)
+        if stored.used_at is not None or stored.revoked_at is not None:
+            # Reuse of a rotated token: someone holds a copy. Revoke every token of the family.
+            await repo.revoke_family(stored.family_id, now)
+            await record(s, "refresh_token_reuse", outcome="failure", actor=str(stored.account_id), ip=ip,
+                         details={"family_id": str(stored.family_id)})
+            await uow.commit()
+            raise InvalidGrant("refresh token already used: the session is revoked")
+        if stored.expires_at <= now or account is None or account.status != "active" \
+                or stored.issued_at < account.sessions_valid_after:
+            raise InvalidGrant("refresh token expired or revoked")
+        stored.used_at = now
+        person = await repo.person(account.person_id)
+        assert person is not None
+        issued = await _issue_for_person(repo, settings, issuer, account, person, family=stored.family_id)
+        await uow.commit()
+        return issued
+
+
+async def client_credentials_grant(uow: UnitOfWork, passwords: Passwords, issuer: TokenIssuer, *, client_id: str,
+                                   client_secret: str, resource: str | None, ip: str) -> Issued:
+    """A machine client's own token; with `resource`, a token to act for a taxpayer that delegated to it."""
+    async with uow:
+        s = uow.session
+        repo = SessionRepository(s)
+        client = await repo.client(client_id)
+        ok = await passwords.verify(client.secret_hash if client else None, client_secret)
+        if client is None or not ok or not client.active:
+            await record(s, "client_auth_failed", outcome="failure", actor=client_id, ip=ip)
+            await uow.commit()
+            raise InvalidClient("unknown client or wrong secret")
+        enforce(token_buckets, client.client_id, client.rate_limit_per_minute)
+        scopes = client.scopes.split()
+        extra = {"client_kind": client.kind, "client_id": client.client_id, "rpm": client.rate_limit_per_minute}
+        if resource is None:
+            token, ttl = issuer.issue(subject=client.client_id, scopes=scopes, extra=extra)
+            await record(s, "client_token", actor=client.client_id, ip=ip)
+            await uow.commit()
+            return Issued(token, ttl, " ".join(scopes))
+        npwp = taxpayer_of(resource)
+        delegation = await repo.active_delegation(npwp, client.client_id)
+        if delegation is None:
+            await record(s, "impersonation_denied", outcome="failure", actor=client.client_id, acting_for=npwp, ip=ip)
+            await uow.commit()
+            raise NotRepresentative(f"{client.client_id} has no delegation from {npwp}")
+        granted = sorted(set(scopes) & set(delegation.scopes.split()))
+        token, ttl = issuer.issue(subject=npwp, scopes=granted, taxpayer_ids=[npwp],
+                                  actor={"sub": client.client_id, "client_kind": client.kind}, extra=extra)
+        await record(s, "impersonation", actor=client.client_id, acting_for=npwp, ip=ip)
+        await uow.commit()
+        return Issued(token, ttl, " ".join(granted))
+
+
+async def exchange_grant(uow: UnitOfWork, issuer: TokenIssuer, principal: Principal, *, resource: str,
+                         ip: str) -> Issued:
+    """A person acts for a taxpayer that granted them a role: the new token's subject is the taxpayer and `act`
+    names the person, so every action is attributed to the natural person who took it."""
+    npwp = taxpayer_of(resource)
+    if principal.actor is not None or principal.claims.get("client_kind"):
+        raise InvalidGrant("exchange a person's own token, not a delegated or client token")
+    async with uow:
+        s = uow.session
+        repo = SessionRepository(s)
+        account = await repo.account(uuid.UUID(principal.subject))
+        if account is None or account.status != "active":
+            raise InvalidGrant("unknown account")
+        person = await repo.person(account.person_id)
+        assert person is not None
+        roles = (await repo.roles_by_taxpayer(person.id)).get(npwp, [])
+        if not roles:
+            await record(s, "impersonation_denied", outcome="failure", actor=str(account.id), acting_for=npwp, ip=ip)
+            await uow.commit()
+            raise NotRepresentative(f"no role for taxpayer {npwp}")
+        scopes = scopes_for(roles)
+        token, ttl = issuer.issue(
+            subject=npwp, scopes=scopes, taxpayer_ids=[npwp], roles={npwp: roles},
+            actor={"sub": str(account.id), "name": person.full_name, "identity_number": person.identity_number})
+        await record(s, "impersonation", actor=str(account.id), acting_for=npwp, ip=ip, details={"roles": roles})
+        await uow.commit()
+        return Issued(token, ttl, " ".join(scopes))
+
+
+# -- password reset ---------------------------------------------------------------------------------------------
+async def start_reset(uow: UnitOfWork, settings: IdentitySettings, *, login: str, channel: str,
+                      ip: str) -> PasswordReset:
+    async with uow:
+        s = uow.session
+        repo = SessionRepository(s)
+        found = await repo.find_account(normalise(login))
+        reset = PasswordReset(id=uuid.uuid4(), account_id=found[0].id if found else None,
+                              expires_at=datetime.now(UTC) + RESET_TTL)
+        await repo.add_reset(reset)
+        if found:
+            account = found[0]
+            await otp.issue(s, settings.otp, otp.OTPRequest(
+                purpose=RESET_PURPOSE, subject_id=str(reset.id), channel=channel,
+                destination=account.email if channel == "email" else account.phone, account_id=account.id,
+                locale=account.locale, ip=ip))
+        await record(s, "password_reset_requested", ip=ip, actor=str(found[0].id) if found else None,
+                     details={"login": masked_login(normalise(login)), "channel": channel})
+        await uow.commit()
+        return reset
+
+
+async def confirm_reset(uow: UnitOfWork, settings: IdentitySettings, passwords: Passwords, reset_id: uuid.UUID, *,
+                        code: str, new_password: str, ip: str) -> None:
+    check_password_rules(new_password)
+    password_hash = await passwords.hash(new_password)
+    async with uow:
+        s = uow.session
+        repo = SessionRepository(s)
+        reset = await repo.reset_for_update(reset_id)
+        if reset is None or reset.state != "pending" or reset.expires_at < datetime.now(UTC):
+            raise ResetNotFound()
+        channel = await otp.latest_channel(s, str(reset.id)) if reset.account_id is not None else None
+        if reset.account_id is None or channel is None:
+            raise OTPInvalid("wrong or already used code")  # exactly what a wrong code on a real account says
+        outcome = await otp.check(s, settings.otp, subject_id=str(reset.id), purpose=RESET_PURPOSE, channel=channel,
+                                  code=code)
+        if isinstance(outcome, Exception):
+            await uow.commit()  # the attempt counts
+            raise outcome
+        now = datetime.now(UTC)
+        account = await repo.account(reset.account_id, lock=True)
+        assert account is not None
+        account.password_hash = password_hash
+        account.sessions_valid_after = now
+        account.failed_logins = 0
+        reset.state = "completed"
+        await repo.revoke_refresh_tokens_of(account.id, now)
+        # The owner proved control of the contact: clear the back-off on every login of theirs.
+        await repo.clear_throttles(await repo.logins_of(account.person_id))
+        await record(s, "password_reset", actor=str(account.id), ip=ip)
+        await uow.commit()

@@ -1,0 +1,7 @@
+from pydantic import BaseModel
+
+
+class WebhookSecretRead(BaseModel):
+    client_id: str
+    algorithm: str
+    key: str
