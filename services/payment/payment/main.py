@@ -2,14 +2,21 @@
 
 from fastapi import FastAPI
 
-from kit.app import create_service_app
+from kit.app import create_service_app, provided
+from kit.auth import JWKSCache
 from kit.replica import replica_router
+from payment.billing.endpoints import router as billing_router
+from payment.confirmations.endpoints import router as confirmations_router
+from payment.ledger.endpoints import router as ledger_router
 from payment.settings import PaymentSettings, get_settings
 
 
-def create_app(settings: PaymentSettings | None = None) -> FastAPI:
-    return create_service_app(settings or get_settings(), routers=[replica_router()],
-                              description="Billing codes, payments and NTPN, liabilities, ledger, instalments, deposit.")
+def create_app(settings: PaymentSettings | None = None, *, jwks: JWKSCache | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    return create_service_app(settings, routers=[billing_router, confirmations_router, ledger_router,
+                                                 replica_router()],
+                              startup=[provided(jwks or JWKSCache(settings.auth))],
+                              description="Billing codes, bank confirmations with NTPN, the taxpayer's ledger.")
 
 
 app = create_app()

@@ -1,6 +1,17 @@
 from functools import lru_cache
 
+from pydantic import BaseModel, Field
+
 from kit.settings import BaseServiceSettings, DatabaseSettings, service_config
+
+
+class BillingSettings(BaseModel):
+    expiry_interval_s: float = Field(default=30.0, gt=0, description="how often the worker looks for expired codes")
+    expiry_batch: int = Field(default=500, ge=1, description="codes expired per transaction")
+
+
+class BankSettings(BaseModel):
+    clock_skew_s: int = Field(default=300, ge=0, description="how far in the future a bank's paid_at may be")
 
 
 class PaymentSettings(BaseServiceSettings):
@@ -9,6 +20,8 @@ class PaymentSettings(BaseServiceSettings):
     service_name: str = "payment"
     database: DatabaseSettings = DatabaseSettings(dsn="postgresql+asyncpg://postgres@127.0.0.1:55432/payment")
     worker_port: int = 8104
+    billing: BillingSettings = BillingSettings()
+    bank: BankSettings = BankSettings()
 
 
 @lru_cache

@@ -23,3 +23,8 @@ def check_amount(amount: Decimal | int | str) -> Decimal:
     if value > MAX_AMOUNT:
         raise AmountInvalid("the amount is too large", reason="too_large")
     return value.quantize(Decimal(1))
+
+
+def amount_text(value: Decimal) -> str:
+    """A whole-rupiah amount as the API and events write it: digits only (`Decimal('1000000.00')` -> '1000000')."""
+    return f"{value.quantize(Decimal(1)):f}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kit.errors import ValidationFailed
+from kit.errors import NotFound, ValidationFailed
 
 
 class BillingCodeInvalid(ValidationFailed):
@@ -58,3 +58,9 @@ class AssessmentNumberInvalid(ValidationFailed):
 
 class AssessmentNumberNotApplicable(ValidationFailed):
     code, title = "billing.assessment_number_not_applicable", "This KAP-KJS does not pay an STP or SKP"
+
+
+class BillingNotFound(NotFound):
+    """Also the answer for another taxpayer's code: its existence is not revealed."""
+
+    code, title = "billing.not_found", "No such billing code"

@@ -61,3 +61,9 @@ def is_expired(created_at: datetime, now: datetime, rules: tuple[ValidityRule, .
 def _require_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
+
+
+def status_at(status: str, expires_at: datetime, now: datetime) -> str:
+    """The status a reader sees: an active code past `expires_at` is expired even before the worker has marked it."""
+    _require_aware(now, "now")
+    return "expired" if status == "active" and now >= expires_at else status

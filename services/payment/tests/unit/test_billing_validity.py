@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from payment.billing.validity import expires_at, is_expired, parse_validity_rules, validity_for
+from payment.billing.validity import expires_at, is_expired, parse_validity_rules, status_at, validity_for
 
 WIB = timezone(timedelta(hours=7))
 
@@ -52,3 +52,22 @@ def test_rules_are_configuration_a_new_row_changes_only_codes_created_after_it()
                     {"created_from": "2025-01-01T00:00:00+07:00", "hours": 1.5}):
         with pytest.raises(ValueError):
             parse_validity_rules([bad_row])
+
+
+_EXPIRY = datetime(2026, 1, 1, 0, 0, tzinfo=WIB)
+
+
+@pytest.mark.parametrize("status, now, seen", [
+    ("active", _EXPIRY - timedelta(microseconds=1), "active"),
+    ("active", _EXPIRY, "expired"),  # from expires_at on, as is_expired
+    ("active", _EXPIRY + timedelta(days=3), "expired"),
+    ("paid", _EXPIRY + timedelta(days=3), "paid"),  # a paid code stays paid
+    ("expired", _EXPIRY - timedelta(days=1), "expired"),
+])
+def test_a_reader_sees_a_code_past_its_expiry_as_expired(status: str, now: datetime, seen: str) -> None:
+    assert status_at(status, _EXPIRY, now) == seen
+
+
+def test_status_at_needs_an_aware_moment() -> None:
+    with pytest.raises(ValueError):
+        status_at("active", _EXPIRY, datetime(2026, 1, 1))

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from kit.errors import AppError
-from payment.billing.amount import check_amount
+from payment.billing.amount import amount_text, check_amount
 from payment.billing.kap_kjs import check_billing_subject, kap_kjs_table, rule_for
 from payment.phtb.rules import phtb_kap_kjs
 
@@ -116,3 +116,14 @@ def test_billing_amounts(amount: Decimal | int | str, expected: Decimal | None, 
 def test_float_amounts_are_refused_outright() -> None:
     with pytest.raises(TypeError):
         check_amount(1.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("amount, text", [
+    (Decimal("1500000.00"), "1500000"),  # NUMERIC(18, 2) as the database returns it
+    (Decimal("1500000"), "1500000"),
+    (Decimal("1E+6"), "1000000"),  # never exponent notation
+    (Decimal("0"), "0"),
+    (Decimal("9999999999999999"), "9999999999999999"),
+])
+def test_amounts_are_written_as_whole_rupiah_digits(amount: Decimal, text: str) -> None:
+    assert amount_text(amount) == text

@@ -22,6 +22,7 @@ from payment.ledger.accounts import (
     open_account,
     state_revenue_key,
 )
+from payment.ledger.postings import Posting, payment_posting
 from payment.ledger.rules import (
     Transfer,
     TransferCode,
@@ -252,3 +253,25 @@ def test_account_kinds(account: Account, code: int, normal: str, flags: AccountF
     assert (account.code, account.flags, account.ledger) == (code, flags, 360)
     moved = account.posted(debit=D(10), credit=D(3))
     assert moved.balance == (D(7) if normal == "debit" else D(-7))
+
+
+@pytest.mark.parametrize("kap_kjs, period, codes, settled_kind", [
+    ("411121-100", "2025-08", [TransferCode.LIABILITY_RECORDED, TransferCode.PAYMENT_APPLIED],
+     AccountKind.TAXPAYER_LIABILITY),
+    ("411618-100", None, [TransferCode.DEPOSIT_TOPPED_UP], AccountKind.TAXPAYER_DEPOSIT),
+])
+def test_a_bank_payment_posts_the_same_ids_on_every_retry_and_leaves_the_liability_settled(
+        kap_kjs: str, period: str | None, codes: list[TransferCode], settled_kind: AccountKind) -> None:
+    def posting() -> Posting:
+        return payment_posting(bank_id="002", bank_reference="REF-9", npwp=NPWP_A, kap_kjs=kap_kjs, period=period,
+                               assessment_number=None, amount=D(750_000), ntpn="0A1B2C3D4E5F6G7H")
+
+    first, retry = posting(), posting()
+    assert first == retry and [t.code for t in first.transfers] == codes
+    accounts = {a.id: a for a in (open_account(k) for k in first.accounts)}
+    result = post(accounts, first.transfers, existing={})
+    assert trial_balance(result.accounts.values()) == 0
+    [settled] = [a for a in result.accounts.values() if a.key.kind is settled_kind]
+    assert settled.balance == (0 if settled_kind is AccountKind.TAXPAYER_LIABILITY else D(750_000))
+    again = post(accounts, retry.transfers, existing={t.id: t for t in result.created})
+    assert again.already_posted

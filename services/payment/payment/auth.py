@@ -1,0 +1,37 @@
+"""Who calls payment. Taxpayers (and those acting for them) carry their NPWPs in the token's `tid` and the scopes
+`payment:read` / `payment:write` from identity's roles; the service checks both. Collecting banks are machine clients
+(client-credentials tokens of client kind `bank` with the scope `payment:bank`); the client id is the bank's id in
+payments and in the ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from kit.auth import CurrentPrincipal, Principal
+from payment.confirmations.errors import BankClientRequired
+
+READ = "payment:read"
+WRITE = "payment:write"
+BANK = "payment:bank"
+BANK_CLIENT_KIND = "bank"
+
+
+def bank_id(principal: Principal) -> str:
+    return str(principal.claims.get("client_id") or principal.subject)
+
+
+def bank_client() -> Any:
+    """`Depends`: a collecting bank's token, refused (403) for anyone else."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.claims.get("client_kind") != BANK_CLIENT_KIND or principal.actor is not None:
+            raise BankClientRequired("a token of a collecting bank's client (kind bank) is required")
+        principal.require(BANK)
+        return principal
+
+    return Depends(dependency)
+
+
+BankClient = Annotated[Principal, bank_client()]

@@ -1,0 +1,42 @@
+"""Billing-code routes for taxpayers and those acting for them (front ends, PJAP): create a self-assessed code,
+read one's own code."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from kit.auth import CurrentPrincipal, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
+from kit.dependencies import Uow
+from kit.errors import Unauthorized
+from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyReused, idempotent
+from payment.billing import errors, service
+from payment.billing.schemas import BillingCreate, BillingRead
+from payment.errors import responses
+
+Idempotent = Annotated[Idempotency, idempotent()]
+
+router = APIRouter(prefix="/v1/billing-codes", tags=["billing codes"])
+
+
+@router.post("", status_code=201, response_model=BillingRead,
+             summary="Create a self-assessed (mandiri) billing code",
+             description="Send `Idempotency-Key` to make a retry return the first answer instead of a second code. "
+                         "Codes linked to an SPT are created by submitting the SPT at filing, never here.",
+             responses=responses(Unauthorized, MissingScope, TaxpayerForbidden, TaxpayerNotChosen,
+                                 errors.KapKjsInvalid, errors.KapUnknown, errors.KjsNotForKap, errors.PeriodRequired,
+                                 errors.PeriodInvalid, errors.PeriodNotApplicable, errors.AssessmentNumberRequired,
+                                 errors.AssessmentNumberInvalid, errors.AssessmentNumberNotApplicable,
+                                 errors.AmountInvalid, IdempotencyInProgress, IdempotencyKeyReused))
+async def create_billing_code(body: BillingCreate, principal: CurrentPrincipal, uow: Uow,
+                              idempotency: Idempotent) -> JSONResponse:
+    return await idempotency.run(201, lambda: service.create_mandiri_billing(uow, principal, body))
+
+
+@router.get("/{code}", response_model=BillingRead, summary="One of your billing codes, with its NTPN once paid",
+            responses=responses(Unauthorized, MissingScope, errors.BillingCodeInvalid, errors.BillingNotFound))
+async def get_billing_code(code: Annotated[str, Path(max_length=32)], principal: CurrentPrincipal,
+                           uow: Uow) -> BillingRead:
+    return await service.get_billing(uow, principal, code)

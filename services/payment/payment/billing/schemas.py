@@ -1,0 +1,64 @@
+"""API models of the billing slice. Amounts are whole rupiah written as digit strings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from payment.billing.amount import amount_text
+from payment.billing.kap_kjs import rule_for
+from payment.billing.validity import status_at
+from payment.models import Billing, Payment
+
+AMOUNT_DESCRIPTION = "whole rupiah, as a string of digits (\"1500000\") or an integer; never a float"
+
+
+class BillingCreate(BaseModel):
+    """A self-assessed (mandiri) billing code. A code linked to an SPT is never made here: it comes from submitting
+    the SPT at filing (tax-rules §4.1), so `spt_id` and other unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    npwp: str | None = Field(default=None, pattern=r"^\d{16}$",
+                             description="the taxpayer paying; default: the token's only taxpayer")
+    kap_kjs: str = Field(max_length=20, examples=["411121-100"],
+                         description="tax account and deposit type (tax-rules §4.3)")
+    period: str | None = Field(default=None, max_length=20,
+                               description="YYYY-MM or YYYY, when the KAP-KJS takes a period")
+    assessment_number: str | None = Field(default=None, max_length=100,
+                                          description="the STP/SKP number, when the KAP-KJS pays one")
+    amount: StrictStr | StrictInt = Field(description=AMOUNT_DESCRIPTION, examples=["1500000"])
+
+
+class BillingRead(BaseModel):
+    id: uuid.UUID
+    code: str = Field(description="15 digits; give it to the bank, teller or e-banking")
+    npwp: str
+    kap_kjs: str
+    kap_name: str
+    kjs_name: str
+    period: str | None
+    assessment_number: str | None
+    amount: str
+    origin: Literal["mandiri", "spt", "bill"]
+    spt_id: str | None
+    status: Literal["active", "paid", "expired"]
+    created_at: datetime
+    expires_at: datetime
+    paid_at: datetime | None = None
+    ntpn: str | None = Field(default=None, description="once paid: the state's receipt number")
+
+    @classmethod
+    def of(cls, billing: Billing, payment: Payment | None, now: datetime) -> BillingRead:
+        rule = rule_for(billing.kap_kjs)
+        return cls(id=billing.id, code=billing.code, npwp=billing.npwp, kap_kjs=billing.kap_kjs,
+                   kap_name=rule.kap_name, kjs_name=rule.kjs_name, period=billing.period,
+                   assessment_number=billing.assessment_number, amount=amount_text(billing.amount),
+                   origin=billing.origin,  # type: ignore[arg-type]
+                   spt_id=billing.spt_id,
+                   status=status_at(billing.status, billing.expires_at, now),  # type: ignore[arg-type]
+                   created_at=billing.created_at, expires_at=billing.expires_at,
+                   paid_at=payment.paid_at if payment else None, ntpn=payment.ntpn if payment else None)

@@ -1,0 +1,71 @@
+"""API models of the bank-facing confirmations slice (MPN-style inquiry and payment)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from payment.billing.amount import amount_text
+from payment.billing.kap_kjs import rule_for
+from payment.billing.schemas import AMOUNT_DESCRIPTION
+from payment.billing.validity import status_at
+from payment.models import Billing, Payment
+
+
+class BillingInquiry(BaseModel):
+    """What a bank shows before taking the money."""
+
+    billing_code: str
+    npwp: str
+    taxpayer_name: str | None = Field(description="from the taxpayer registry; null until it is known here")
+    kap_kjs: str
+    kap_name: str
+    kjs_name: str
+    period: str | None
+    assessment_number: str | None
+    amount: str
+    status: Literal["active", "paid", "expired"] = Field(description="only an active code can be paid")
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, billing: Billing, name: str | None, now: datetime) -> BillingInquiry:
+        rule = rule_for(billing.kap_kjs)
+        return cls(billing_code=billing.code, npwp=billing.npwp, taxpayer_name=name, kap_kjs=billing.kap_kjs,
+                   kap_name=rule.kap_name, kjs_name=rule.kjs_name, period=billing.period,
+                   assessment_number=billing.assessment_number, amount=amount_text(billing.amount),
+                   status=status_at(billing.status, billing.expires_at, now),  # type: ignore[arg-type]
+                   expires_at=billing.expires_at)
+
+
+class PaymentConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    billing_code: str = Field(max_length=32)
+    amount: StrictStr | StrictInt = Field(description=AMOUNT_DESCRIPTION + "; must equal the code's amount")
+    bank_reference: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$",
+                                description="the bank's own reference of this payment; a retry sends the same one")
+    paid_at: AwareDatetime = Field(description="when the bank took the payment (the legal payment date)")
+
+
+class PaymentReceipt(BaseModel):
+    payment_id: uuid.UUID
+    ntpn: str = Field(description="Nomor Transaksi Penerimaan Negara: 16 characters, one per payment")
+    billing_code: str
+    npwp: str
+    kap_kjs: str
+    period: str | None
+    assessment_number: str | None
+    amount: str
+    bank_reference: str
+    paid_at: datetime
+    confirmed_at: datetime
+
+    @classmethod
+    def of(cls, payment: Payment, billing: Billing) -> PaymentReceipt:
+        return cls(payment_id=payment.id, ntpn=payment.ntpn, billing_code=payment.billing_code, npwp=payment.npwp,
+                   kap_kjs=billing.kap_kjs, period=billing.period, assessment_number=billing.assessment_number,
+                   amount=amount_text(payment.amount), bank_reference=payment.bank_reference,
+                   paid_at=payment.paid_at, confirmed_at=payment.confirmed_at)

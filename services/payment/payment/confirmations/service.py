@@ -1,0 +1,139 @@
+"""Use cases of the bank-facing confirmations slice: inquire a code, confirm its payment with an NTPN.
+
+A confirmation is one transaction: the billing row locked, the payment row, the code marked paid, one ledger
+posting and `PaymentConfirmed`, all or nothing. The bank's reference is the idempotency of a confirmation: the same
+confirmation again (even ten at once) finds the payment and answers its NTPN, changing nothing; the transfer ids
+derive from it too, so the ledger's primary key is a second guard."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from contracts.payment import PaymentConfirmed
+from kit.auth import Principal
+from kit.db import UnitOfWork
+from kit.outbox import publish
+from payment.auth import bank_id
+from payment.billing.amount import amount_text, check_amount
+from payment.billing.codes import validate_billing_code
+from payment.billing.errors import BillingNotFound
+from payment.billing.repository import BillingRepository
+from payment.billing.service import AGGREGATE
+from payment.confirmations.errors import (
+    AlreadyPaid,
+    AmountMismatch,
+    BankReferenceReused,
+    BillingExpired,
+    PaidAtInvalid,
+)
+from payment.confirmations.ntpn import new_ntpn
+from payment.confirmations.repository import PaymentRepository
+from payment.confirmations.schemas import BillingInquiry, PaymentConfirm
+from payment.ledger import service as ledger
+from payment.ledger.postings import DEPOSIT_KAP_KJS, payment_posting
+from payment.models import Billing, Payment
+from payment.settings import BankSettings
+
+NTPN_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    payment: Payment
+    billing: Billing
+    created: bool  # False: the same confirmation was answered before, nothing changed
+
+
+async def inquire(uow: UnitOfWork, principal: Principal, code: str) -> BillingInquiry:
+    code = validate_billing_code(code)
+    async with uow:
+        found = await BillingRepository(uow.session).get_with_taxpayer_name(code)
+    if found is None:
+        raise BillingNotFound(f"no billing code {code}")
+    return BillingInquiry.of(*found, datetime.now(UTC))
+
+
+async def confirm_payment(uow: UnitOfWork, principal: Principal, body: PaymentConfirm,
+                          settings: BankSettings) -> Confirmation:
+    bank = bank_id(principal)
+    code = validate_billing_code(body.billing_code)
+    amount = check_amount(body.amount)
+    reference, paid_at = body.bank_reference, body.paid_at
+    async with uow:
+        payments = PaymentRepository(uow.session)
+        known = await payments.by_bank_reference(bank, reference)
+        if known is not None:
+            return _replayed(*known, code=code, amount=amount, paid_at=paid_at)
+        billing = await BillingRepository(uow.session).get_for_update(code)
+        if billing is None:
+            raise BillingNotFound(f"no billing code {code}")
+        paid = await payments.for_billing(billing.id)
+        if paid is not None:
+            if (paid.bank_id, paid.bank_reference) == (bank, reference):  # the same confirmation, committed meanwhile
+                return _replayed(paid, billing, code=code, amount=amount, paid_at=paid_at)
+            raise AlreadyPaid(f"billing code {code} is already paid", paid_at=paid.paid_at.isoformat())
+        now = datetime.now(UTC)
+        if billing.status == "expired" or now >= billing.expires_at or paid_at >= billing.expires_at:
+            raise BillingExpired(f"billing code {code} expired at {billing.expires_at.isoformat()}",
+                                 expires_at=billing.expires_at.isoformat())
+        if amount != billing.amount:
+            raise AmountMismatch(f"billing code {code} is for {amount_text(billing.amount)}",
+                                 expected=amount_text(billing.amount), received=amount_text(amount))
+        if paid_at > now + timedelta(seconds=settings.clock_skew_s):
+            raise PaidAtInvalid(f"paid_at {paid_at.isoformat()} is in the future")
+
+        payment = await _insert_payment(payments, billing, bank=bank, reference=reference, paid_at=paid_at, now=now)
+        await BillingRepository(uow.session).mark_paid(billing, paid_at)
+        await ledger.post_in(uow.session, payment_posting(
+            bank_id=bank, bank_reference=reference, npwp=billing.npwp, kap_kjs=billing.kap_kjs, period=billing.period,
+            assessment_number=billing.assessment_number, amount=billing.amount, ntpn=payment.ntpn),
+            effective_at=paid_at)
+        await publish(uow.session, PaymentConfirmed(
+            payment_id=str(payment.id), ntpn=payment.ntpn, billing_id=str(billing.id), billing_code=billing.code,
+            npwp=billing.npwp, kap_kjs=billing.kap_kjs, period=billing.period,
+            assessment_number=billing.assessment_number, amount=amount_text(payment.amount), paid_at=paid_at,
+            bank_code=bank, bank_reference=reference, settles=_settles(billing),  # type: ignore[arg-type]
+            spt_id=billing.spt_id,
+            confirmed_at=payment.confirmed_at,
+        ), key=billing.npwp, subject=str(billing.id), aggregate_type=AGGREGATE, sequence=billing.version)
+        await uow.commit()
+    return Confirmation(payment, billing, created=True)
+
+
+def _replayed(payment: Payment, billing: Billing, *, code: str, amount: object, paid_at: datetime) -> Confirmation:
+    """The bank's earlier confirmation with this reference, if this one says the same; else refused."""
+    differing = [name for name, same in (("billing_code", payment.billing_code == code),
+                                         ("amount", payment.amount == amount),
+                                         ("paid_at", payment.paid_at == paid_at)) if not same]
+    if differing:
+        raise BankReferenceReused(f"this bank reference was confirmed with another {', '.join(differing)}",
+                                  fields=differing)
+    return Confirmation(payment, billing, created=False)
+
+
+async def _insert_payment(payments: PaymentRepository, billing: Billing, *, bank: str, reference: str,
+                          paid_at: datetime, now: datetime) -> Payment:
+    """The payment with a fresh NTPN (drawn again on the rare clash). The billing row is locked, so a conflict that
+    is not the NTPN is this bank reference used meanwhile for another code."""
+    for _ in range(NTPN_ATTEMPTS):
+        payment = await payments.insert(dict(
+            id=uuid.uuid4(), ntpn=new_ntpn(), billing_id=billing.id, billing_code=billing.code, npwp=billing.npwp,
+            bank_id=bank, bank_reference=reference, amount=billing.amount, paid_at=paid_at, confirmed_at=now))
+        if payment is not None:
+            return payment
+        if await payments.by_bank_reference(bank, reference) is not None:
+            raise BankReferenceReused("this bank reference was just used for another billing code",
+                                      fields=["billing_code"])
+    raise RuntimeError(f"no free NTPN in {NTPN_ATTEMPTS} draws")  # 82 random bits: never in practice
+
+
+def _settles(billing: Billing) -> str:
+    if billing.origin == "spt":
+        return "spt"
+    if billing.kap_kjs == DEPOSIT_KAP_KJS:
+        return "deposit"
+    if billing.origin == "bill":
+        return "debt"
+    return "self_assessed"

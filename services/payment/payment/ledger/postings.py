@@ -1,0 +1,52 @@
+"""Which transfers a business fact posts, pure: the accounts it touches and the transfers, with ids derived from the
+fact's business key so that a retry from anywhere posts the same ids (see README.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from payment.ledger.accounts import (
+    AccountKey,
+    account_id,
+    bank_settlement_key,
+    deposit_key,
+    liability_key,
+    state_revenue_key,
+)
+from payment.ledger.rules import Transfer, TransferCode, transfer_id
+
+DEPOSIT_KAP_KJS = "411618-100"  # a payment with this KAP-KJS tops up the deposit (tax-rules §4.4)
+
+
+@dataclass(frozen=True)
+class Posting:
+    key: str
+    accounts: tuple[AccountKey, ...]
+    transfers: tuple[Transfer, ...]
+
+
+def payment_key(bank_id: str, bank_reference: str) -> str:
+    return f"payment:{bank_id}:{bank_reference}"
+
+
+def payment_posting(*, bank_id: str, bank_reference: str, npwp: str, kap_kjs: str, period: str | None,
+                    assessment_number: str | None, amount: Decimal, ntpn: str) -> Posting:
+    """A bank payment of a billing code. For 411618-100 it tops up the deposit; otherwise it records the liability
+    the code names (a self-assessed amount, or an SPT's kurang bayar, which is owed once the SPT is submitted, i.e.
+    when it is paid) and settles it in the same posting, so the liability's balance is zero afterwards."""
+    key = payment_key(bank_id, bank_reference)
+    bank = bank_settlement_key(bank_id)
+    if kap_kjs == DEPOSIT_KAP_KJS:
+        deposit = deposit_key(npwp)
+        return Posting(key, (bank, deposit), (
+            Transfer(transfer_id(key, 0), account_id(bank), account_id(deposit), amount,
+                     TransferCode.DEPOSIT_TOPPED_UP, reference=ntpn),))
+    liability = liability_key(npwp, kap_kjs, period=period, assessment_number=assessment_number)
+    revenue = state_revenue_key(kap_kjs)
+    return Posting(key, (liability, revenue, bank), (
+        Transfer(transfer_id(key, 0), account_id(liability), account_id(revenue), amount,
+                 TransferCode.LIABILITY_RECORDED, reference=ntpn),
+        Transfer(transfer_id(key, 1), account_id(bank), account_id(liability), amount,
+                 TransferCode.PAYMENT_APPLIED, reference=ntpn),
+    ))

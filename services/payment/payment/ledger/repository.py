@@ -1,0 +1,148 @@
+"""SQL of the ledger: accounts opened by key, transfers inserted once (their primary key is the posting's
+idempotency), balances summed from transfers, and the queries of the invariant check."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, func, insert, literal, or_, select, tuple_, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.pagination import CursorParams
+from payment.ledger.accounts import Account, AccountKind
+from payment.ledger.rules import Transfer, TransferCode
+from payment.models import LedgerAccount, LedgerTransfer, Payment
+
+ZERO = Decimal(0)
+_A, _T = LedgerAccount.__table__, LedgerTransfer.__table__
+
+_OPEN = pg_insert(_A).on_conflict_do_nothing(index_elements=["id"])
+_INSERT_TRANSFER = insert(_T)
+
+
+def _sums(account_id: object) -> tuple[object, object]:
+    """(debits, credits) of an account, summed from its transfers."""
+    debits = (select(func.coalesce(func.sum(_T.c.amount), ZERO)).where(_T.c.debit_account_id == account_id)
+              .scalar_subquery())
+    credits = (select(func.coalesce(func.sum(_T.c.amount), ZERO)).where(_T.c.credit_account_id == account_id)
+               .scalar_subquery())
+    return debits, credits
+
+
+@dataclass(frozen=True)
+class AccountTotals:
+    account: LedgerAccount
+    debits: Decimal
+    credits: Decimal
+
+
+@dataclass(frozen=True)
+class KindTotals:
+    code: int
+    debit_kind: str
+    credit_kind: str
+
+
+class LedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_accounts(self, accounts: Iterable[Account]) -> None:
+        """Insert the accounts not open yet (an account's id is its key's UUIDv5: opening twice is a no-op)."""
+        rows = [dict(id=a.id, kind=str(a.key.kind), npwp=a.key.npwp, kap_kjs=a.key.kap_kjs, period=a.key.period,
+                     assessment_number=a.key.assessment_number, bank_code=a.key.bank_code, ledger=a.ledger,
+                     code=a.code, flags=a.flags.value) for a in accounts]
+        if rows:
+            await self.session.execute(_OPEN, rows)
+
+    async def lock_totals(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[Decimal, Decimal]]:
+        """Lock the accounts (in id order, so two postings never deadlock) and sum their transfers."""
+        if not ids:
+            return {}
+        await self.session.execute(select(_A.c.id).where(_A.c.id.in_(ids)).order_by(_A.c.id).with_for_update())
+        debits, credits = _sums(_A.c.id)
+        rows = await self.session.execute(select(_A.c.id, debits, credits).where(_A.c.id.in_(ids)))
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    async def transfers(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Transfer]:
+        rows = await self.session.execute(select(_T).where(_T.c.id.in_(ids)))
+        return {r.id: Transfer(r.id, r.debit_account_id, r.credit_account_id, r.amount, TransferCode(r.code),
+                               r.ledger, r.reference) for r in rows}
+
+    async def insert_transfers(self, transfers: Sequence[Transfer], effective_at: datetime) -> None:
+        """A plain INSERT: should the same id ever come twice, the primary key refuses it and the whole
+        transaction (payment, posting, event) rolls back."""
+        await self.session.execute(_INSERT_TRANSFER, [
+            dict(id=t.id, debit_account_id=t.debit_account_id, credit_account_id=t.credit_account_id, amount=t.amount,
+                 ledger=t.ledger, code=int(t.code), reference=t.reference, effective_at=effective_at)
+            for t in transfers])
+
+    # -- the taxpayer's ledger (Buku Besar) ----------------------------------------------------------------------
+    async def liability_page(self, npwp: str, params: CursorParams) -> tuple[list[AccountTotals], bool]:
+        """The taxpayer's liability accounts with their totals, in (created_at, id) order; and whether more
+        follow."""
+        debits, credits = _sums(LedgerAccount.id)
+        query = (select(LedgerAccount, debits, credits)
+                 .where(LedgerAccount.npwp == npwp, LedgerAccount.kind == str(AccountKind.TAXPAYER_LIABILITY))
+                 .order_by(LedgerAccount.created_at, LedgerAccount.id).limit(params.limit + 1))
+        if params.after is not None:
+            query = query.where(tuple_(LedgerAccount.created_at, LedgerAccount.id)
+                                > tuple_(literal(params.after.created_at), literal(params.after.id)))
+        rows = (await self.session.execute(query)).all()
+        return [AccountTotals(r[0], r[1], r[2]) for r in rows[:params.limit]], len(rows) > params.limit
+
+    async def balances_by_kind(self, npwp: str) -> dict[str, Decimal]:
+        """Sum of (debits - credits) per account kind over the taxpayer's accounts."""
+        debits, credits = _sums(_A.c.id)
+        inner = select(_A.c.kind, (debits - credits).label("net")).where(_A.c.npwp == npwp).subquery()
+        rows = await self.session.execute(select(inner.c.kind, func.sum(inner.c.net)).group_by(inner.c.kind))
+        return {kind: net for kind, net in rows}
+
+    # -- invariants ---------------------------------------------------------------------------------------------
+    async def all_totals(self) -> list[tuple[uuid.UUID, str, int, Decimal, Decimal]]:
+        """(id, kind, flags, debits, credits) of every account, summed from the transfers."""
+        legs = union_all(
+            select(_T.c.debit_account_id.label("account_id"), _T.c.amount.label("debit"),
+                   literal(ZERO).label("credit")),
+            select(_T.c.credit_account_id, literal(ZERO), _T.c.amount),
+        ).subquery()
+        rows = await self.session.execute(
+            select(_A.c.id, _A.c.kind, _A.c.flags, func.coalesce(func.sum(legs.c.debit), ZERO),
+                   func.coalesce(func.sum(legs.c.credit), ZERO))
+            .select_from(_A.outerjoin(legs, legs.c.account_id == _A.c.id)).group_by(_A.c.id))
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    async def transfer_kinds(self) -> list[KindTotals]:
+        """Each distinct (transfer code, debit account kind, credit account kind) posted, and where ledgers differ."""
+        debit, credit = _A.alias("d"), _A.alias("c")
+        rows = await self.session.execute(
+            select(_T.c.code, debit.c.kind, credit.c.kind).distinct()
+            .select_from(_T.join(debit, debit.c.id == _T.c.debit_account_id)
+                         .join(credit, credit.c.id == _T.c.credit_account_id)))
+        return [KindTotals(*r) for r in rows]
+
+    async def ledger_mismatches(self) -> int:
+        debit, credit = _A.alias("d"), _A.alias("c")
+        return (await self.session.execute(
+            select(func.count()).select_from(_T.join(debit, debit.c.id == _T.c.debit_account_id)
+                                             .join(credit, credit.c.id == _T.c.credit_account_id))
+            .where(or_(_T.c.ledger != debit.c.ledger, _T.c.ledger != credit.c.ledger)))).scalar_one()
+
+    async def payments_not_posted_once(self, codes: Sequence[TransferCode]) -> list[str]:
+        """NTPNs of payments without exactly one settling transfer (of `codes`) for exactly their amount."""
+        settling = (select(_T.c.reference, func.count().label("n"), func.sum(_T.c.amount).label("total"))
+                    .where(_T.c.code.in_([int(c) for c in codes])).group_by(_T.c.reference).subquery())
+        rows = await self.session.execute(
+            select(Payment.ntpn).outerjoin(settling, settling.c.reference == Payment.ntpn)
+            .where(or_(settling.c.n.is_(None), settling.c.n != 1, settling.c.total != Payment.amount)))
+        return list(rows.scalars())
+
+    async def settling_transfers_without_payment(self, codes: Sequence[TransferCode]) -> int:
+        return (await self.session.execute(
+            select(func.count()).select_from(_T.outerjoin(Payment, Payment.ntpn == _T.c.reference))
+            .where(and_(_T.c.code.in_([int(c) for c in codes]), Payment.id.is_(None))))).scalar_one()

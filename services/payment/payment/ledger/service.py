@@ -1,0 +1,115 @@
+"""Use cases of the ledger: post (a step inside another use case's transaction, never committing), the taxpayer's
+Buku Besar, and the invariant check over the whole ledger.
+
+Balances are not stored: an account's totals are the sums of its transfers. Posting reads them only for the accounts
+whose flags limit a balance (a liability, a deposit), locked for the posting; the bank and revenue accounts carry no
+limit, so nothing in a posting depends on their totals and they are never locked (every payment touches them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.auth import Principal, acting_taxpayer
+from kit.db import UnitOfWork
+from kit.pagination import CursorParams, encode_cursor
+from payment.auth import READ
+from payment.billing.amount import amount_text
+from payment.ledger.accounts import KIND_RULES, AccountFlag, AccountKind, open_account
+from payment.ledger.postings import Posting
+from payment.ledger.repository import LedgerRepository
+from payment.ledger.rules import ALLOWED_ACCOUNTS, PostingResult, TransferCode, post
+from payment.ledger.schemas import LedgerLine, LedgerRead
+
+ZERO = Decimal(0)
+# Transfers that settle a bank payment: exactly one per payment, for its amount.
+SETTLING_CODES = (TransferCode.PAYMENT_APPLIED, TransferCode.DEPOSIT_TOPPED_UP)
+
+
+async def post_in(session: AsyncSession, posting: Posting, *, effective_at: datetime) -> PostingResult:
+    """Apply `posting` in the caller's transaction: open its accounts, lock and total the limited ones, check the
+    posting with the pure rules (all or nothing; identical transfers already posted change nothing) and insert its
+    transfers."""
+    repo = LedgerRepository(session)
+    accounts = {a.id: a for a in (open_account(key) for key in posting.accounts)}
+    await repo.open_accounts(accounts.values())
+    limited = sorted(a.id for a in accounts.values() if a.flags != AccountFlag.NONE)
+    for account_id, (debits, credits) in (await repo.lock_totals(limited)).items():
+        accounts[account_id] = replace(accounts[account_id], debits_posted=debits, credits_posted=credits)
+    existing = await repo.transfers([t.id for t in posting.transfers])
+    result = post(accounts, posting.transfers, existing=existing)
+    if not result.already_posted:
+        await repo.insert_transfers(result.created, effective_at)
+    return result
+
+
+async def taxpayer_ledger(uow: UnitOfWork, principal: Principal, params: CursorParams, *,
+                          npwp: str | None) -> LedgerRead:
+    principal.require(READ)
+    npwp = acting_taxpayer(principal, npwp)
+    async with uow:
+        repo = LedgerRepository(uow.session)
+        page, more = await repo.liability_page(npwp, params)
+        by_kind = await repo.balances_by_kind(npwp)
+    last = page[-1].account if page else None
+    return LedgerRead(
+        npwp=npwp,
+        owed=amount_text(by_kind.get(str(AccountKind.TAXPAYER_LIABILITY), ZERO)),
+        deposit=amount_text(ZERO - by_kind.get(str(AccountKind.TAXPAYER_DEPOSIT), ZERO)),
+        items=[LedgerLine.of(t.account, t.debits, t.credits) for t in page],
+        next_cursor=encode_cursor(last.created_at, last.id) if more and last else None,
+    )
+
+
+@dataclass
+class LedgerAudit:
+    """The invariants over the whole ledger; `problems` is empty when they all hold."""
+
+    debits: Decimal = ZERO
+    credits: Decimal = ZERO
+    accounts: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return self.debits == self.credits
+
+
+async def audit_ledger(uow: UnitOfWork) -> LedgerAudit:
+    """Sum of all debits equals sum of all credits; no liability is paid beyond what it owes and no deposit goes
+    below zero; every transfer moves money between the kinds of account its code allows, on one ledger; every bank
+    payment is settled by exactly one transfer for its amount, and no settling transfer lacks its payment."""
+    report = LedgerAudit()
+    async with uow:
+        repo = LedgerRepository(uow.session)
+        totals = await repo.all_totals()
+        kinds = await repo.transfer_kinds()
+        mismatched = await repo.ledger_mismatches()
+        unposted = await repo.payments_not_posted_once(SETTLING_CODES)
+        orphans = await repo.settling_transfers_without_payment(SETTLING_CODES)
+    for account_id, kind, flags, debits, credits in totals:
+        report.accounts += 1
+        report.debits += debits
+        report.credits += credits
+        if AccountFlag(flags) != KIND_RULES[AccountKind(kind)].flags:
+            report.problems.append(f"account {account_id} has flags {flags}, its kind {kind} has others")
+        if AccountFlag.CREDITS_MUST_NOT_EXCEED_DEBITS in AccountFlag(flags) and credits > debits:
+            report.problems.append(f"account {account_id} ({kind}) credited {credits} beyond its debits {debits}")
+        if AccountFlag.DEBITS_MUST_NOT_EXCEED_CREDITS in AccountFlag(flags) and debits > credits:
+            report.problems.append(f"account {account_id} ({kind}) debited {debits} beyond its credits {credits}")
+    if not report.balanced:
+        report.problems.append(f"debits {report.debits} != credits {report.credits}")
+    for k in kinds:
+        allowed = ALLOWED_ACCOUNTS.get(TransferCode(k.code))
+        if allowed is None or (str(allowed[0]), str(allowed[1])) != (k.debit_kind, k.credit_kind):
+            report.problems.append(f"transfer code {k.code} moved money from {k.debit_kind} to {k.credit_kind}")
+    if mismatched:
+        report.problems.append(f"{mismatched} transfers are on another ledger than their accounts")
+    if unposted:
+        report.problems.append(f"payments not settled by exactly one transfer: {', '.join(unposted[:10])}")
+    if orphans:
+        report.problems.append(f"{orphans} settling transfers name no payment")
+    return report
