@@ -1,8 +1,10 @@
-"""Tables of the filing database."""
+"""Tables of the filing database shared by every slice: the taxpayer replica, outbox, inbox, idempotency keys.
+Each slice keeps its own tables in its `models.py`, on this metadata (`migrations/env.py` imports them all)."""
 
 from sqlalchemy.orm import DeclarativeBase
 
 from kit.db import make_metadata
+from kit.idempotency import idempotency_table
 from kit.inbox import inbox_table
 from kit.outbox import outbox_table
 from kit.replica import taxpayer_replica_table
@@ -15,4 +17,5 @@ class Base(DeclarativeBase):
 taxpayer = taxpayer_replica_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+idempotency_key = idempotency_table(Base.metadata)
 metadata = Base.metadata

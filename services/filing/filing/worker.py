@@ -3,11 +3,15 @@
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
+from filing.registry.handlers import identity_handlers
+from filing.returns.handlers import invoice_handlers
 from filing.settings import FilingSettings, get_settings
-from kit.replica import identity_handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
 
-CONSUMERS = [ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers())]
+CONSUMERS = [
+    ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers()),
+    ConsumerSpec("invoice-events", [events_topic("invoice")], invoice_handlers()),
+]
 
 
 def create_app(settings: FilingSettings | None = None) -> FastAPI:

@@ -1,3 +1,5 @@
+import filing.registry.models  # noqa: F401  (each slice's tables share filing's metadata)
+import filing.returns.models  # noqa: F401
 from filing.models import metadata
 from kit.migrations import run_env
 

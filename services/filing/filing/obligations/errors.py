@@ -22,3 +22,11 @@ class ExtensionTooLong(ValidationFailed):
 class ExtensionTooLate(Conflict):
     code, title = "obligation.extension_too_late", \
         "An extension must be requested before the filing deadline ends (KUP Art 3(4))"
+
+
+class RangeReversed(ValidationFailed):
+    code, title = "obligation.range_reversed", "`from` is after `to`"
+
+
+class RangeTooLong(ValidationFailed):
+    code, title = "obligation.range_too_long", "At most 120 months of obligations at a time"

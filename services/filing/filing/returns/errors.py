@@ -29,3 +29,29 @@ class ReturnUnderAudit(Conflict):
 class ReturnAlreadyAssessed(Conflict):
     code, title = "return.assessment_issued", \
         "An SPT filed after an assessment for its period was issued is considered not filed (UU KUP Art 3(7)(d))"
+
+
+class ReturnNotOwed(Conflict):
+    """The taxpayer owes no such return for the period (an SPT Masa PPN is owed for the months it was a PKP)."""
+
+    code, title = "return.not_owed", "No such return is owed for this period"
+
+
+class ReturnNotDraft(Conflict):
+    code, title = "return.not_draft", "The return is no longer a draft (it awaits payment): it cannot be changed"
+
+
+class AmountNegative(ValidationFailed):
+    code, title = "amount.negative", "An amount entered on a return is not negative"
+
+
+class AmountTooPrecise(ValidationFailed):
+    code, title = "amount.too_many_decimals", "An amount has at most 2 decimals"
+
+
+class AmountTooLarge(ValidationFailed):
+    code, title = "amount.too_large", "The amount is larger than a return can carry"
+
+
+class ReturnChanged(Conflict):
+    code, title = "return.changed", "The return changed while this request ran: retry it"

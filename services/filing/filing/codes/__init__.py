@@ -1,0 +1,1 @@
+"""Every error code the filing API can answer with, served for clients and PJAP."""

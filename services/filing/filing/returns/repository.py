@@ -1,0 +1,260 @@
+"""All SQL of the returns slice: the invoice facts, the SPT Masa PPN aggregates and the SPT rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filing.returns.models import ppn_input, ppn_input_credit, ppn_invoice, ppn_output, ppn_return, spt
+from filing.returns.prefill import (
+    SIGNED,
+    CreditFact,
+    InputChange,
+    InvoiceFact,
+    OutputChange,
+    ReturnFact,
+)
+from filing.returns.spt_masa_ppn import CodeAmounts
+
+_AMOUNTS = ("dpp", "dpp_other", "ppn", "ppnbm")
+
+# InvoiceSigned for a run of invoices: a new row, or a pending one (a nota retur or a credit came first) becomes
+# signed. Returned: the rows that became signed now (a duplicate, or an invoice already void, returns nothing).
+_SIGN = text("""
+    INSERT INTO ppn_invoice AS i (invoice_id, state, seller_npwp, buyer_npwp, transaction_code, period,
+                                  dpp, dpp_other, ppn, ppnbm)
+    SELECT v.invoice_id, 'signed', v.seller_npwp, v.buyer_npwp, v.transaction_code, v.period,
+           v.dpp, v.dpp_other, v.ppn, v.ppnbm
+    FROM unnest(CAST(:ids AS text[]), CAST(:sellers AS text[]), CAST(:buyers AS text[]), CAST(:codes AS text[]),
+                CAST(:periods AS text[]), CAST(:dpp AS numeric[]), CAST(:dpp_other AS numeric[]),
+                CAST(:ppn AS numeric[]), CAST(:ppnbm AS numeric[]))
+         AS v(invoice_id, seller_npwp, buyer_npwp, transaction_code, period, dpp, dpp_other, ppn, ppnbm)
+    ON CONFLICT (invoice_id) DO UPDATE
+       SET state = 'signed', seller_npwp = excluded.seller_npwp, buyer_npwp = excluded.buyer_npwp,
+           transaction_code = excluded.transaction_code, period = excluded.period, dpp = excluded.dpp,
+           dpp_other = excluded.dpp_other, ppn = excluded.ppn, ppnbm = excluded.ppnbm, updated_at = now()
+       WHERE i.state = 'pending'
+    RETURNING i.invoice_id, i.seller_npwp, i.buyer_npwp, i.transaction_code, i.period, i.dpp, i.dpp_other, i.ppn,
+              i.ppnbm""")
+
+# The row of one invoice, made pending if no event named it before, locked for the rest of the transaction: every
+# fact about an invoice is applied under this lock, so a credit and a cancellation cannot pass each other.
+_LOCK = text("""
+    INSERT INTO ppn_invoice AS i (invoice_id, state, seller_npwp, buyer_npwp, transaction_code, period)
+    VALUES (:invoice_id, 'pending', :seller_npwp, :buyer_npwp, :transaction_code, :period)
+    ON CONFLICT (invoice_id) DO UPDATE SET period = coalesce(i.period, excluded.period)
+    RETURNING i.invoice_id, i.state, i.seller_npwp, i.buyer_npwp, i.transaction_code, i.period, i.dpp, i.dpp_other,
+              i.ppn, i.ppnbm""")
+
+_ADD_OUTPUT = text("""
+    INSERT INTO ppn_output AS o (npwp, period, transaction_code, invoices, dpp, dpp_other, ppn, ppnbm, returns,
+                                 returned_dpp, returned_dpp_other, returned_ppn, returned_ppnbm)
+    SELECT * FROM unnest(CAST(:npwp AS text[]), CAST(:period AS text[]), CAST(:code AS text[]),
+                         CAST(:invoices AS int[]), CAST(:dpp AS numeric[]), CAST(:dpp_other AS numeric[]),
+                         CAST(:ppn AS numeric[]), CAST(:ppnbm AS numeric[]), CAST(:returns AS int[]),
+                         CAST(:r_dpp AS numeric[]), CAST(:r_dpp_other AS numeric[]), CAST(:r_ppn AS numeric[]),
+                         CAST(:r_ppnbm AS numeric[]))
+    ON CONFLICT (npwp, period, transaction_code) DO UPDATE
+       SET invoices = o.invoices + excluded.invoices, dpp = o.dpp + excluded.dpp,
+           dpp_other = o.dpp_other + excluded.dpp_other, ppn = o.ppn + excluded.ppn, ppnbm = o.ppnbm + excluded.ppnbm,
+           returns = o.returns + excluded.returns, returned_dpp = o.returned_dpp + excluded.returned_dpp,
+           returned_dpp_other = o.returned_dpp_other + excluded.returned_dpp_other,
+           returned_ppn = o.returned_ppn + excluded.returned_ppn,
+           returned_ppnbm = o.returned_ppnbm + excluded.returned_ppnbm, updated_at = now()""")
+
+_ADD_INPUT = text("""
+    INSERT INTO ppn_input AS i (npwp, period, credited_invoices, credited_ppn, returns, returned_ppn)
+    SELECT * FROM unnest(CAST(:npwp AS text[]), CAST(:period AS text[]), CAST(:credited AS int[]),
+                         CAST(:credited_ppn AS numeric[]), CAST(:returns AS int[]), CAST(:returned_ppn AS numeric[]))
+    ON CONFLICT (npwp, period) DO UPDATE
+       SET credited_invoices = i.credited_invoices + excluded.credited_invoices,
+           credited_ppn = i.credited_ppn + excluded.credited_ppn, returns = i.returns + excluded.returns,
+           returned_ppn = i.returned_ppn + excluded.returned_ppn, updated_at = now()""")
+
+_ADD_RETURN = insert(ppn_return).on_conflict_do_nothing().returning(ppn_return.c.return_id)
+_ADD_CREDIT = insert(ppn_input_credit).on_conflict_do_nothing().returning(ppn_input_credit.c.invoice_id)
+
+
+def _amounts(row: Any) -> CodeAmounts:
+    return CodeAmounts(*(Decimal(getattr(row, name)) for name in _AMOUNTS))
+
+
+def _invoice(row: Any) -> InvoiceFact:
+    return InvoiceFact(row.invoice_id, getattr(row, "state", SIGNED), row.seller_npwp, row.buyer_npwp,
+                       row.transaction_code, row.period, _amounts(row))
+
+
+@dataclass(frozen=True)
+class OutputRow:
+    transaction_code: str
+    invoices: int
+    amounts: CodeAmounts
+    returns: int
+    returned: CodeAmounts
+
+
+@dataclass(frozen=True)
+class InputRow:
+    credited_invoices: int
+    credited_ppn: Decimal
+    returns: int
+    returned_ppn: Decimal
+
+
+@dataclass(frozen=True)
+class SptRow:
+    id: uuid.UUID
+    npwp: str
+    form: str
+    period: str
+    version: int
+    status: str
+    other_input_ppn: Decimal
+    compensation: Decimal
+    revision: int
+    updated_at: datetime
+    filed_at: datetime | None
+
+
+class PrefillRepository:
+    """The invoice facts and the aggregates. Never commits: the consumer's transaction does."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def sign_invoices(self, facts: Sequence[InvoiceFact]) -> list[InvoiceFact]:
+        """Record signed invoices (one fact per invoice id); the ones that became signed now."""
+        if not facts:
+            return []
+        rows = await self.session.execute(_SIGN, {
+            "ids": [f.invoice_id for f in facts], "sellers": [f.seller_npwp for f in facts],
+            "buyers": [f.buyer_npwp for f in facts], "codes": [f.transaction_code for f in facts],
+            "periods": [f.period for f in facts], **{name: [getattr(f.amounts, name) for f in facts]
+                                                     for name in _AMOUNTS}})
+        return [_invoice(row) for row in rows]
+
+    async def lock_invoice(self, key: InvoiceFact) -> InvoiceFact:
+        """The invoice's row (pending when no event named it yet), locked until the transaction ends."""
+        row = (await self.session.execute(_LOCK, {
+            "invoice_id": key.invoice_id, "seller_npwp": key.seller_npwp, "buyer_npwp": key.buyer_npwp,
+            "transaction_code": key.transaction_code, "period": key.period})).one()
+        return _invoice(row)
+
+    async def void_invoice(self, invoice_id: str, *, state: str, replaced_by: str | None) -> None:
+        """The invoice and everything about it stop counting."""
+        await self.session.execute(update(ppn_invoice).where(ppn_invoice.c.invoice_id == invoice_id).values(
+            state=state, replaced_by=replaced_by, updated_at=func.now()))
+        await self.session.execute(update(ppn_return).where(ppn_return.c.invoice_id == invoice_id).values(
+            seller_counted=False, buyer_counted=False))
+        await self.session.execute(update(ppn_input_credit).where(ppn_input_credit.c.invoice_id == invoice_id)
+                                   .values(counted=False))
+
+    async def returns_of(self, invoice_id: str) -> list[ReturnFact]:
+        rows = await self.session.execute(select(ppn_return).where(ppn_return.c.invoice_id == invoice_id)
+                                          .order_by(ppn_return.c.return_id))
+        return [ReturnFact(r.return_id, r.invoice_id, r.seller_npwp, r.buyer_npwp, r.period, r.transaction_code,
+                           _amounts(r), r.seller_counted, r.buyer_counted) for r in rows]
+
+    async def add_return(self, fact: ReturnFact) -> bool:
+        """False when the nota retur is already recorded."""
+        row = (await self.session.execute(_ADD_RETURN, {
+            "return_id": fact.return_id, "invoice_id": fact.invoice_id, "seller_npwp": fact.seller_npwp,
+            "buyer_npwp": fact.buyer_npwp, "period": fact.period, "transaction_code": fact.transaction_code,
+            **{name: getattr(fact.amounts, name) for name in _AMOUNTS}, "seller_counted": fact.seller_counted,
+            "buyer_counted": fact.buyer_counted})).first()
+        return row is not None
+
+    async def mark_returns_counted_for_buyer(self, return_ids: Sequence[str]) -> None:
+        if return_ids:
+            await self.session.execute(update(ppn_return).where(ppn_return.c.return_id.in_(return_ids))
+                                       .values(buyer_counted=True))
+
+    async def credit_of(self, invoice_id: str) -> CreditFact | None:
+        r = (await self.session.execute(select(ppn_input_credit).where(ppn_input_credit.c.invoice_id == invoice_id))
+             ).first()
+        if r is None:
+            return None
+        return CreditFact(r.invoice_id, r.buyer_npwp, r.seller_npwp, r.action, r.period, r.invoice_period,
+                          Decimal(r.ppn), Decimal(r.ppnbm), r.counted)
+
+    async def add_credit(self, fact: CreditFact) -> bool:
+        """False when a decision on the invoice is already recorded."""
+        row = (await self.session.execute(_ADD_CREDIT, {
+            "invoice_id": fact.invoice_id, "buyer_npwp": fact.buyer_npwp, "seller_npwp": fact.seller_npwp,
+            "action": fact.action, "period": fact.period, "invoice_period": fact.invoice_period, "ppn": fact.ppn,
+            "ppnbm": fact.ppnbm, "counted": fact.counted})).first()
+        return row is not None
+
+    async def add_output(self, changes: Sequence[OutputChange]) -> None:
+        if not changes:
+            return
+        await self.session.execute(_ADD_OUTPUT, {
+            "npwp": [c.npwp for c in changes], "period": [c.period for c in changes],
+            "code": [c.transaction_code for c in changes], "invoices": [c.invoices for c in changes],
+            **{name: [getattr(c.amounts, name) for c in changes] for name in _AMOUNTS},
+            "returns": [c.returns for c in changes],
+            **{f"r_{name}": [getattr(c.returned, name) for c in changes] for name in _AMOUNTS}})
+
+    async def add_input(self, changes: Sequence[InputChange]) -> None:
+        if not changes:
+            return
+        await self.session.execute(_ADD_INPUT, {
+            "npwp": [c.npwp for c in changes], "period": [c.period for c in changes],
+            "credited": [c.credited_invoices for c in changes], "credited_ppn": [c.credited_ppn for c in changes],
+            "returns": [c.returns for c in changes], "returned_ppn": [c.returned_ppn for c in changes]})
+
+    # -- reading the draft ---------------------------------------------------------------------------------------
+    async def output_of(self, npwp: str, period: str) -> list[OutputRow]:
+        rows = await self.session.execute(select(ppn_output).where(
+            ppn_output.c.npwp == npwp, ppn_output.c.period == period).order_by(ppn_output.c.transaction_code))
+        return [OutputRow(r.transaction_code, r.invoices, _amounts(r), r.returns,
+                          CodeAmounts(r.returned_dpp, r.returned_dpp_other, r.returned_ppn, r.returned_ppnbm))
+                for r in rows]
+
+    async def input_of(self, npwp: str, period: str) -> InputRow:
+        r = (await self.session.execute(select(ppn_input).where(ppn_input.c.npwp == npwp,
+                                                                ppn_input.c.period == period))).first()
+        if r is None:
+            return InputRow(0, Decimal(0), 0, Decimal(0))
+        return InputRow(r.credited_invoices, r.credited_ppn, r.returns, r.returned_ppn)
+
+
+_SPT_COLUMNS = (spt.c.id, spt.c.npwp, spt.c.form, spt.c.period, spt.c.version, spt.c.status, spt.c.other_input_ppn,
+                spt.c.compensation, spt.c.revision, spt.c.updated_at, spt.c.filed_at)
+
+
+class SptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_return(self, npwp: str, form: str, period: str, *, lock: bool = False) -> SptRow | None:
+        """The version being prepared (draft or awaiting payment), if any."""
+        query = select(*_SPT_COLUMNS).where(spt.c.npwp == npwp, spt.c.form == form, spt.c.period == period,
+                                            spt.c.status != "filed")
+        row = (await self.session.execute(query.with_for_update() if lock else query)).first()
+        return SptRow(*row) if row is not None else None
+
+    async def versions(self, npwp: str, form: str, period: str) -> list[int]:
+        rows = await self.session.execute(select(spt.c.version).where(
+            spt.c.npwp == npwp, spt.c.form == form, spt.c.period == period).order_by(spt.c.version))
+        return list(rows.scalars())
+
+    async def add_draft(self, *, npwp: str, form: str, period: str, version: int) -> bool:
+        """False when another request created the open version meanwhile."""
+        row = (await self.session.execute(insert(spt).values(
+            id=uuid.uuid4(), npwp=npwp, form=form, period=period, version=version, status="draft", revision=0)
+            .on_conflict_do_nothing().returning(spt.c.id))).first()
+        return row is not None
+
+    async def set_figures(self, spt_id: uuid.UUID, *, other_input_ppn: Decimal, compensation: Decimal) -> None:
+        await self.session.execute(update(spt).where(spt.c.id == spt_id).values(
+            other_input_ppn=other_input_ppn, compensation=compensation, revision=spt.c.revision + 1,
+            updated_at=func.now()))
