@@ -1,4 +1,9 @@
+import base64
+import importlib.util
+from pathlib import Path
+
 import pytest
+from nacl.public import PrivateKey, SealedBox
 
 from kit.sealing import SealError, generate_keypair, open_sealed, public_key_of, seal
 
@@ -21,3 +26,26 @@ def test_tampered_or_malformed_payloads_are_refused(tamper) -> None:  # type: ig
     private, public = generate_keypair()
     with pytest.raises(SealError):
         open_sealed(private, tamper(seal(public, b"123456")))
+
+
+def test_the_box_is_libsodiums_crypto_box_seal() -> None:
+    """What we seal, libsodium's own sealed-box open (PyNaCl's binding) opens: the construction is libsodium's."""
+    private, public = generate_keypair()
+    sealed = seal(public, b"493027")
+    assert sealed.startswith("v2.")
+    raw = base64.urlsafe_b64decode(sealed[3:] + "=" * (-len(sealed[3:]) % 4))
+    key = PrivateKey(base64.urlsafe_b64decode(private + "=" * (-len(private) % 4)))
+    assert SealedBox(key).decrypt(raw) == b"493027"
+
+
+def test_a_code_sealed_before_the_upgrade_still_opens() -> None:
+    """OTP codes sealed by the earlier in-house format (still in flight during a rollout) open with the same key."""
+    spec = importlib.util.spec_from_file_location("sealing_v1", Path(__file__).parent / "sealing_v1.py")
+    assert spec is not None and spec.loader is not None
+    v1 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(v1)
+    private, public = generate_keypair()
+    assert open_sealed(private, v1.seal(public, b"123456")) == b"123456"
+    other_private, _ = generate_keypair()
+    with pytest.raises(SealError):
+        open_sealed(other_private, v1.seal(public, b"123456"))
