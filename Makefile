@@ -9,7 +9,7 @@ EXTRAS   := libs/kit[testing]
 TOOLS    := ruff import-linter
 SOURCES  := Makefile constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: install lint run reset test test-unit test-e2e bench dlq contracts-snapshot clean
+.PHONY: install lint run reset test test-unit test-e2e fuzz bench dlq contracts-snapshot clean
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ test-unit: install
 
 test-e2e: install
 	$(PY) -m pytest tests
+
+fuzz: install  ## the long fuzz profile (not in CI): coverage and stateful phases, 300 examples; figures in fuzz-report/deep
+	LONTAR_FUZZ=deep $(PY) -m pytest tests/test_fuzz.py -s -q
 
 bench: install  ## benchmarks (not in CI): the event bus, then the services' figures; prints tables
 	-$(PY) -m bench  # exits 1 when a target is missed; the services' table still runs

@@ -79,6 +79,8 @@ def _summary(stack: Stack, seconds: float) -> str:
         f"  Kafka         {stack.bootstrap}" + ("" if c.kafka_bootstrap else " (embedded Tansu broker, memory)"),
         f"  sandboxes     {c.sandbox_url}/messages?to=<e-mail or phone> (SMTP {c.host}:{c.sandbox_smtp_port}, "
         f"SMS {c.sandbox_url}/sms/<provider>, controls PUT {c.sandbox_url}/providers/<name>/mode)",
+        f"  bank sandbox  POST {c.sandbox_url}/bank/pay {{\"billing_code\": \"...\"}} (pays at payment as a "
+        "collecting bank; GET /bank/payments)",
         f"  logs          {stack.logs_dir}",
         "",
         "  Ctrl-C stops everything.",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from devstack.bank import bank_sandbox_env, ensure_bank_client
 from devstack.broker import EmbeddedBroker
 from devstack.config import SANDBOX_SMS_PROVIDERS, SERVICES, StackConfig
 from devstack.postgres import EmbeddedPostgres, ensure_databases
@@ -21,6 +22,14 @@ from devstack.processes import port_in_use, spawn, stop
 from devstack.secrets import dev_secrets
 from devstack.sync import run
 from kit.kafka import create_topics
+
+
+def api_command(service: str, host: str, port: int) -> list[str]:
+    """How the stack runs a service's API. `--no-proxy-headers`: uvicorn would otherwise take the client address from
+    X-Forwarded-For whenever the peer is loopback, i.e. from anyone on this machine; kit.clientip decides instead,
+    trusting only the proxies in `<SERVICE>_HTTP__TRUSTED_PROXIES`."""
+    return [sys.executable, "-m", "uvicorn", f"{service}.main:app", "--host", host, "--port", str(port),
+            "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "10"]
 
 
 class StackError(RuntimeError):
@@ -72,7 +81,8 @@ class Stack:
         return self.config.data_dir / "sandbox-tls"
 
     def sandbox_env(self) -> dict[str, str]:
-        """`python -m sandbox`: SMTP and the SMS provider sandboxes with the dev credentials (libs/sandbox)."""
+        """`python -m sandbox`: SMTP, the SMS provider sandboxes with the dev credentials, and the bank sandbox with
+        its client at identity (libs/sandbox)."""
         c = self.config
         secrets = dev_secrets(c.data_dir)
         providers = [{"name": name, "api_key": secrets[f"{_secret_prefix(name)}_API_KEY"],
@@ -80,7 +90,8 @@ class Stack:
                      for name in SANDBOX_SMS_PROVIDERS]
         return {"LONTAR_SANDBOX_HOST": c.host, "LONTAR_SANDBOX_SMTP_PORT": str(c.sandbox_smtp_port),
                 "LONTAR_SANDBOX_HTTP_PORT": str(c.sandbox_http_port), "LONTAR_SANDBOX_SMTP_TLS_DIR":
-                str(self.sandbox_tls_dir), "LONTAR_SANDBOX_SMS_PROVIDERS": json.dumps(providers)}
+                str(self.sandbox_tls_dir), "LONTAR_SANDBOX_SMS_PROVIDERS": json.dumps(providers),
+                **bank_sandbox_env(c.data_dir, payment_url=c.api_url("payment"), identity_url=c.api_url("identity"))}
 
     def _notification_providers(self) -> dict[str, str]:
         """notification's SMS providers and SMTP relay: the sandboxes."""
@@ -127,6 +138,10 @@ class Stack:
                 self.postgres.start()
             run(ensure_databases(self.server_url, list(SERVICES)))
             self._migrate()
+            try:  # the bank sandbox pays as a collecting bank: identity's machine client of kind bank
+                ensure_bank_client(c.data_dir, {**os.environ, **self.service_env("identity")})
+            except RuntimeError as exc:
+                raise StackError(str(exc)) from None
             if not c.kafka_bootstrap:
                 self.broker = EmbeddedBroker(port=c.broker_port, host=c.host, log_path=self.logs_dir / "broker.log")
                 self.broker.start()
@@ -139,10 +154,7 @@ class Stack:
                 "--port", str(c.liveness_port)], {**os.environ, "PYTHONUNBUFFERED": "1"},
                 self.logs_dir / "liveness-sandbox.log"))
             for service in SERVICES:
-                self._add_child(f"{service}-api", [
-                    sys.executable, "-m", "uvicorn", f"{service}.main:app", "--host", c.host,
-                    "--port", str(c.api_ports[service]), "--no-access-log", "--timeout-graceful-shutdown", "10",
-                ], service)
+                self._add_child(f"{service}-api", api_command(service, c.host, c.api_ports[service]), service)
                 self._add_child(f"{service}-worker", [sys.executable, "-m", f"{service}.worker"], service)
             for child in self.children:
                 child.start()

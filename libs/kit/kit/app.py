@@ -6,12 +6,13 @@ import asyncio
 import gc
 import importlib.util
 import logging
+import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -20,9 +21,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.db import create_engine, create_sessionmaker
-from kit.errors import install_error_handlers
+from kit.errors import AppError, PayloadTooLarge, install_error_handlers, problem, problem_responses_in_openapi
 from kit.health import BrokerProbe, check_database, refresh_outbox_gauges
 from kit.logging import configure_logging, correlation_id
 from kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -127,6 +130,7 @@ def create_service_app(
     _install_offline_docs(app)
     for router in routers:
         app.include_router(router)
+    problem_responses_in_openapi(app)
     return app
 
 
@@ -136,29 +140,124 @@ def state_of(request: Request) -> AppState:
 
 
 def _install_middleware(app: FastAPI, settings: BaseServiceSettings) -> None:
-    service = settings.service_name
-
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        token = correlation_id.set(cid[:100])
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["x-correlation-id"] = cid[:100]
-            return response
-        finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "<unmatched>")
-            HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
-            HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
-            correlation_id.reset(token)
-
+    app.add_middleware(BodyLimit, settings=settings)  # innermost of the three: its 413 carries the correlation id
+    app.add_middleware(RequestContext, service=settings.service_name)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["*"], expose_headers=["x-correlation-id"])
+
+
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+class RequestContext:
+    """Per request: the correlation id (the caller's `x-correlation-id` if it is one, else a new one) on every log
+    line and on the answer, the HTTP metrics, and the answer to an unhandled error: a problem+json 500 with the id,
+    logged with the traceback under the same id. Pure ASGI, so the id is still set when the error is rendered."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-correlation-id", "")
+        cid = given if _CORRELATION_ID.fullmatch(given) else str(uuid.uuid4())
+        header = (b"x-correlation-id", cid.encode())
+        token = correlation_id.set(cid)
+        started = time.perf_counter()
+        status = 500
+        responded = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, responded
+            if message["type"] == "http.response.start":
+                responded, status = True, message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-correlation-id"]
+                message = {**message, "headers": [*headers, header]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra={"method": scope.get("method"), "path": scope.get("path"),
+                                                    "correlation_id": cid})
+            if responded:  # too late for a 500: the server ends the broken response
+                raise
+            response = problem(Request(scope), status=500, code="internal", title="Internal error")
+            await response(scope, receive, send_with_id)
+        finally:
+            path = getattr(scope.get("route"), "path", "<unmatched>")
+            method = scope.get("method", "")
+            HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, path).observe(time.perf_counter() - started)
+            correlation_id.reset(token)
+
+
+_BODY_LIMIT = "_kit_body_limit"
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def body_limit(limit: int | Callable[[Any], int], *, error: type[AppError] | None = None) -> Callable[[E], E]:
+    """A route's own body limit instead of `settings.http.max_body_bytes`: `limit` bytes, or a function of the
+    service's settings (an upload limit that is a setting). `error`: the AppError whose code and title the 413 takes.
+    Put it under the route decorator:
+
+        @router.post("/v1/invoice-uploads")
+        @body_limit(lambda settings: settings.uploads.max_bytes, error=UploadTooLarge)
+        async def create_upload(...): ..."""
+
+    def mark(endpoint: E) -> E:
+        setattr(endpoint, _BODY_LIMIT, (limit, error))
+        return endpoint
+
+    return mark
+
+
+class BodyLimit:
+    """Request bodies are counted while they are read, so one over its limit costs no more memory than the limit:
+    the declared Content-Length is checked before the first byte is read, then every chunk. The limit is the
+    route's own (`body_limit`) or the default; it is looked up at the first read, when the route is known."""
+
+    def __init__(self, app: ASGIApp, settings: BaseServiceSettings) -> None:
+        self.app, self.settings = app, settings
+
+    def _limit_of(self, scope: Scope) -> tuple[int, type[AppError] | None]:
+        limit, error = getattr(getattr(scope.get("route"), "endpoint", None), _BODY_LIMIT, (None, None))
+        if callable(limit):
+            limit = limit(self.settings)
+        return (self.settings.http.max_body_bytes if limit is None else int(limit)), error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        read = 0
+        limit: int | None = None
+        error: type[AppError] | None = None
+
+        def too_large() -> PayloadTooLarge:
+            assert limit is not None
+            if error is None:
+                return PayloadTooLarge(limit)
+            return PayloadTooLarge(limit, code=error.code, title=error.title)
+
+        async def limited() -> Message:
+            nonlocal read, limit, error
+            if limit is None:
+                limit, error = self._limit_of(scope)
+                declared = Headers(scope=scope).get("content-length", "")
+                if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                    raise too_large()
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > limit:
+                    raise too_large()
+            return message
+
+        await self.app(scope, limited, send)
 
 
 def _ops_router(settings: BaseServiceSettings) -> APIRouter:

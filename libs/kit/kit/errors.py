@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.logging import correlation_id
@@ -59,6 +61,18 @@ class ValidationFailed(AppError):
     code, status, title = "validation_failed", 422, "Validation failed"
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], data: Any) -> M:
+    """`data` validated as `model` by the code rather than by the route (a PATCH merged onto what is stored): its
+    errors answer the same 422 as the request's own validation, under `body`, never a 500."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
 class Retryable(Exception):
     """Raise from a consumer handler when the failure is temporary and the event itself is fine."""
 
@@ -104,16 +118,84 @@ _PROBLEM_SCHEMA = {
 }
 
 
+EXCERPT = 100  # characters of a client's input (a field name, a dict key) an error answer repeats
+MAX_TEXT = 1000  # characters of any one string in an error answer
+MAX_ERRORS = 50  # validation errors listed; the count says how many there were
+
+
+def excerpt(value: str, limit: int = EXCERPT) -> str:
+    """`value` cut to `limit` characters and made encodable (a lone surrogate is shown as `\\ud800`): what an error
+    answer may repeat of the input."""
+    if len(value) > limit:
+        value = value[:limit] + "…"
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _bounded(value: Any, limit: int = MAX_TEXT) -> Any:
+    if isinstance(value, str):
+        return excerpt(value, limit)
+    if isinstance(value, dict):
+        return {excerpt(str(k), EXCERPT): _bounded(v, limit) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_bounded(v, limit) for v in value]
+    return value
+
+
+class PayloadTooLarge(StarletteHTTPException):
+    """The request body went over its limit while it was read (kit.app's body limit). An HTTPException rather than
+    an AppError: FastAPI lets those through when they interrupt its reading of the body."""
+
+    def __init__(self, limit: int, *, code: str = "request.too_large",
+                 title: str = "Request body too large") -> None:
+        super().__init__(413, f"the limit is {limit} bytes")
+        self.code, self.title = code, title
+
+
 def problem(request: Request, *, status: int, code: str, title: str, detail: str | None = None,
             **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
+    body: dict[str, Any] = {"type": "about:blank", "title": excerpt(title, MAX_TEXT), "status": status, "code": code}
     if detail:
-        body["detail"] = detail
-    body["instance"] = request.url.path
+        body["detail"] = excerpt(detail, MAX_TEXT)
+    body["instance"] = excerpt(request.url.path, MAX_TEXT)
     if cid := correlation_id.get():
         body["correlation_id"] = cid
-    body.update(extra)
+    body.update(_bounded(extra))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def validation_errors(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The problem's code and its `errors`: where (`loc`), what (`msg`, `type`), never the input itself, at most
+    MAX_ERRORS of them. The code is the errors' own when they all have the same one of ours (`text.invalid_character`:
+    a dotted type), else `request.invalid`."""
+    listed = [{"loc": [excerpt(p) if isinstance(p, str) else p for p in e["loc"]],
+               "msg": excerpt(str(e["msg"]), 300), "type": excerpt(str(e["type"]))} for e in errors[:MAX_ERRORS]]
+    types = {str(e["type"]) for e in errors}
+    code = types.pop() if len(types) == 1 and "." in next(iter(types)) else "request.invalid"
+    return code, listed
+
+
+def problem_responses_in_openapi(app: FastAPI) -> None:
+    """The OpenAPI document as the answers are: FastAPI documents its request-validation 422 as `{"detail": [...]}`
+    in application/json; ours is problem+json (`validation_errors`)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                invalid = operation.get("responses", {}).get("422", {})
+                if "HTTPValidationError" in str(invalid.get("content", {})):
+                    invalid.update(description="Invalid request (`request.invalid`, or the errors' own code such as "
+                                               "`text.invalid_character`)",
+                                   content={PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -127,16 +209,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        return problem(request, status=422, code="request.invalid", title="Invalid request",
-                       detail="the request does not match the schema", errors=errors)
+        found = exc.errors()
+        code, errors = validation_errors(found)
+        extra: dict[str, Any] = {"errors": errors}
+        if len(found) > len(errors):
+            extra["error_count"] = len(found)
+        return problem(request, status=422, code=code, title="Invalid request",
+                       detail="the request does not match the schema", **extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "route.not_found", 405: "method.not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
+        if isinstance(exc, PayloadTooLarge):
+            return problem(request, status=413, code=exc.code, title=exc.title, detail=str(exc.detail))
+        code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
         return problem(request, status=exc.status_code, code=code, title=str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        log.exception("unhandled error", extra={"path": request.url.path, "correlation_id": correlation_id.get()})
         return problem(request, status=500, code="internal", title="Internal error")
+
+
+_HTTP_CODES = {400: "request.malformed", 404: "route.not_found", 405: "method.not_allowed",
+               413: "request.too_large"}

@@ -51,6 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kit import text as api_text
 from kit.app import state_of
 from kit.auth import CurrentPrincipal, Principal
 from kit.errors import AppError, Conflict
@@ -189,7 +190,7 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-KeyHeader = Annotated[str | None, Header(alias=HEADER, max_length=200)]
+KeyHeader = Annotated[api_text.text(200) | None, Header(alias=HEADER)]
 
 
 def idempotent(*, exclude: Collection[str] = (), body: Callable[..., Any] | None = None) -> Any:

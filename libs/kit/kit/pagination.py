@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -40,16 +40,38 @@ def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_CURSOR = 200  # characters: the cursors this API issues are about 110
+
+
 def decode_cursor(token: str) -> Cursor:
+    """The position a cursor this API issued names; anything else is `InvalidCursor` (400) before it reaches the
+    database: malformed, naive, or out of the range a timestamp has once it is taken to UTC (a `created_at` of
+    9999-12-31T23:59:59-14:00 is a valid datetime whose UTC instant is in year 10000)."""
+    if len(token) > MAX_CURSOR:
+        raise InvalidCursor("the cursor is not one this API issued")
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        return Cursor.model_validate(json.loads(raw))
-    except Exception:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(data, dict) or set(data) != {"created_at", "id"} or not isinstance(data["created_at"], str):
+            raise ValueError("not a cursor")
+        created_at = datetime.fromisoformat(data["created_at"])
+        if created_at.tzinfo is None:
+            raise ValueError("no time zone")
+        created_at = created_at.astimezone(UTC)  # OverflowError beyond year 1..9999
+        if not _EARLIEST <= created_at <= _LATEST:
+            raise ValueError("out of range")
+        return Cursor(created_at=created_at, id=uuid.UUID(str(data["id"])))
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
         raise InvalidCursor("the cursor is not one this API issued") from None
+
+
+# Clear of both ends of what datetime and PostgreSQL's drivers represent, whatever the session's time zone.
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def _params(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    # not constrained here: whatever is not a cursor this API issued is the same 400 (`pagination.invalid_cursor`)
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> CursorParams:
     return CursorParams(limit=limit, after=decode_cursor(cursor) if cursor else None)

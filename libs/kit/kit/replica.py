@@ -115,7 +115,7 @@ def replica_router() -> APIRouter:
     @router.get("/{npwp}", response_model=TaxpayerReplicaRead,
                 summary="This service's replica of a taxpayer, as built from identity's events",
                 responses={404: TaxpayerNotReplicated.openapi()})
-    async def get_replica(request: Request, npwp: Annotated[str, Path(pattern=r"^\d{16}$")]) -> TaxpayerReplicaRead:
+    async def get_replica(request: Request, npwp: Annotated[str, Path(pattern=r"^[0-9]{16}$")]) -> TaxpayerReplicaRead:
         async with state_of(request).sessions() as session:
             row = (await session.execute(select(_TAXPAYER).where(_TAXPAYER.c.npwp == npwp))).mappings().first()
         if row is None:

@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
@@ -58,7 +58,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kit.errors import ValidationFailed
-from kit.settings import Environment
+from kit.settings import Environment, RequiredInProd
 
 log = logging.getLogger(__name__)
 HEADER = "Lontar-Signature"
@@ -72,7 +72,7 @@ class WebhookSettings(BaseModel):
     """A service's webhooks (`<SERVICE>_WEBHOOKS__...`). Each client's signing key is HMAC-SHA256(secret, client id),
     hex: one server secret, a different key per client."""
 
-    secret: SecretStr = SecretStr("change-me-webhook-secret")
+    secret: Annotated[SecretStr, RequiredInProd()] = SecretStr("change-me-webhook-secret")
     timeout_s: float = 10.0
     max_attempts: int = 8
     backoff_base_s: float = 5.0  # attempt n waits base × 2^(n-1), capped

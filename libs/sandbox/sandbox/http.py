@@ -1,7 +1,7 @@
-"""The sandbox HTTP API: what was received (`GET /messages?to=`), provider behaviour controls, and the SMS provider
+"""The sandbox HTTP API: what was received (`GET /messages?to=`), provider behaviour controls, the SMS provider
 APIs themselves (`POST /sms/{provider}/v1/messages`, API key in `X-Api-Key`), which report delivery to the caller's
 `callback_url` with an HMAC-SHA256 signature (`X-Signature: sha256=<hex>` over the raw body), retrying on failure as
-real providers do."""
+real providers do, and the bank sandbox (`POST /bank/pay`, sandbox.bank) that pays billing codes at payment."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sandbox.bank import BankSandbox, bank_router
 from sandbox.settings import SandboxSettings, SmsProviderConfig
 from sandbox.smtp import PROVIDER as SMTP_PROVIDER
 from sandbox.store import MODES, ProviderMode, Received, Store
@@ -47,10 +48,12 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def create_app(settings: SandboxSettings, store: Store) -> FastAPI:
+def create_app(settings: SandboxSettings, store: Store, *, bank_http: httpx.AsyncClient | None = None) -> FastAPI:
+    """`bank_http`: how the bank sandbox reaches identity and payment (default: over the network, as a bank would)."""
     providers = {p.name: p for p in settings.providers}
     reports: set[asyncio.Task[None]] = set()
     http = httpx.AsyncClient(timeout=httpx.Timeout(5.0), limits=httpx.Limits(max_connections=50))
+    bank = BankSandbox(settings.bank, bank_http or http) if settings.bank else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -62,7 +65,9 @@ def create_app(settings: SandboxSettings, store: Store) -> FastAPI:
             await http.aclose()
 
     app = FastAPI(title="Lontar sandboxes", version="0.1.0", lifespan=lifespan,
-                  description="SMTP and SMS provider sandboxes that keep what they receive.")
+                  description="SMTP and SMS provider sandboxes that keep what they receive, and a bank that pays "
+                              "billing codes.")
+    app.include_router(bank_router(bank))
 
     @app.get("/healthz")
     @app.get("/readyz")

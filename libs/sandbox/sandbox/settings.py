@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.bank import BankConfig
+
 
 @dataclass(frozen=True)
 class SmsProviderConfig:
@@ -32,6 +34,7 @@ class SandboxSettings:
     tls_dir: Path | None = None  # when set, the SMTP server offers STARTTLS with a self-signed certificate kept here
     report_delay_ms: int = 20  # how long after accepting an SMS its delivery report is sent
     keep: int = 50_000  # messages kept in memory (oldest dropped first)
+    bank: BankConfig | None = None  # the bank sandbox (POST /bank/pay): payment's API and the bank's client
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -49,6 +52,7 @@ class SandboxSettings:
             tls_dir=Path(tls_dir) if tls_dir else None,
             report_delay_ms=int(env.get("LONTAR_SANDBOX_REPORT_DELAY_MS", 20)),
             keep=int(env.get("LONTAR_SANDBOX_KEEP", 50_000)),
+            bank=BankConfig.from_env(env),
         )
 
     def env(self) -> dict[str, str]:
@@ -63,6 +67,8 @@ class SandboxSettings:
         }
         if self.tls_dir is not None:
             out["LONTAR_SANDBOX_SMTP_TLS_DIR"] = str(self.tls_dir)
+        if self.bank is not None:
+            out |= self.bank.env()
         return out
 
     @property

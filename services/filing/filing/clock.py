@@ -1,5 +1,5 @@
 """Dates as the tax rules count them: the calendar day in Jakarta (WIB), the day the DJP stamps on a receipt. The
-clock is a runtime object (tests hand the app a fixed one)."""
+clock is a runtime object (tests hand the app, and the consumers, a fixed one)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,22 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 class Clock:
+    def now(self) -> datetime:
+        return datetime.now(JAKARTA)
+
     def today(self) -> date:
-        return datetime.now(JAKARTA).date()
+        return self.now().date()
 
 
 class FixedClock(Clock):
-    """A clock stopped on one day (tests, and replaying a day's obligations)."""
+    """A clock stopped on one day (tests, and replaying a day's obligations): the time of day runs, the day does
+    not."""
 
     def __init__(self, day: date) -> None:
         self.day = day
+
+    def now(self) -> datetime:
+        return datetime.combine(self.day, datetime.now(JAKARTA).timetz())
 
     def today(self) -> date:
         return self.day

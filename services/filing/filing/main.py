@@ -1,24 +1,48 @@
 """`uvicorn filing.main:app`: the filing API."""
 
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
 from fastapi import FastAPI
 
 from filing.calendar.endpoints import router as calendar_router
 from filing.clock import Clock
 from filing.codes.endpoints import router as codes_router
+from filing.identity_client import IdentityClient
 from filing.obligations.endpoints import router as obligations_router
 from filing.returns.endpoints import router as returns_router
 from filing.settings import FilingSettings, get_settings
-from kit.app import create_service_app, provided
+from filing.submissions.endpoints import router as submissions_router
+from kit.app import AppState, StartupStep, create_service_app, provided
 from kit.auth import JWKSCache
 from kit.replica import replica_router
 
 
+def identity_client(settings: FilingSettings, http: httpx.AsyncClient | None = None) -> StartupStep:
+    """A start-up step: the client of identity's signing endpoint (`http` reaches identity in tests)."""
+
+    @asynccontextmanager
+    async def step(state: AppState) -> AsyncIterator[None]:
+        client = state.provide(IdentityClient(settings.identity, http))
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    return step
+
+
 def create_app(settings: FilingSettings | None = None, *, jwks: JWKSCache | None = None,
-               clock: Clock | None = None) -> FastAPI:
+               clock: Clock | None = None, identity_http: httpx.AsyncClient | None = None) -> FastAPI:
     settings = settings or get_settings()
     return create_service_app(
-        settings, routers=[calendar_router, obligations_router, returns_router, codes_router, replica_router()],
-        startup=[provided(jwks or JWKSCache(settings.auth), JWKSCache), provided(clock or Clock(), Clock)],
+        settings, routers=[calendar_router, obligations_router, returns_router, submissions_router, codes_router,
+                           replica_router()],
+        startup=[provided(jwks or JWKSCache(settings.auth), JWKSCache), provided(clock or Clock(), Clock),
+                 identity_client(settings, identity_http)],
         description="SPT filing, corrections, deadlines, sanctions, assessments, KSWP.")
 
 

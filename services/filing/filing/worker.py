@@ -6,11 +6,13 @@ from contracts.topics import events_topic
 from filing.registry.handlers import identity_handlers
 from filing.returns.handlers import invoice_handlers
 from filing.settings import FilingSettings, get_settings
+from filing.submissions.handlers import payment_handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
 
 CONSUMERS = [
     ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers()),
     ConsumerSpec("invoice-events", [events_topic("invoice")], invoice_handlers()),
+    ConsumerSpec("payment-events", [events_topic("payment")], payment_handlers()),
 ]
 
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from filing.clock import FixedClock
 from filing.main import create_app
-from filing.settings import FilingSettings
+from filing.settings import FilingSettings, IdentityClientSettings
 from kit.auth import JWKSCache
 from kit.consumer import EventConsumer, Handlers
 from kit.db import create_engine, create_sessionmaker
@@ -24,16 +25,23 @@ from kit.kafka import create_topics, make_consumer, make_producer
 from kit.testing.events import encode, record_headers
 from kit.testing.service import api_client, service_settings
 from kit.testing.tokens import TokenMaker
+from services.filing.tests import identity_standin
+from services.filing.tests.identity_standin import StandIn
 
 MAKER = TokenMaker()
 TODAY = date(2026, 4, 15)  # the clock of the API in these tests (WIB)
 ALL_SCOPES = ("filing:read", "filing:draft", "filing:submit")
 
 
+def account_of(*npwps: str) -> str:
+    """The account of the person (Ani) whose tokens `auth` makes for `npwps`: the signer of their returns."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "lontar-test:" + ",".join(npwps)))
+
+
 def auth(*npwps: str, scopes: Sequence[str] = ALL_SCOPES) -> dict[str, str]:
     """A token acting for `npwps`, as identity issues it to the person Ani representing them (the same subject and
     actor for the same taxpayers: idempotency keys belong to them)."""
-    account = str(uuid.uuid5(uuid.NAMESPACE_URL, "lontar-test:" + ",".join(npwps)))
+    account = account_of(*npwps)
     token = MAKER.make(subject=account, scopes=scopes, taxpayer_ids=npwps, act={"sub": account, "name": "Ani"})
     return {"authorization": f"Bearer {token}"}
 
@@ -45,6 +53,23 @@ def settings(infra: Any) -> FilingSettings:
 
 @pytest.fixture
 async def api(settings: FilingSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()), clock=FixedClock(TODAY))
+    async with api_client(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def identity() -> Iterator[StandIn]:
+    """identity's token and signing endpoints, stood in for on loopback (`identity_standin`)."""
+    yield from identity_standin.running()
+
+
+@pytest.fixture
+async def signing_api(settings: FilingSettings, identity: StandIn) -> AsyncIterator[httpx.AsyncClient]:
+    """The API as `api`, its identity client pointed at the stand-in."""
+    settings = settings.model_copy(update={"identity": IdentityClientSettings(
+        base_url=identity.url, client_id=identity.client_id, client_secret=SecretStr(identity.client_secret),
+        attempts=2)})
     app = create_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()), clock=FixedClock(TODAY))
     async with api_client(app) as client:
         yield client

@@ -1,6 +1,6 @@
-"""One way to make each fact the filing tests need: identity's and invoice's events (as envelopes with their own
-ids, so a test can send the same one twice), and SPT rows in states no use case reaches yet (filed, awaiting
-payment: submission is not built)."""
+"""One way to make each fact the filing tests need: identity's, invoice's and payment's events (as envelopes with
+their own ids, so a test can send the same one twice), and SPT rows made directly (a filed Normal, for tests about
+what follows it)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.identity import PKPStatusChanged, TaxpayerRegistered
 from contracts.invoice import InputTaxCredited, InvoiceCancelled, InvoiceReplaced, InvoiceSigned, ReturnIssued
+from contracts.payment import BillingExpired, PaymentConfirmed
 from contracts.registry import Contract
 from filing.returns.models import spt
 from kit.testing.events import envelope_for, random_npwp
@@ -110,7 +111,28 @@ def keyed(event: InvoiceSigned | InvoiceCancelled | InvoiceReplaced | ReturnIssu
     return envelope(event, key=event.buyer_npwp if buyer_keyed else event.seller_npwp)  # type: ignore[arg-type]
 
 
-# -- SPT rows no use case reaches yet ----------------------------------------------------------------------------
+# -- payment -------------------------------------------------------------------------------------------------------
+def _digits(n: int) -> str:
+    return str(uuid.uuid4().int)[:n]
+
+
+def payment_confirmed(request: dict[str, Any], *, paid_at: datetime) -> PaymentConfirmed:
+    """payment's confirmation of the billing code it made for an SPTPaymentRequested (the event's data)."""
+    return PaymentConfirmed(
+        payment_id=str(uuid.uuid4()), ntpn=uuid.uuid4().hex[:16].upper(), billing_id=str(uuid.uuid4()),
+        billing_code="0" + _digits(14), npwp=request["npwp"], kap_kjs=request["kap_kjs"], period=request["period"],
+        amount=request["amount"], paid_at=paid_at, bank_code="BANK01", bank_reference=uuid.uuid4().hex,
+        settles="spt", spt_id=request["spt_id"], confirmed_at=paid_at)
+
+
+def billing_expired(request: dict[str, Any], *, expired_at: datetime) -> BillingExpired:
+    return BillingExpired(
+        billing_id=str(uuid.uuid4()), billing_code="0" + _digits(14), npwp=request["npwp"],
+        kap_kjs=request["kap_kjs"], period=request["period"], amount=request["amount"], origin="spt",
+        spt_id=request["spt_id"], expired_at=expired_at)
+
+
+# -- SPT rows made directly ----------------------------------------------------------------------------
 async def add_spt(engine: AsyncEngine, *, npwp: str, form: str, period: str, version: int = 0, status: str,
                   filed_at: datetime | None = None) -> uuid.UUID:
     spt_id = uuid.uuid4()

@@ -73,8 +73,11 @@ async def test_every_refusal_code_is_listed(api: httpx.AsyncClient) -> None:
         "taxpayer.not_found": 404, "unauthorized": 401, "auth.missing_scope": 403, "auth.taxpayer_forbidden": 403,
         "taxpayer.ambiguous": 400, "return.not_owed": 409, "return.not_draft": 409, "amount.negative": 422,
         "amount.too_many_decimals": 422, "amount.too_large": 422, "idempotency.key_reused": 422,
+        "return.unsigned": 422, "return.normal_exists": 409, "return.audit_started": 409, "return.changed": 409,
+        "signature.identity_unavailable": 503, "receipt.not_found": 404, "submission.not_found": 404,
+        "return.paid_amount_differs": 409,
         # pure rules already written for the slices to come
-        "return.unsigned": 422, "return.normal_exists": 409, "correction.under_audit": 409,
+        "correction.under_audit": 409,
         "sanctions.interest_rate_unknown": 422,
     }
     assert {code: listed.get(code) for code in tested} == tested

@@ -8,8 +8,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
-import filing.registry.models  # noqa: F401  (the slices' tables, as migrations/env.py loads them)
+import filing.assessments.models  # noqa: F401  (the slices' tables, as migrations/env.py loads them)
+import filing.registry.models  # noqa: F401
 import filing.returns.models  # noqa: F401
+import filing.sanctions.models  # noqa: F401
+import filing.submissions.models  # noqa: F401
 from filing.models import metadata
 from filing.settings import FilingSettings
 from kit.db import create_engine

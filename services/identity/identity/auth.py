@@ -11,13 +11,10 @@ from identity.passwords import Passwords
 from identity.registration.registries import Registries
 from identity.settings import IdentitySettings
 from identity.tokens import TokenIssuer
+from kit import clientip
 from kit.app import state_of
 from kit.auth import CurrentPrincipal, JWKSCache, MissingScope, Principal, authenticate
 from kit.dependencies import Uow, runtime, settings_of
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 async def optional_principal(request: Request) -> Principal | None:
@@ -51,11 +48,11 @@ def officer(scope: str = "identity:officer"):  # type: ignore[no-untyped-def]
 
 
 UoW = Uow
-ClientIP = Annotated[str, Depends(client_ip)]
+ClientIP = clientip.ClientIP  # the TCP peer, or what a configured proxy (`http.trusted_proxies`) says it saw
 Settings = Annotated[IdentitySettings, settings_of(IdentitySettings)]
 Issuer = Annotated[TokenIssuer, runtime(TokenIssuer)]
 PasswordsDep = Annotated[Passwords, runtime(Passwords)]
 RegistriesDep = Annotated[Registries, runtime(Registries)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 Officer = Annotated[Principal, officer()]
-NPWP = Annotated[str, Path(pattern=r"^\d{16}$")]
+NPWP = Annotated[str, Path(pattern=r"^[0-9]{16}$")]

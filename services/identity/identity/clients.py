@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="register a machine client and print its secret once")
     create.add_argument("--name", required=True)
-    create.add_argument("--kind", choices=["officer", "internal", "pjap"], required=True)
+    create.add_argument("--kind", choices=["officer", "internal", "pjap", "bank"], required=True)
     create.add_argument("--scope", action="append", required=True, help="repeat for several scopes")
     create.add_argument("--rate-limit", type=int, default=600, help="requests per minute")
     args = parser.parse_args(argv)

@@ -28,7 +28,7 @@ def phone(value: str) -> str:
         national = digits[1:]
     else:
         raise ValueError("a phone number starts with 0 or +62")
-    if not national.isdigit() or not national.startswith("8") or not 8 <= len(national) + 1 <= 15:
+    if not (national.isascii() and national.isdigit()) or not national.startswith("8") or not 8 <= len(national) + 1 <= 15:
         raise ValueError("not an Indonesian mobile number (08..., 8 to 15 digits)")
     return "+62" + national
 

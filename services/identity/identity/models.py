@@ -293,6 +293,30 @@ class LoginThrottle(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class LoginBackoff(Base):
+    """Failed password attempts on one login from every address (a NITKU counts with its NPWP): slows a guesser who
+    rotates addresses. Keyed by the login as typed, never by the account, so a login that exists and one that does
+    not behave alike. It always ends, and it does not apply at the account's known addresses."""
+
+    __tablename__ = "login_backoff"
+
+    login: Mapped[str] = mapped_column(Text, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class KnownAddress(Base):
+    """Addresses an account has proved itself from (a successful login, a password reset, its registration): there
+    the per-login back-off does not apply, so strangers' guesses cannot keep the owner out."""
+
+    __tablename__ = "known_address"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    ip: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 metadata = Base.metadata

@@ -1,22 +1,23 @@
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import BaseModel, SecretStr
 
 from identity.credentials.settings import CredentialSettings
-from kit.settings import BaseServiceSettings, DatabaseSettings, service_config
+from kit.settings import BaseServiceSettings, DatabaseSettings, RequiredInProd, service_config
 
 
 class TokenSettings(BaseModel):
     # Ed25519 private key (PKCS#8 PEM). Development generates one per data folder (devstack); production mounts it.
-    signing_key: SecretStr | None = None
+    signing_key: Annotated[SecretStr | None, RequiredInProd()] = None
     previous_public_keys: list[str] = []  # PEM public keys still served in the JWKS during a rotation
     access_ttl_s: int = 600
     refresh_ttl_s: int = 14 * 24 * 3600
 
 
 class OTPSettings(BaseModel):
-    pepper: SecretStr = SecretStr("dev-only-pepper-change-me")
-    notification_public_key: str | None = None  # X25519, base64url (kit.sealing)
+    pepper: Annotated[SecretStr, RequiredInProd()] = SecretStr("dev-only-pepper-change-me")
+    notification_public_key: Annotated[str | None, RequiredInProd()] = None  # X25519, base64url (kit.sealing)
     ttl_s: int = 300
     max_attempts: int = 5
     resend_cooldown_s: int = 60
@@ -27,6 +28,14 @@ class OTPSettings(BaseModel):
 class LoginSettings(BaseModel):
     free_failures: int = 5  # before back-off starts, per (login, IP)
     max_backoff_s: int = 900  # back-off doubles per failure up to this; it always ends
+    # Per login from every address (NIST SP 800-63B §5.2.2, Keycloak's brute-force detection): after
+    # `account_free_failures`, a wait of `account_backoff_base_s` doubling per failure, capped; failures older than
+    # `account_failure_reset_s` are forgotten, a success forgets them all. Never applies at an account's known
+    # addresses, so it slows guessers without locking the owner out.
+    account_free_failures: int = 10
+    account_backoff_base_s: int = 30
+    account_max_backoff_s: int = 900
+    account_failure_reset_s: int = 12 * 3600
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19_456  # OWASP: Argon2id m=19 MiB, t=2, p=1
     argon2_parallelism: int = 1

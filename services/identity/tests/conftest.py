@@ -102,6 +102,7 @@ async def clean(sessions, *niks: str) -> None:  # type: ignore[no-untyped-def]
             await s.execute(text("DELETE FROM taxpayer WHERE npwp = :n"), {"n": nik})
             await s.execute(text("DELETE FROM person WHERE nik = :n"), {"n": nik})
             await s.execute(text("DELETE FROM login_throttle WHERE login = :n"), {"n": nik})
+            await s.execute(text("DELETE FROM login_backoff WHERE login = :n"), {"n": nik})
 
 
 

@@ -13,7 +13,9 @@ import uuid
 from datetime import date
 from typing import Any
 
+import httpx
 import jwt
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import Account, Person, RoleGrant, Taxpayer
@@ -103,3 +105,8 @@ def taxpayer_headers(settings: IdentitySettings, npwp: str, *scopes: str) -> dic
     """A token acting for the taxpayer `npwp` with `scopes` (default: read it)."""
     return bearer(TokenIssuer(settings).issue(subject=npwp, scopes=list(scopes or ("taxpayer:read",)),
                                               taxpayer_ids=[npwp])[0])
+
+
+def http_from(app: FastAPI, ip: str) -> httpx.AsyncClient:
+    """A client of `app` whose TCP peer address is `ip` (the app's lifespan runs elsewhere, e.g. in `api_client`)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 40000)), base_url="http://test")

@@ -28,6 +28,8 @@ _ALL = [
     # fields
     Code("field.required", "A mandatory value is empty or missing", "ETAX-20014"),
     Code("field.too_long", "The value is longer than allowed", "ETAX-20008"),
+    Code("field.invalid_character", "The value holds a control or format character (such as a bidi override: it "
+                                    "would show another text than it is)"),
     Code("date.invalid", "The date is not a valid YYYY-MM-DD date", "ETAX-20006"),
     Code("date.in_future", "The invoice date is in the future", "ETAX-20008"),
     Code("date.before_2025", "Coretax e-Faktur dates start on 2025-01-01 (earlier invoices belong to e-Faktur "

@@ -1,17 +1,19 @@
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import BaseModel, SecretStr
 
-from kit.settings import BaseServiceSettings, DatabaseSettings, service_config
+from kit.settings import BaseServiceSettings, DatabaseSettings, RequiredInProd, service_config
 from kit.webhooks import WebhookSettings
 
 
 class IdentityClientSettings(BaseModel):
     """How invoice reaches identity's signing endpoint (client-credentials token with `identity:sign`)."""
 
-    base_url: str = "http://127.0.0.1:8001"
-    client_id: str = "invoice-service"
-    client_secret: SecretStr = SecretStr("")
+    base_url: Annotated[str, RequiredInProd()] = "http://127.0.0.1:8001"
+    # Registered in identity (`python -m identity.clients create --kind internal ...`, deploy/README.md).
+    client_id: Annotated[str, RequiredInProd()] = "invoice-service"
+    client_secret: Annotated[SecretStr, RequiredInProd()] = SecretStr("")
     timeout_s: float = 30.0
     attempts: int = 3
 
@@ -38,7 +40,7 @@ class InvoiceSettings(BaseServiceSettings):
     uploads: UploadSettings = UploadSettings()
     signing: SigningSettings = SigningSettings()
     webhooks: WebhookSettings = WebhookSettings()  # completion webhooks (`invoice.webhooks`, on kit.webhooks)
-    public_url: str = "http://127.0.0.1:8002"  # where the public verification endpoint is reached (the PDF's QR)
+    public_url: Annotated[str, RequiredInProd()] = "http://127.0.0.1:8002"  # where the public verification endpoint is reached (the PDF's QR)
     run_jobs: bool = True  # process uploads and recover jobs in this process (API and worker both may)
 
 

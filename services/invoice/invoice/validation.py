@@ -20,6 +20,7 @@ from invoice import ppn, refdata
 from invoice.codes import error
 from kit import identifiers
 from kit.identifiers import head_office_nitku, nik_problem
+from kit.text import character_problem, describe
 
 ZERO_TIN = "0" * 16
 DOC_ALIASES = {"NIK": "National ID", "Other": "Other ID"}
@@ -28,6 +29,7 @@ MAX_TEXT = {"RefDesc": 200, "BuyerName": 200, "BuyerAdress": 500, "BuyerEmail": 
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _HEADER_LIMITS = [(name, limit) for name, limit in MAX_TEXT.items() if name != "Name"]
 _SPACES = re.compile(r"\s+")
+_XML_WHITESPACE = frozenset("\t\n\r")  # kept or normalised; any other control or format character is refused
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH_YEAR = re.compile(r"\d{6}")
 # (element, absent or empty means 0), in the order they are read and reported
@@ -74,6 +76,15 @@ _nitku_problem = _cached_check(identifiers.nitku_problem)
 _npwp16_problem = _cached_check(identifiers.npwp16_problem)
 
 
+_LINE_TEXT = ("Opt", "Code", "Name", "Unit")
+
+
+def _check_characters(name: str, value: str | None, err: Callable[[str, str, str], None]) -> None:
+    """The same character policy as the API's (kit.text): an upload cannot store what a draft may not hold."""
+    if value and (found := character_problem(value, allowed=_XML_WHITESPACE)) is not None:
+        err("field.invalid_character", name, f"{describe(found[1])} at position {found[0]} is not allowed")
+
+
 def _text(value: str | None) -> str:
     return (value or "").strip()
 
@@ -105,6 +116,8 @@ def validate(header: dict[str, str | None], lines: list[dict[str, str | None]], 
     for name, limit in _HEADER_LIMITS:
         if len((header.get(name) or "").strip()) > limit:
             err("field.too_long", name, f"{name} is longer than {limit} characters")
+    for name, value in header.items():
+        _check_characters(name, value, err)
 
     # seller
     out["seller_npwp"] = ctx.seller_npwp
@@ -347,6 +360,9 @@ def _lines(lines: list[dict[str, str | None]], trx: str, invoice_date: date | No
     for i, raw in enumerate(lines):
         def err(code: str, name: str, message: str | None = None, i: int = i) -> None:
             errors.append(error(code, ctx.line_path(i, name), message))
+
+        for name in _LINE_TEXT:
+            _check_characters(name, raw.get(name), err)
 
         opt = (raw.get("Opt") or "").strip()
         if not opt:

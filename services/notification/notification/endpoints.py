@@ -7,6 +7,7 @@ from kit.auth import CurrentPrincipal, TaxpayerForbidden, TaxpayerNotChosen
 from kit.dependencies import Uow, runtime, settings_of
 from kit.errors import Unauthorized, ValidationFailed
 from kit.pagination import Pagination
+from kit.text import text
 from notification import reports, service
 from notification.errors import (
     InboxItemNotFound,
@@ -33,7 +34,7 @@ from notification.templating import Catalogue
 UoW = Uow
 Settings = Annotated[NotificationSettings, settings_of(NotificationSettings)]
 Templates = Annotated[Catalogue, runtime(Catalogue)]
-TaxpayerParam = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only one")]
+TaxpayerParam = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only one")]
 _AUTH = {401: Unauthorized.openapi(), 403: TaxpayerForbidden.openapi()}
 
 router = APIRouter(prefix="/v1", tags=["inbox and preferences"])
@@ -79,8 +80,8 @@ webhooks = APIRouter(prefix="/v1/provider-webhooks", tags=["provider webhooks"])
                responses={401: InvalidSignature.openapi(), 404: UnknownProvider.openapi(),
                           400: MalformedReport.openapi()})
 async def provider_webhook(request: Request, uow: UoW, settings: Settings,
-                           provider: Annotated[str, Path(max_length=63)],
-                           x_signature: Annotated[str | None, Header()] = None) -> ReportApplied:
+                           provider: Annotated[text(63), Path()],
+                           x_signature: Annotated[text(200) | None, Header()] = None) -> ReportApplied:
     body = await request.body()
     _config, report = reports.authenticate_report(settings, provider, body, x_signature)
     return await reports.apply_report(uow, settings, provider, report)
@@ -92,13 +93,13 @@ internal = APIRouter(prefix="/internal/v1", tags=["notification (internal)"])
 @internal.put("/recipients/{npwp}", response_model=RecipientRead,
               summary="Set a taxpayer's contact (until identity publishes contact events)",
               responses={422: ValidationFailed.openapi()})
-async def put_recipient(uow: UoW, npwp: Annotated[str, Path(pattern=r"^\d{16}$")],
+async def put_recipient(uow: UoW, npwp: Annotated[str, Path(pattern=r"^[0-9]{16}$")],
                         body: RecipientUpdate) -> RecipientRead:
     return await service.set_recipient(uow, npwp, body)
 
 
 @internal.get("/messages", response_model=list[MessageRead], summary="Messages of a request (OTP request id or "
               "source event id), with their delivery attempts", responses={404: MessageNotFound.openapi()})
-async def get_messages(uow: UoW, request_id: Annotated[str, Query(min_length=1, max_length=200)]) -> list[MessageRead]:
+async def get_messages(uow: UoW, request_id: Annotated[text(200, min_length=1), Query()]) -> list[MessageRead]:
     return await service.find_messages(uow, request_id=request_id)
 

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kit.pagination import CursorPage
+from kit.text import multiline_text, text
 
 
 class InboxItemRead(BaseModel):
@@ -42,14 +43,14 @@ class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     locale: Literal["id", "en"] | None = None
-    notices: dict[str, bool] = Field(default_factory=dict, description="notice name -> on/off")
+    notices: dict[text(100), bool] = Field(default_factory=dict, max_length=200, description="notice name -> on/off")
 
 
 class RecipientUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=32)
+    email: text(254) | None = None
+    phone: text(32) | None = None
     locale: Literal["id", "en"] | None = None
 
 
@@ -67,10 +68,10 @@ class DeliveryReport(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(min_length=1, max_length=200, description="the provider's message id")
+    id: text(200, min_length=1) = Field(description="the provider's message id")
     status: Literal["delivered", "failed", "undelivered", "rejected", "expired"]
-    error: str | None = Field(default=None, max_length=500)
-    reference: str | None = Field(default=None, max_length=200)
+    error: multiline_text(500) | None = None
+    reference: text(200) | None = None
 
 
 class ReportApplied(BaseModel):

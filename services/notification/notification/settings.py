@@ -1,17 +1,17 @@
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from contracts.notification import COMMANDS_TOPIC
 from contracts.topics import events_topic
-from kit.settings import BaseServiceSettings, DatabaseSettings, Environment, service_config
+from kit.settings import BaseServiceSettings, DatabaseSettings, RequiredInProd, service_config
 
 
 class SealingSettings(BaseModel):
-    private_key: SecretStr | None = Field(default=None, description="X25519 private key (base64url) that opens "
-                                          "the sealed OTP codes identity sends; its public half is identity's "
-                                          "IDENTITY_OTP__NOTIFICATION_PUBLIC_KEY")
+    private_key: Annotated[SecretStr | None, RequiredInProd()] = Field(
+        default=None, description="X25519 private key (base64url) that opens the sealed OTP codes identity sends; "
+                                  "its public half is identity's IDENTITY_OTP__NOTIFICATION_PUBLIC_KEY")
 
 
 class SmsProviderSettings(BaseModel):
@@ -29,12 +29,13 @@ class SmsProviderSettings(BaseModel):
 
 
 class SmsSettings(BaseModel):
-    providers: list[SmsProviderSettings] = Field(default_factory=list, description="in order of preference")
+    providers: Annotated[list[SmsProviderSettings], RequiredInProd()] = Field(
+        default_factory=list, description="in order of preference")
 
 
 class SmtpSettings(BaseModel):
     name: str = "smtp"
-    host: str = "127.0.0.1"
+    host: Annotated[str, RequiredInProd()] = "127.0.0.1"
     port: int = 1025
     username: str | None = None
     password: SecretStr | None = None
@@ -99,12 +100,7 @@ class NotificationSettings(BaseServiceSettings):
     default_locale: Literal["id", "en"] = "id"
 
     @model_validator(mode="after")
-    def _complete_in_prod(self) -> "NotificationSettings":
-        if self.env is Environment.prod:
-            if self.sealing.private_key is None:
-                raise ValueError("sealing.private_key is required in prod")
-            if not self.sms.providers:
-                raise ValueError("at least one SMS provider is required in prod")
+    def _unique_provider_names(self) -> "NotificationSettings":
         names = [p.name for p in self.sms.providers] + [self.smtp.name]
         if len(set(names)) != len(names):
             raise ValueError("provider names must be unique (SMS providers and the SMTP relay)")

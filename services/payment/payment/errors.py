@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from kit.errors import AppError
+from kit.errors import AppError, Forbidden
+
+
+class OfficerRequired(Forbidden):
+    code, title = "auth.officer_required", "Only an officer's or an internal service's client may call this endpoint"
 
 
 def responses(*errors: type[AppError]) -> dict[int | str, dict[str, object]]:

@@ -7,6 +7,7 @@ from kit.auth import JWKSCache
 from kit.replica import replica_router
 from payment.billing.endpoints import router as billing_router
 from payment.confirmations.endpoints import router as confirmations_router
+from payment.debts.endpoints import routers as debts_routers
 from payment.ledger.endpoints import router as ledger_router
 from payment.settings import PaymentSettings, get_settings
 
@@ -14,9 +15,10 @@ from payment.settings import PaymentSettings, get_settings
 def create_app(settings: PaymentSettings | None = None, *, jwks: JWKSCache | None = None) -> FastAPI:
     settings = settings or get_settings()
     return create_service_app(settings, routers=[billing_router, confirmations_router, ledger_router,
-                                                 replica_router()],
+                                                 *debts_routers, replica_router()],
                               startup=[provided(jwks or JWKSCache(settings.auth))],
-                              description="Billing codes, bank confirmations with NTPN, the taxpayer's ledger.")
+                              description="Billing codes, bank confirmations with NTPN, the taxpayer's ledger, "
+                                          "debts (STP, SKP, legacy) and what pays them.")
 
 
 app = create_app()

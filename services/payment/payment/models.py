@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import make_metadata
@@ -46,11 +47,15 @@ class Billing(Base):
         CheckConstraint("origin IN ('mandiri', 'spt', 'bill')", name="origin"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("(origin = 'spt') = (spt_id IS NOT NULL)", name="spt_link"),
+        CheckConstraint("(origin = 'bill') = (debt_id IS NOT NULL)", name="bill_link"),
         Index("billing_due_idx", "expires_at", postgresql_where=text("status = 'active'")),
         Index("billing_npwp_created_idx", "npwp", "created_at"),
         # One payable code per SPT and KAP-KJS at a time (a redelivered or repeated request makes no second one).
         Index("billing_spt_open_key", "spt_id", "kap", "kjs", unique=True,
               postgresql_where=text("spt_id IS NOT NULL AND status <> 'expired'")),
+        # One payable or paid code per debt: a debt can never be paid twice.
+        Index("billing_debt_open_key", "debt_id", unique=True,
+              postgresql_where=text("debt_id IS NOT NULL AND status <> 'expired'")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -63,6 +68,8 @@ class Billing(Base):
     amount: Mapped[Decimal] = mapped_column(MONEY)
     origin: Mapped[str] = mapped_column(Text)
     spt_id: Mapped[str | None] = mapped_column(Text, comment="filing's SPT id, for a code linked to an SPT")
+    debt_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("debt.id"),
+                                                      comment="the debt a code from a bill pays")
     status: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(Text, comment="token subject, or the event that caused it")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -74,6 +81,67 @@ class Billing(Base):
     @property
     def kap_kjs(self) -> str:
         return f"{self.kap}-{self.kjs}"
+
+
+class LegacyDebtImport(Base):
+    """One file of the legacy debt import, with its reconciliation report (what `POST` answered)."""
+
+    __tablename__ = "legacy_debt_import"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    file_digest: Mapped[str] = mapped_column(Text, index=True, comment="SHA-256 of the file as received")
+    rows: Mapped[int] = mapped_column(Integer)
+    imported: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    report: Mapped[dict[str, object]] = mapped_column(JSONB)
+
+
+class Debt(Base):
+    """A tax debt payable with a billing code: from filing's STP or SKP, or imported from the legacy system. The
+    source's own reference is unique per source, so a repeated event or a file imported twice records nothing new;
+    an STP/SKP number is recorded once per taxpayer and KAP-KJS. `version` is the events' `sequence`."""
+
+    __tablename__ = "debt"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'settled')", name="status"),
+        CheckConstraint("kind IN ('stp', 'skpkb', 'skpkbt', 'spt_underpayment')", name="kind"),
+        CheckConstraint("source IN ('stp', 'skp', 'legacy')", name="source"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("due_date >= issued_on", name="due_after_issue"),
+        CheckConstraint("(status = 'settled') = (settled_at IS NOT NULL)", name="settled_at"),
+        UniqueConstraint("source", "source_reference"),
+        Index("debt_assessment_key", "npwp", "kap", "kjs", "assessment_number", unique=True,
+              postgresql_where=text("assessment_number IS NOT NULL")),
+        Index("debt_npwp_recorded_idx", "npwp", "recorded_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    npwp: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    kap: Mapped[str] = mapped_column(Text)
+    kjs: Mapped[str] = mapped_column(Text)
+    period: Mapped[str | None] = mapped_column(Text, comment="the tax period it is for, when known")
+    assessment_number: Mapped[str | None] = mapped_column(Text, comment="the STP/SKP number")
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text, comment="stp, skp (filing's events) or legacy (the import)")
+    source_reference: Mapped[str] = mapped_column(Text, comment="filing's STP/SKP id, or the legacy reference")
+    import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("legacy_debt_import.id"))
+    status: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ntpn: Mapped[str | None] = mapped_column(Text, comment="the payment that settled it")
+    version: Mapped[int] = mapped_column(Integer)
+
+    @property
+    def kap_kjs(self) -> str:
+        return f"{self.kap}-{self.kjs}"
+
+    @property
+    def legacy(self) -> bool:
+        return self.source == "legacy"
 
 
 class Payment(Base):

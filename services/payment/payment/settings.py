@@ -14,6 +14,12 @@ class BankSettings(BaseModel):
     clock_skew_s: int = Field(default=300, ge=0, description="how far in the future a bank's paid_at may be")
 
 
+class LegacyImportSettings(BaseModel):
+    max_bytes: int = Field(default=256 * 1024 * 1024, ge=1, description="largest legacy debt file one import takes")
+    batch: int = Field(default=2000, ge=1, description="rows written per statement")
+    listed_rejections: int = Field(default=10_000, ge=0, description="rejected rows listed in a report (all counted)")
+
+
 class PaymentSettings(BaseServiceSettings):
     model_config = service_config("PAYMENT_")
 
@@ -22,6 +28,7 @@ class PaymentSettings(BaseServiceSettings):
     worker_port: int = 8104
     billing: BillingSettings = BillingSettings()
     bank: BankSettings = BankSettings()
+    legacy_import: LegacyImportSettings = LegacyImportSettings()
 
 
 @lru_cache

@@ -10,14 +10,25 @@ from fastapi import FastAPI
 
 from contracts.topics import events_topic
 from kit.app import AppState, StartupStep
+from kit.consumer import Handlers
 from kit.db import UnitOfWork
 from kit.replica import identity_handlers
 from kit.worker import ConsumerSpec, create_worker_app, serve
-from payment.billing.handlers import filing_handlers
+from payment.billing import handlers as billing_handlers
 from payment.billing.service import expire_due_billing_codes
+from payment.debts import handlers as debts_handlers
 from payment.settings import BillingSettings, PaymentSettings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+def filing_handlers() -> Handlers:
+    """`payment.filing-events`: SPTPaymentRequested (billing), STPIssued and SKPIssued (debts)."""
+    handlers = Handlers()
+    billing_handlers.on_filing_events(handlers)
+    debts_handlers.on_filing_events(handlers)
+    return handlers
+
 
 CONSUMERS = [
     ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers()),

@@ -9,12 +9,14 @@ from filing.corrections import errors as corrections_errors
 from filing.obligations import errors as obligations_errors
 from filing.returns import errors as returns_errors
 from filing.sanctions import errors as sanctions_errors
+from filing.submissions import errors as submissions_errors
 from kit.auth import InvalidToken, KeysUnavailable, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
 from kit.errors import AppError, Unauthorized
 from kit.idempotency import IdempotencyInProgress, IdempotencyKeyReused
 from kit.replica import TaxpayerNotReplicated
 
-_MODULES = (calendar_errors, corrections_errors, obligations_errors, returns_errors, sanctions_errors)
+_MODULES = (calendar_errors, corrections_errors, obligations_errors, returns_errors, sanctions_errors,
+            submissions_errors)
 _KIT: tuple[type[AppError], ...] = (Unauthorized, InvalidToken, KeysUnavailable, MissingScope, TaxpayerForbidden,
                                     TaxpayerNotChosen, TaxpayerNotReplicated, IdempotencyInProgress,
                                     IdempotencyKeyReused)

@@ -1,5 +1,8 @@
-import filing.registry.models  # noqa: F401  (each slice's tables share filing's metadata)
+import filing.assessments.models  # noqa: F401  (each slice's tables share filing's metadata)
+import filing.registry.models  # noqa: F401
 import filing.returns.models  # noqa: F401
+import filing.sanctions.models  # noqa: F401
+import filing.submissions.models  # noqa: F401
 from filing.models import metadata
 from kit.migrations import run_env
 

@@ -247,10 +247,11 @@ class SptRepository:
             spt.c.npwp == npwp, spt.c.form == form, spt.c.period == period).order_by(spt.c.version))
         return list(rows.scalars())
 
-    async def add_draft(self, *, npwp: str, form: str, period: str, version: int) -> bool:
+    async def add_draft(self, *, npwp: str, form: str, period: str, version: int,
+                        spt_id: uuid.UUID | None = None) -> bool:
         """False when another request created the open version meanwhile."""
         row = (await self.session.execute(insert(spt).values(
-            id=uuid.uuid4(), npwp=npwp, form=form, period=period, version=version, status="draft", revision=0)
+            id=spt_id or uuid.uuid4(), npwp=npwp, form=form, period=period, version=version, status="draft", revision=0)
             .on_conflict_do_nothing().returning(spt.c.id))).first()
         return row is not None
 

@@ -125,7 +125,7 @@ async def get_spt_masa_ppn(uow: UnitOfWork, principal: Principal, *, npwp: str |
     npwp = acting_taxpayer(principal, npwp)
     masa = TaxPeriod.parse(period)
     async with uow:
-        return await _view(uow.session, npwp, masa)
+        return await view(uow.session, npwp, masa)
 
 
 async def update_draft(uow: UnitOfWork, principal: Principal, *, npwp: str | None, period: str,
@@ -148,9 +148,9 @@ async def update_draft(uow: UnitOfWork, principal: Principal, *, npwp: str | Non
             raise ReturnNotDraft(f"version {draft.version} is {draft.status}", spt_id=str(draft.id),
                                  status=draft.status)
         await repo.set_figures(draft.id, other_input_ppn=other, compensation=compensation)
-        view = await _view(uow.session, npwp, masa)
+        read = await view(uow.session, npwp, masa)
         await uow.commit()
-    return view
+    return read
 
 
 async def _open_or_start(repo: SptRepository, npwp: str, period: str) -> SptRow:
@@ -166,7 +166,8 @@ async def _open_or_start(repo: SptRepository, npwp: str, period: str) -> SptRow:
     return found
 
 
-async def _view(session: AsyncSession, npwp: str, masa: TaxPeriod) -> SptMasaPpnRead:
+async def view(session: AsyncSession, npwp: str, masa: TaxPeriod) -> SptMasaPpnRead:
+    """The return as it reads now, in the caller's transaction (the draft route, and what a submission signs)."""
     period = str(masa)
     prefill = PrefillRepository(session)
     output = await prefill.output_of(npwp, period)

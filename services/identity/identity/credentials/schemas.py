@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from identity.credentials.keystore import SIGNATURE_ALGORITHM
 from identity.credentials.models import SigningCredential
+from kit.text import secret, text
 
 Kind = Literal["kode_otorisasi", "electronic_certificate"]
 
@@ -21,6 +22,7 @@ class SigningCredentialCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Kind
+    # the passphrase rules (control characters included) answer with their own code (credentials.passphrase)
     passphrase: SecretStr = Field(min_length=1, max_length=256,
                                   description="≥ 8 characters with upper, lower, digit and special; no `/` or `'`")
     liveness_reference: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:\-]+$",
@@ -75,12 +77,12 @@ class SignatureRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     credential_id: uuid.UUID
-    passphrase: SecretStr = Field(min_length=1, max_length=256)
-    digests: list[str] = Field(min_length=1, description="base64 (standard alphabet, padded) SHA-256 digests; "
+    passphrase: secret(256)
+    digests: list[text(100)] = Field(min_length=1, description="base64 (standard alphabet, padded) SHA-256 digests; "
                                                          "at most `max_digests_per_call` (5,000) per call")
     account_id: uuid.UUID | None = Field(None, description="the person on whose behalf the caller signs; when "
                                                            "given, the credential must be theirs")
-    acting_for: str | None = Field(None, pattern=r"^\d{16}$",
+    acting_for: str | None = Field(None, pattern=r"^[0-9]{16}$",
                                    description="NPWP the document is signed for (recorded in the audit log)")
 
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field, SecretStr
+
+from kit.settings import RequiredInProd
 
 
 class CredentialSettings(BaseModel):
     # Face/liveness provider: its HTTPS endpoint in production; sandbox.liveness (libs/sandbox) in dev/test.
-    liveness_url: str = "http://127.0.0.1:8011"
-    liveness_api_key: SecretStr = SecretStr("dev-only-liveness-key")
+    liveness_url: Annotated[str, RequiredInProd()] = "http://127.0.0.1:8011"
+    liveness_api_key: Annotated[SecretStr, RequiredInProd()] = SecretStr("dev-only-liveness-key")
     liveness_timeout_s: float = 5.0
 
     # The issuing CA: ECDSA P-256 private key (PKCS#8 PEM) and its certificate (PEM). Required in prod (a mounted
     # secret; the key is never written to the database). Unset in dev/test: a CA is generated on first use and kept
     # in the `signing_authority` table, so restarts keep it.
-    ca_key: SecretStr | None = None
-    ca_cert: str | None = None
+    ca_key: Annotated[SecretStr | None, RequiredInProd()] = None
+    ca_cert: Annotated[str | None, RequiredInProd()] = None
 
     # scrypt cost for the key that seals a holder's private key under their passphrase. Stored with each credential,
     # so raising it only affects new credentials. N=2^14, r=8, p=1: 16 MiB and ~55 ms on one core, paid once per call.

@@ -12,8 +12,10 @@ from identity.officer.schemas import ImportReportRead, NIKMatch, PKPDecision
 from identity.registration.errors import RegistryMismatch
 from identity.taxpayers.errors import TaxpayerNotFound
 from identity.taxpayers.schemas import PKPPeriodRead, ProfileRead
+from kit.app import body_limit
 
 router = APIRouter(prefix="/internal/v1", tags=["officer (internal)"])
+LEGACY_CSV_MAX_BYTES = 64 * 1024 * 1024  # a legacy export of ~300,000 taxpayers
 
 
 @router.post("/taxpayers/{npwp}/nik-matching", response_model=ProfileRead,
@@ -36,6 +38,7 @@ async def decide_pkp(npwp: NPWP, body: PKPDecision, who: Officer, uow: UoW, ip: 
 @router.post("/legacy-imports", response_model=ImportReportRead,
              summary="Import taxpayers from a legacy CSV export; returns the reconciliation report",
              openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@body_limit(LEGACY_CSV_MAX_BYTES)
 async def import_legacy(request: Request, who: Officer, uow: UoW, ip: ClientIP) -> ImportReportRead:
     raw = await request.body()
     report = await service.import_legacy(uow, who, raw.decode("utf-8-sig", errors="replace"), ip)

@@ -12,10 +12,13 @@ from datetime import date
 from identity.models import Taxpayer
 from identity.numbers import InvalidNPWP, npwp15_to_npwp16, validate_npwp15
 from kit.errors import ValidationFailed
+from kit.text import LINE_BREAKS, character_problem, describe
 
 LEGACY_COLUMNS = ("npwp15", "name", "kind", "is_pkp", "pkp_since", "email", "phone", "address")
 REQUIRED_COLUMNS = ("npwp15", "name", "is_pkp", "email")
 KINDS = ("individual", "company", "government")
+# the longest value kept of each text column (as the API takes them)
+MAX_TEXT = {"name": 200, "email": 254, "phone": 32, "address": 500}
 
 
 @dataclass(frozen=True)
@@ -55,26 +58,49 @@ def read(csv_text: str) -> Iterator[LegacyRow | RowError]:
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed(f"the CSV lacks columns: {', '.join(missing)}", expected=list(LEGACY_COLUMNS))
-    for line, row in enumerate(reader, start=2):
+    rows = enumerate(reader, start=2)
+    while True:
+        try:
+            line, row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over the csv module's limit: the file is not one we can read
+            raise ValidationFailed(f"the CSV cannot be read: {exc}") from None
         try:
             yield _parse(line, row)
         except (InvalidNPWP, ValueError) as exc:
-            yield RowError(line, row.get("npwp15"), str(exc))
+            yield RowError(line, _text(row.get("npwp15"), 32), str(exc))
 
 
 def _parse(line: int, row: dict[str, str]) -> LegacyRow:
-    npwp15 = validate_npwp15(row["npwp15"])
-    is_pkp = parse_yes_no(row["is_pkp"])
+    npwp15 = validate_npwp15(row["npwp15"] or "")
+    is_pkp = parse_yes_no(row["is_pkp"] or "")
+    values = {column: _checked(column, row.get(column)) for column in MAX_TEXT}
+    if not values["name"]:
+        raise ValueError("the name is empty")
     kind = (row.get("kind") or "company").strip().lower()
     since = (row.get("pkp_since") or "").strip()
-    return LegacyRow(line=line, npwp15=npwp15, npwp=npwp15_to_npwp16(npwp15), name=row["name"].strip(),
+    return LegacyRow(line=line, npwp15=npwp15, npwp=npwp15_to_npwp16(npwp15), name=values["name"] or "",
                      kind=kind if kind in KINDS else "company", is_pkp=is_pkp,
-                     pkp_since=date.fromisoformat(since) if since else None, email=_text(row.get("email")),
-                     phone=_text(row.get("phone")), address=_text(row.get("address")))
+                     pkp_since=date.fromisoformat(since) if since else None, email=values["email"],
+                     phone=values["phone"], address=values["address"])
 
 
-def _text(value: str | None) -> str | None:
-    return (value or "").strip() or None
+def _text(value: str | None, limit: int | None = None) -> str | None:
+    return (value or "").strip()[:limit] or None
+
+
+def _checked(column: str, value: str | None) -> str | None:
+    """A text column as kept, or ValueError: too long, or a character no API would take (kit.text's policy)."""
+    text = _text(value)
+    if text is None:
+        return None
+    if len(text) > MAX_TEXT[column]:
+        raise ValueError(f"{column} is longer than {MAX_TEXT[column]} characters")
+    found = character_problem(text, allowed=LINE_BREAKS if column == "address" else frozenset())
+    if found is not None:
+        raise ValueError(f"{column}: {describe(found[1])} (position {found[0]}) is not allowed")
+    return text
 
 
 def parse_yes_no(value: str) -> bool:

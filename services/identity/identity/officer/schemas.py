@@ -7,10 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from kit.text import text
+
 
 class NIKMatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    nik: str
+    nik: text(32)
 
 
 class PKPDecision(BaseModel):

@@ -3,7 +3,9 @@ it) and a taxpayer's delegations to a PJAP."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from identity.auth import NPWP, ClientIP, Officer, PasswordsDep, UoW
 from identity.pjap import service
@@ -11,6 +13,7 @@ from identity.pjap.errors import ClientNotFound
 from identity.pjap.schemas import ClientCreate, ClientCreated, DelegationCreate, DelegationRead
 from identity.taxpayers.errors import NotRepresentative
 from kit.auth import CurrentPrincipal
+from kit.text import text
 
 officer_router = APIRouter(prefix="/internal/v1", tags=["officer (internal)"])
 router = APIRouter(tags=["me and my taxpayers"])
@@ -39,7 +42,7 @@ async def delegate(npwp: NPWP, body: DelegationCreate, principal: CurrentPrincip
 
 @router.delete("/v1/taxpayers/{npwp}/pjap-delegations/{client_id}", status_code=204,
                responses={**FORBIDDEN, 404: ClientNotFound.openapi()})
-async def revoke_delegation(npwp: NPWP, client_id: str, principal: CurrentPrincipal, uow: UoW, ip: ClientIP) -> None:
+async def revoke_delegation(npwp: NPWP, client_id: Annotated[text(100), Path()], principal: CurrentPrincipal, uow: UoW, ip: ClientIP) -> None:
     await service.revoke_delegation(uow, principal, npwp, client_id, ip)
 
 

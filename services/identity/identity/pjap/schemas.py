@@ -7,12 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kit.text import organisation_name, text
+
+Scope = text(100)
+
 
 class ClientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=2, max_length=200)
-    scopes: list[str] = Field(min_length=1)
-    kind: Literal["pjap", "internal", "officer"] = "pjap"
+    name: organisation_name(200, min_length=2)
+    scopes: list[Scope] = Field(min_length=1, max_length=100)
+    kind: Literal["pjap", "internal", "officer", "bank"] = "pjap"
     rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
 
 
@@ -27,8 +31,8 @@ class ClientCreated(BaseModel):
 
 class DelegationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    client_id: str
-    scopes: list[str] = Field(min_length=1)
+    client_id: text(100)
+    scopes: list[Scope] = Field(min_length=1, max_length=100)
 
 
 class DelegationRead(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import Account, CompanyOfficer, Person, Registration, Taxpayer
@@ -26,12 +26,18 @@ class RegistrationRepository:
             select(Registration).where(Registration.id == registration_id).with_for_update()
         )).scalar_one_or_none()
 
-    async def nik_registered(self, nik: str) -> bool:
-        return (await self.session.execute(select(Person.id).where(Person.nik == nik))).first() is not None
-
-    async def passport_registered(self, country: str, number: str) -> bool:
-        return (await self.session.execute(select(Person.id).where(
-            Person.passport_country == country, Person.passport_number == number))).first() is not None
+    async def holder(self, *, nik: str | None = None,
+                     passport: tuple[str, str] | None = None) -> tuple[Person, Account | None] | None:
+        """The person already registered with this NIK or (country, passport number), with their account if any."""
+        if nik is not None:
+            match = Person.nik == nik
+        elif passport is not None:
+            match = and_(Person.passport_country == passport[0], Person.passport_number == passport[1])
+        else:
+            raise ValueError("a NIK or a passport")
+        row = (await self.session.execute(
+            select(Person, Account).outerjoin(Account, Account.person_id == Person.id).where(match))).first()
+        return (row[0], row[1]) if row else None
 
     async def company_registered(self, ahu_number: str) -> bool:
         return (await self.session.execute(

@@ -6,12 +6,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 
 from identity.contacts import Email, Phone, mask
 from identity.models import OTPChallenge
+from kit.text import person_name, place_name, secret, text
 
-Name = Annotated[str, Field(min_length=2, max_length=200)]
+Name = person_name(200, min_length=2)
+Password = secret(256)
 
 
 class Contacts(BaseModel):
@@ -23,10 +25,10 @@ class Contacts(BaseModel):
 class ResidentApplication(Contacts):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["resident"]
-    nik: str = Field(description="16-digit NIK, checked against the population registry")
+    nik: text(32) = Field(description="16-digit NIK, checked against the population registry")
     full_name: Name
     birth_date: date
-    password: SecretStr
+    password: Password
 
 
 class ForeignerApplication(Contacts):
@@ -38,12 +40,12 @@ class ForeignerApplication(Contacts):
     passport_expiry: date
     full_name: Name
     birth_date: date
-    birth_place: str | None = None
+    birth_place: place_name(100) | None = None
     gender: Literal["M", "F"] | None = None
-    stay_permit_number: str | None = Field(default=None, description="KITAS/KITAP; needed for an NPWP")
+    stay_permit_number: text(40) | None = Field(default=None, description="KITAS/KITAP; needed for an NPWP")
     stay_permit_expiry: date | None = None
     register_as_taxpayer: bool = Field(default=True, description="false: an identity only, e.g. to act as PIC")
-    password: SecretStr
+    password: Password
 
 
 class CompanyApplication(Contacts):
@@ -51,7 +53,7 @@ class CompanyApplication(Contacts):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["company"]
-    ahu_number: str = Field(min_length=5, max_length=60)
+    ahu_number: text(60, min_length=5)
 
 
 Application = Annotated[ResidentApplication | ForeignerApplication | CompanyApplication, Field(discriminator="kind")]
@@ -82,8 +84,8 @@ class RegistrationRead(BaseModel):
 
 class RegistrationVerify(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email_code: str = Field(pattern=r"^\d{6}$")
-    phone_code: str = Field(pattern=r"^\d{6}$")
+    email_code: str = Field(pattern=r"^[0-9]{6}$")
+    phone_code: str = Field(pattern=r"^[0-9]{6}$")
 
 
 class Registered(BaseModel):

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import numbers
 from identity.audit.service import record
-from identity.models import Account, CompanyOfficer, OTPChallenge, Person, Registration, Taxpayer
+from identity.models import Account, CompanyOfficer, OTPChallenge, PasswordReset, Person, Registration, Taxpayer
 from identity.numbers import parse_nik
 from identity.otp import service as otp
 from identity.passwords import Passwords, check_password_rules
@@ -27,6 +28,7 @@ from identity.registration.schemas import (
     ForeignerApplication,
     ResidentApplication,
 )
+from identity.sessions import service as sessions
 from identity.settings import IdentitySettings
 from identity.taxpayers.errors import TaxpayerAlreadyRegistered
 from identity.taxpayers.service import NewTaxpayer, appoint_first_pic, create_taxpayer
@@ -47,9 +49,9 @@ async def start(uow: UnitOfWork, settings: IdentitySettings, passwords: Password
     else:
         check_password_rules(application.password.get_secret_value())
         if isinstance(application, ResidentApplication):
-            stored = await _check_resident(uow, registries, application)
+            stored = await _check_resident(registries, application)
         else:
-            stored = await _check_foreigner(uow, application)
+            stored = _check_foreigner(application)
         password_hash = await passwords.hash(application.password.get_secret_value())
     async with uow:
         registration = Registration(id=uuid.uuid4(), kind=application.kind, application=stored,
@@ -68,25 +70,20 @@ async def start(uow: UnitOfWork, settings: IdentitySettings, passwords: Password
         return registration, challenges
 
 
-async def _check_resident(uow: UnitOfWork, registries: Registries, app: ResidentApplication) -> dict[str, object]:
+async def _check_resident(registries: Registries, app: ResidentApplication) -> dict[str, object]:
     nik = parse_nik(app.nik)
     resident = await registries.population.resident(nik.value)
-    # One answer for "not in the registry" and "does not match": the registry is not an oracle.
+    # One answer for "not in the registry" and "does not match": the registry is not an oracle. Whether the NIK
+    # already has an account is not told here either (see `verify`).
     if resident is None or not matches_resident(resident, app):
         raise RegistryMismatch("NIK, name and birth date do not match the population registry")
-    async with uow:
-        if await RegistrationRepository(uow.session).nik_registered(nik.value):
-            raise DuplicateRegistration("this NIK is already registered: use password reset to get access")
     return {"nik": nik.value, "full_name": resident.full_name, "birth_date": resident.birth_date.isoformat(),
             "birth_place": resident.birth_place, "gender": resident.gender, "address": resident.address}
 
 
-async def _check_foreigner(uow: UnitOfWork, app: ForeignerApplication) -> dict[str, object]:
+def _check_foreigner(app: ForeignerApplication) -> dict[str, object]:
     check_foreigner(app, today=date.today(), countries=countries())
-    passport = app.passport_number.upper()
-    async with uow:
-        if await RegistrationRepository(uow.session).passport_registered(app.passport_country, passport):
-            raise DuplicateRegistration("this passport is already registered: use password reset to get access")
+    passport = app.passport_number.upper()  # whether it already has an account is not told here (see `verify`)
     data = app.model_dump(mode="json", exclude={"password", "email", "phone", "locale", "kind"})
     data["passport_number"] = passport
     return data
@@ -104,12 +101,13 @@ async def _check_company(uow: UnitOfWork, registries: Registries, app: CompanyAp
         pic = await repo.person_of_account(uuid.UUID(principal.subject))
         if pic is None:
             raise PICNotAnOfficer("only a registered person can be a company's PIC")
+        officer = next((o for o in company.officers if is_officer(o, pic)), None)
+        if officer is None:
+            raise PICNotAnOfficer(f"{pic.full_name} is not an officer of {company.name} in the company registry; "
+                                  "update the company's AHU record first")
+        # told only to one of the company's own officers
         if await repo.company_registered(app.ahu_number):
             raise DuplicateRegistration("this company is already registered")
-    officer = next((o for o in company.officers if is_officer(o, pic)), None)
-    if officer is None:
-        raise PICNotAnOfficer(f"{pic.full_name} is not an officer of {company.name} in the company registry; "
-                              "update the company's AHU record first")
     return {"ahu_number": company.ahu_number, "name": company.name, "address": company.address,
             "pic_person_id": str(pic.id), "pic_position": officer.position,
             "officers": [dataclasses.asdict(o) for o in company.officers]}
@@ -152,12 +150,21 @@ async def verify(uow: UnitOfWork, settings: IdentitySettings, registration_id: u
         registration = await repo.get_for_update(registration_id)
         if registration is None or registration.state != "pending" or registration.expires_at < datetime.now(UTC):
             raise RegistrationNotFound()
-        for channel, code in (("email", email_code), ("sms", phone_code)):
-            outcome = await otp.check(s, settings.otp, subject_id=str(registration.id), purpose=PURPOSE,
-                                      channel=channel, code=code)
-            if isinstance(outcome, Exception):
-                await uow.commit()  # the attempt counts
-                raise outcome
+        # Both codes or nothing: a typo in one spends that channel's attempt and leaves the other code usable.
+        outcome = await otp.check_all(s, settings.otp, subject_id=str(registration.id), purpose=PURPOSE,
+                                      codes={"email": email_code, "sms": phone_code})
+        if isinstance(outcome, Exception):
+            await uow.commit()  # the wrong channels' attempts count
+            raise outcome
+        reset = await _tell_holder_if_registered(s, repo, settings, registration, ip)
+        if reset is not None:
+            registration.state = "duplicate"
+            await record(s, "registration_duplicate", outcome="failure", ip=ip,
+                         details={"registration_id": str(registration.id), "kind": registration.kind,
+                                  "reset_id": str(reset.id)})
+            await uow.commit()
+            raise DuplicateRegistration("already registered: if it is yours, a password-reset code was sent to its "
+                                        "registered e-mail address", reset_id=str(reset.id))
         try:
             completed = await _complete(repo, registration)
             await repo.flush()
@@ -165,12 +172,38 @@ async def verify(uow: UnitOfWork, settings: IdentitySettings, registration_id: u
             raise DuplicateRegistration("registered meanwhile: use password reset to get access") from None
         registration.state = "completed"
         registration.taxpayer_id = completed.taxpayer.id if completed.taxpayer else None
+        if registration.kind != "company" and completed.account is not None:
+            await sessions.remember_address(s, completed.account.id, ip)  # proved by both codes from here
         await record(s, "registration_completed", ip=ip,
                      actor=str(completed.account.id) if completed.account else None,
                      acting_for=completed.taxpayer.npwp if completed.taxpayer else None,
                      details={"registration_id": str(registration.id), "kind": registration.kind})
         await uow.commit()
         return completed
+
+
+async def _tell_holder_if_registered(session: AsyncSession, repo: RegistrationRepository, settings: IdentitySettings,
+                                     registration: Registration, ip: str) -> PasswordReset | None:
+    """Someone who proved their own e-mail and phone is registering a NIK or passport that is already registered.
+
+    Account enumeration (OWASP ASVS 5.0 V6.3.8): the start of a registration answers and works the same for a new
+    and a registered document, so the anonymous caller learns nothing there. It can only learn it here, after two
+    codes to contacts it controls (each limited per destination and per address), and for a NIK only with the name
+    and birth date that match the population registry. The holder is told on their own registered e-mail, with a
+    password-reset code that only they receive (the caller gets the reset id, useless without that code; the
+    holder who had forgotten their account finishes with it). None: the document is not registered."""
+    app = registration.application
+    if registration.kind == "resident":
+        holder = await repo.holder(nik=app["nik"])
+    elif registration.kind == "foreigner":
+        holder = await repo.holder(passport=(app["passport_country"], app["passport_number"]))
+    else:
+        return None  # a company: its officer is told at the start
+    if holder is None:
+        return None
+    person, account = holder
+    return await sessions.open_reset(session, settings, account if account and account.status == "active" else None,
+                                     channel="email", ip=ip, login=person.identity_number)
 
 
 async def _complete(repo: RegistrationRepository, registration: Registration) -> Completed:

@@ -16,6 +16,7 @@ from identity.sessions.rules import ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE
 from identity.sessions.schemas import PasswordResetConfirm, PasswordResetCreate, PasswordResetRead, TokenResponse
 from kit.app import state_of
 from kit.auth import JWKSCache, verify_access_token
+from kit.text import secret_text, text
 
 router = APIRouter()
 
@@ -25,15 +26,15 @@ router = APIRouter()
              responses={400: InvalidGrant.openapi(), 401: InvalidClient.openapi(), 429: LoginThrottled.openapi()})
 async def token(
     request: Request, uow: UoW, settings: Settings, passwords: PasswordsDep, issuer: Issuer, ip: ClientIP,
-    grant_type: Annotated[str, Form()],
-    username: Annotated[str | None, Form()] = None,
-    password: Annotated[str | None, Form()] = None,
-    refresh_token: Annotated[str | None, Form()] = None,
-    client_id: Annotated[str | None, Form()] = None,
-    client_secret: Annotated[str | None, Form()] = None,
-    subject_token: Annotated[str | None, Form()] = None,
-    subject_token_type: Annotated[str | None, Form()] = None,
-    resource: Annotated[str | None, Form(description="urn:lontar:taxpayer:<NPWP16> to act for")] = None,
+    grant_type: Annotated[text(100), Form()],
+    username: Annotated[text(100) | None, Form()] = None,
+    password: Annotated[secret_text(256) | None, Form()] = None,
+    refresh_token: Annotated[text(200) | None, Form()] = None,
+    client_id: Annotated[text(100) | None, Form()] = None,
+    client_secret: Annotated[secret_text(256) | None, Form()] = None,
+    subject_token: Annotated[text(16384) | None, Form()] = None,
+    subject_token_type: Annotated[text(100) | None, Form()] = None,
+    resource: Annotated[text(200) | None, Form(description="urn:lontar:taxpayer:<NPWP16> to act for")] = None,
 ) -> TokenResponse:
     if grant_type == "password" and username and password:
         issued = await service.password_grant(uow, settings, passwords, issuer, login=username, password=password,

@@ -7,11 +7,14 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import (
     Account,
+    KnownAddress,
+    LoginBackoff,
     LoginThrottle,
     PasswordReset,
     Person,
@@ -21,6 +24,8 @@ from identity.models import (
     RoleGrant,
     Taxpayer,
 )
+
+LOGIN_LOCKS = 0x6C6F67  # advisory-lock namespace of login attempts ("log")
 
 
 class SessionRepository:
@@ -78,6 +83,39 @@ class SessionRepository:
 
     async def clear_throttles(self, logins: Collection[str]) -> None:
         await self.session.execute(delete(LoginThrottle).where(LoginThrottle.login.in_(logins)))
+
+    # -- back-off per login from every address, and the addresses an account proved itself from
+    async def lock_login(self, key: str) -> None:
+        """Attempts on one login wait for each other until the transaction ends (a transaction-level advisory lock:
+        no row needed, so a login nobody has tried yet is covered too)."""
+        await self.session.execute(select(func.pg_advisory_xact_lock(LOGIN_LOCKS, func.hashtext(key))))
+
+    async def backoff(self, key: str) -> LoginBackoff | None:
+        return await self.session.get(LoginBackoff, key, populate_existing=True)
+
+    async def count_backoff_failure(self, key: str, now: datetime, *, forget_before: datetime) -> int:
+        """One more failure for `key` (failures older than `forget_before` are forgotten first); the new count."""
+        stmt = insert(LoginBackoff).values(login=key, failures=1, last_failure_at=now)
+        stmt = stmt.on_conflict_do_update(index_elements=[LoginBackoff.login], set_={
+            "failures": case((LoginBackoff.last_failure_at < forget_before, literal(1)),
+                             else_=LoginBackoff.failures + 1),
+            "last_failure_at": now,
+        }).returning(LoginBackoff.failures)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def block_backoff(self, key: str, until: datetime) -> None:
+        await self.session.execute(update(LoginBackoff).where(LoginBackoff.login == key).values(blocked_until=until))
+
+    async def clear_backoff(self, keys: Collection[str]) -> None:
+        await self.session.execute(delete(LoginBackoff).where(LoginBackoff.login.in_(keys)))
+
+    async def is_known_address(self, account_id: uuid.UUID, ip: str) -> bool:
+        return await self.session.get(KnownAddress, (account_id, ip)) is not None
+
+    async def remember_address(self, account_id: uuid.UUID, ip: str, now: datetime) -> None:
+        stmt = insert(KnownAddress).values(account_id=account_id, ip=ip, last_seen_at=now)
+        await self.session.execute(stmt.on_conflict_do_update(
+            index_elements=[KnownAddress.account_id, KnownAddress.ip], set_={"last_seen_at": now}))
 
     # -- refresh tokens
     def add_refresh_token(self, token: RefreshToken) -> None:

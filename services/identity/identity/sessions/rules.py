@@ -12,13 +12,21 @@ ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 TAXPAYER_RESOURCE = "urn:lontar:taxpayer:"
 
 
-def blocked_until(failures: int, now: datetime, *, free_failures: int, max_backoff_s: int) -> datetime | None:
-    """Back-off per (login, IP) after a few free failures, doubling, capped: it always ends, and a guesser at one
-    address cannot lock the owner out from theirs."""
+def blocked_until(failures: int, now: datetime, *, free_failures: int, max_backoff_s: int,
+                  base_s: int = 1) -> datetime | None:
+    """Back-off after a few free failures: `base_s`, doubling per further failure, capped, so it always ends. Per
+    (login, IP), a guesser at one address cannot lock the owner out from theirs; per login (every address), it does
+    not apply at the account's known addresses."""
     over = failures - free_failures
     if over < 0:
         return None
-    return now + timedelta(seconds=min(2 ** over, max_backoff_s))
+    return now + timedelta(seconds=min(base_s * 2 ** min(over, 32), max_backoff_s))
+
+
+def backoff_key(login: str) -> str:
+    """The per-login back-off counts a NITKU (NPWP16 + 6-digit branch) with its NPWP: one taxpayer, one count. It is
+    computed from the login alone, so it is the same whether or not the login exists."""
+    return login[:16] if len(login) == 22 and login.isdigit() else login
 
 
 def taxpayer_of(resource: str) -> str:

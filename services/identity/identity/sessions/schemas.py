@@ -6,7 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
+
+from kit.text import secret, text
 
 
 class TokenResponse(BaseModel):
@@ -20,7 +22,7 @@ class TokenResponse(BaseModel):
 
 class PasswordResetCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    login: str = Field(min_length=5, max_length=40, description="NIK, NPWP16, NITKU or identity number")
+    login: text(40, min_length=5) = Field(description="NIK, NPWP16, NITKU or identity number")
     channel: Literal["sms", "email"] = "email"
 
 
@@ -33,5 +35,5 @@ class PasswordResetRead(BaseModel):
 
 class PasswordResetConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=r"^\d{6}$")
-    new_password: SecretStr
+    code: str = Field(pattern=r"^[0-9]{6}$")
+    new_password: secret(256)

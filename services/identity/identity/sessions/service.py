@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from identity.audit.service import record
 from identity.models import Account, LoginThrottle, PasswordReset, Person, RefreshToken
 from identity.numbers import normalise
@@ -19,7 +21,7 @@ from identity.passwords import Passwords, check_password_rules
 from identity.roles import FULL, PERSON_SCOPES, scopes_for
 from identity.sessions.errors import InvalidClient, InvalidGrant, LoginThrottled, ResetNotFound
 from identity.sessions.repository import SessionRepository
-from identity.sessions.rules import blocked_until, masked_login, taxpayer_of, token_hash
+from identity.sessions.rules import backoff_key, blocked_until, masked_login, taxpayer_of, token_hash
 from identity.settings import IdentitySettings
 from identity.taxpayers.errors import NotRepresentative
 from identity.tokens import TokenIssuer
@@ -42,21 +44,31 @@ class Issued:
 
 async def password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords: Passwords, issuer: TokenIssuer, *,
                          login: str, password: str, ip: str) -> Issued:
-    """Log in with NIK, NPWP16, NITKU or identity number. Unknown logins cost the same Argon2id time and get the
-    same answer as wrong passwords."""
+    """Log in with NIK, NPWP16, NITKU or identity number.
+
+    Two back-offs, both ending on their own: per (login, address), and per login from every address, which slows a
+    guesser who rotates addresses but does not apply at the addresses the account has proved itself from (so nobody
+    can keep the owner out; a password reset makes the address it was done from known). Unknown logins do the same
+    work (a lookup, an Argon2id check against a dummy hash, the same counters keyed by the login as typed) and get
+    the same answers, throttling included (OWASP ASVS 5.0 V6.3.8)."""
     login = normalise(login)
+    key = backoff_key(login)
     async with uow:
         s = uow.session
         repo = SessionRepository(s)
-        throttle = await repo.throttle_for_update(login, ip)
+        await repo.lock_login(key)  # attempts on one login one at a time: a burst cannot outrun the count
         now = datetime.now(UTC)
+        throttle = await repo.throttle_for_update(login, ip)
         if throttle and throttle.blocked_until and throttle.blocked_until > now:
-            wait = int((throttle.blocked_until - now).total_seconds()) + 1
-            raise LoginThrottled(f"try again in {wait} s", retry_after=wait)
+            raise _throttled(throttle.blocked_until, now)
         found = await repo.find_account(login)
+        known = await repo.is_known_address(found[0].id if found else NO_ACCOUNT, ip)
+        backoff = await repo.backoff(key)
+        if not known and backoff and backoff.blocked_until and backoff.blocked_until > now:
+            raise _throttled(backoff.blocked_until, now)
         ok = await passwords.verify(found[0].password_hash if found else None, password)
         if not ok or found is None or found[0].status != "active":
-            _count_failure(repo, settings, throttle, login, ip, now)
+            await _count_failure(repo, settings, throttle, login, key, ip, now)
             await record(s, "login_failed", outcome="failure", ip=ip,
                          actor=str(found[0].id) if found else None, details={"login": masked_login(login)})
             await uow.commit()
@@ -64,14 +76,24 @@ async def password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords:
         account, person = found
         if throttle:
             await repo.remove_throttle(throttle)
+        await repo.clear_backoff([key])  # a success forgets the failures (Keycloak, NIST SP 800-63B §5.2.2)
+        await repo.remember_address(account.id, ip, now)
         issued = await _issue_for_person(repo, settings, issuer, account, person, family=uuid.uuid4())
         await record(s, "login", actor=str(account.id), ip=ip)
         await uow.commit()
         return issued
 
 
-def _count_failure(repo: SessionRepository, settings: IdentitySettings, throttle: LoginThrottle | None, login: str,
-                   ip: str, now: datetime) -> None:
+NO_ACCOUNT = uuid.UUID(int=0)
+
+
+def _throttled(until: datetime, now: datetime) -> LoginThrottled:
+    wait = int((until - now).total_seconds()) + 1
+    return LoginThrottled(f"try again in {wait} s", retry_after=wait)
+
+
+async def _count_failure(repo: SessionRepository, settings: IdentitySettings, throttle: LoginThrottle | None,
+                         login: str, key: str, ip: str, now: datetime) -> None:
     if throttle is None:
         throttle = LoginThrottle(login=login, ip=ip, failures=0)
         repo.add_throttle(throttle)
@@ -81,6 +103,13 @@ def _count_failure(repo: SessionRepository, settings: IdentitySettings, throttle
                           max_backoff_s=settings.login.max_backoff_s)
     if until is not None:
         throttle.blocked_until = until
+    failures = await repo.count_backoff_failure(
+        key, now, forget_before=now - timedelta(seconds=settings.login.account_failure_reset_s))
+    until = blocked_until(failures, now, free_failures=settings.login.account_free_failures,
+                          max_backoff_s=settings.login.account_max_backoff_s,
+                          base_s=settings.login.account_backoff_base_s)
+    if until is not None:
+        await repo.block_backoff(key, until)
 
 
 async def _issue_for_person(repo: SessionRepository, settings: IdentitySettings, issuer: TokenIssuer,
@@ -190,23 +219,39 @@ async def exchange_grant(uow: UnitOfWork, issuer: TokenIssuer, principal: Princi
 # -- password reset ---------------------------------------------------------------------------------------------
 async def start_reset(uow: UnitOfWork, settings: IdentitySettings, *, login: str, channel: str,
                       ip: str) -> PasswordReset:
+    """The same answer, limits and work whether or not the login has an account (OWASP ASVS 5.0 V6.3.8): an unknown
+    login gets a decoy code challenge that is checked like a real one, and a real login whose contact has had its
+    hourly share of codes gets one too, silently (no 429 that an unknown login would not get)."""
+    login = normalise(login)
     async with uow:
         s = uow.session
-        repo = SessionRepository(s)
-        found = await repo.find_account(normalise(login))
-        reset = PasswordReset(id=uuid.uuid4(), account_id=found[0].id if found else None,
-                              expires_at=datetime.now(UTC) + RESET_TTL)
-        await repo.add_reset(reset)
-        if found:
-            account = found[0]
-            await otp.issue(s, settings.otp, otp.OTPRequest(
-                purpose=RESET_PURPOSE, subject_id=str(reset.id), channel=channel,
-                destination=account.email if channel == "email" else account.phone, account_id=account.id,
-                locale=account.locale, ip=ip))
-        await record(s, "password_reset_requested", ip=ip, actor=str(found[0].id) if found else None,
-                     details={"login": masked_login(normalise(login)), "channel": channel})
+        found = await SessionRepository(s).find_account(login)
+        account = found[0] if found and found[0].status == "active" else None
+        reset = await open_reset(s, settings, account, channel=channel, ip=ip, login=login)
         await uow.commit()
         return reset
+
+
+async def open_reset(session: AsyncSession, settings: IdentitySettings, account: Account | None, *, channel: str,
+                     ip: str, login: str) -> PasswordReset:
+    """A password reset for `account` (None: a decoy), in the caller's transaction. Also how the holder of an
+    already-registered document is told that someone tried to register it (registration.service.verify)."""
+    reset = PasswordReset(id=uuid.uuid4(), expires_at=datetime.now(UTC) + RESET_TTL)
+    destination = (account.email if channel == "email" else account.phone) if account else None
+    _, sent = await otp.issue_undisclosed(session, settings.otp, otp.OTPRequest(
+        purpose=RESET_PURPOSE, subject_id=str(reset.id), channel=channel, destination=destination,
+        account_id=account.id if account else None, locale=account.locale if account else "id", ip=ip))
+    reset.account_id = account.id if account and sent else None  # a decoy can never complete
+    await SessionRepository(session).add_reset(reset)
+    await record(session, "password_reset_requested", ip=ip, actor=str(account.id) if account else None,
+                 details={"login": masked_login(login), "channel": channel, "sent": sent})
+    return reset
+
+
+async def remember_address(session: AsyncSession, account_id: uuid.UUID, ip: str) -> None:
+    """Step: `ip` is one of the account's own addresses (it proved itself from there); the per-login back-off does
+    not apply there."""
+    await SessionRepository(session).remember_address(account_id, ip, datetime.now(UTC))
 
 
 async def confirm_reset(uow: UnitOfWork, settings: IdentitySettings, passwords: Passwords, reset_id: uuid.UUID, *,
@@ -219,14 +264,18 @@ async def confirm_reset(uow: UnitOfWork, settings: IdentitySettings, passwords: 
         reset = await repo.reset_for_update(reset_id)
         if reset is None or reset.state != "pending" or reset.expires_at < datetime.now(UTC):
             raise ResetNotFound()
-        channel = await otp.latest_channel(s, str(reset.id)) if reset.account_id is not None else None
-        if reset.account_id is None or channel is None:
-            raise OTPInvalid("wrong or already used code")  # exactly what a wrong code on a real account says
+        # A decoy reset (unknown login) has a challenge too, checked the same way: the same answers, attempt after
+        # attempt, and its code never matches.
+        channel = await otp.latest_channel(s, str(reset.id))
+        if channel is None:
+            raise ResetNotFound()
         outcome = await otp.check(s, settings.otp, subject_id=str(reset.id), purpose=RESET_PURPOSE, channel=channel,
                                   code=code)
         if isinstance(outcome, Exception):
             await uow.commit()  # the attempt counts
             raise outcome
+        if reset.account_id is None:
+            raise OTPInvalid("wrong code")  # unreachable: a decoy's code is not a 6-digit code
         now = datetime.now(UTC)
         account = await repo.account(reset.account_id, lock=True)
         assert account is not None
@@ -235,7 +284,11 @@ async def confirm_reset(uow: UnitOfWork, settings: IdentitySettings, passwords: 
         account.failed_logins = 0
         reset.state = "completed"
         await repo.revoke_refresh_tokens_of(account.id, now)
-        # The owner proved control of the contact: clear the back-off on every login of theirs.
-        await repo.clear_throttles(await repo.logins_of(account.person_id))
+        # The owner proved control of the contact: clear the back-offs on every login of theirs, and this address is
+        # one of theirs from now on (the way in that guessers elsewhere cannot block).
+        logins = await repo.logins_of(account.person_id)
+        await repo.clear_throttles(logins)
+        await repo.clear_backoff({backoff_key(login) for login in logins})
+        await repo.remember_address(account.id, ip, now)
         await record(s, "password_reset", actor=str(account.id), ip=ip)
         await uow.commit()

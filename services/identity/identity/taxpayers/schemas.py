@@ -13,6 +13,7 @@ from contracts.identity import TaxpayerKind
 from identity.contacts import Email, Phone
 from identity.roles import ROLES
 from kit.errors import ValidationFailed
+from kit.text import multiline_text, organisation_name, text
 
 
 class ActingFor(BaseModel):
@@ -55,7 +56,7 @@ class ProfileRead(BaseModel):
 
 class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    address: str = Field(min_length=5, max_length=500)
+    address: multiline_text(500, min_length=5)
 
 
 class ContactChangeCreate(BaseModel):
@@ -80,15 +81,15 @@ class ContactChangeRead(BaseModel):
 class ContactChangeConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: Literal["sms", "email"]
-    new_value: str
-    code: str = Field(pattern=r"^\d{6}$")
+    new_value: text(254)
+    code: str = Field(pattern=r"^[0-9]{6}$")
 
 
 class BankAccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    bank_code: str = Field(pattern=r"^\d{3}$", description="3-digit bank code (e.g. 008 Mandiri)")
-    account_number: str = Field(pattern=r"^\d{6,20}$")
-    account_name: str = Field(min_length=2, max_length=100)
+    bank_code: str = Field(pattern=r"^[0-9]{3}$", description="3-digit bank code (e.g. 008 Mandiri)")
+    account_number: str = Field(pattern=r"^[0-9]{6,20}$")
+    account_name: organisation_name(100, min_length=2)
     is_refund_account: bool = False
 
 
@@ -111,7 +112,7 @@ class PKPPeriodRead(BaseModel):
 
 class RoleGrantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    person: str = Field(description="the grantee's NIK or identity number")
+    person: text(40) = Field(description="the grantee's NIK or identity number")
     role: Literal[ROLES]  # type: ignore[valid-type]
 
 
@@ -126,8 +127,8 @@ class RoleGrantRead(BaseModel):
 class TaxpayerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    npwp: str = Field(pattern=r"^\d{16}$", description="NPWP16")
-    name: str = Field(min_length=1, max_length=200)
+    npwp: str = Field(pattern=r"^[0-9]{16}$", description="NPWP16")
+    name: organisation_name(200)
     kind: TaxpayerKind = "individual"
 
 

@@ -18,7 +18,7 @@ from identity.registration.rules import check_foreigner, is_officer
 from identity.registration.schemas import ForeignerApplication
 from identity.roles import scopes_for
 from identity.sessions.errors import InvalidGrant
-from identity.sessions.rules import blocked_until, taxpayer_of
+from identity.sessions.rules import backoff_key, blocked_until, taxpayer_of
 from kit.errors import ValidationFailed
 
 TODAY = date(2026, 6, 1)
@@ -61,6 +61,25 @@ def test_login_back_off_doubles_after_the_free_failures_and_is_capped(failures: 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     until = blocked_until(failures, now, free_failures=5, max_backoff_s=900)
     assert until == (None if wait_s is None else now + timedelta(seconds=wait_s))
+
+
+@pytest.mark.parametrize(("failures", "wait_s"), [(9, None), (10, 30), (11, 60), (14, 480), (15, 900), (60, 900),
+                                                   (10_000, 900)])
+def test_the_per_login_back_off_starts_later_waits_longer_and_is_capped(failures: int, wait_s: int | None) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    until = blocked_until(failures, now, free_failures=10, max_backoff_s=900, base_s=30)
+    assert until == (None if wait_s is None else now + timedelta(seconds=wait_s))
+
+
+@pytest.mark.parametrize(("login", "key"), [
+    ("3171011708450001", "3171011708450001"),  # NIK (and a resident's NPWP)
+    ("3171011708450001000000", "3171011708450001"),  # NITKU: counted with its NPWP
+    ("0013121660091000", "0013121660091000"),
+    ("9123456789012345", "9123456789012345"),  # a foreigner's identity number
+    ("31710117084500010000001", "31710117084500010000001"), ("abc", "abc"),
+])
+def test_the_per_login_back_off_key(login: str, key: str) -> None:
+    assert backoff_key(login) == key
 
 
 @pytest.mark.parametrize(("resource", "npwp"), [

@@ -26,10 +26,10 @@ Settings = Annotated[InvoiceSettings, settings_of(InvoiceSettings)]
             summary="The output view of a period as a TaxInvoiceBulk XML file (the upload accepts it again unchanged)",
             responses={200: {"content": {"application/xml": {}}}})
 async def export_invoices(request: Request, principal: CurrentPrincipal,
-                          period: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
-                          npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
+                          period: Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")],
+                          npwp: Annotated[str | None, Query(pattern=r"^[0-9]{16}$")] = None,
                           status: Literal["draft", "signed", "cancelled", "replaced"] | None = None,
-                          transaction_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None
+                          transaction_code: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None
                           ) -> StreamingResponse:
     name, content = service.export_period(state_of(request).sessions, principal, npwp=npwp, period=period,
                                           status=status, transaction_code=transaction_code)
@@ -51,5 +51,5 @@ async def get_invoice_pdf(invoice_id: uuid.UUID, principal: CurrentPrincipal, uo
 @router.get("/v1/public/invoices/{nsfp}/verification", response_model=VerificationRead, tags=["public"],
             summary="Public check of a faktur by its NSFP (the PDF's QR code): exists, summary, signature valid",
             responses={404: VerificationNotFound.openapi()})
-async def verify_invoice(nsfp: Annotated[str, PathParam(pattern=r"^\d{17}$")], uow: Uow) -> VerificationRead:
+async def verify_invoice(nsfp: Annotated[str, PathParam(pattern=r"^[0-9]{17}$")], uow: Uow) -> VerificationRead:
     return await service.verification(uow, nsfp)

@@ -35,11 +35,11 @@ async def create_invoice(body: InvoiceCreate, principal: CurrentPrincipal, uow: 
 @router.get("/v1/invoices", response_model=InvoicePage, summary="Output (seller) or input (buyer) invoices")
 async def list_invoices(principal: CurrentPrincipal, uow: Uow, page: Pagination,
                         view: Literal["output", "input"] = "output",
-                        npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
-                        period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+                        npwp: Annotated[str | None, Query(pattern=r"^[0-9]{16}$")] = None,
+                        period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
                         status: Literal["draft", "signed"] | None = None,
-                        counterparty: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
-                        transaction_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None) -> InvoicePage:
+                        counterparty: Annotated[str | None, Query(pattern=r"^[0-9]{16}$")] = None,
+                        transaction_code: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None) -> InvoicePage:
     return await service.list_invoices(uow, principal, npwp=npwp, view=view, page=page, period=period, status=status,
                                        counterparty=counterparty, transaction_code=transaction_code)
 

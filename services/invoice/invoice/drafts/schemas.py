@@ -11,26 +11,27 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from invoice.lifecycle.rules import warnings_of
 from kit.money import MoneyAmount
+from kit.text import multiline_text, organisation_name, text
 
 
 class BuyerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    document: str = Field("TIN", description="TIN | National ID | Passport | Other ID")
-    tin: str | None = Field(None, description="NPWP16 when document is TIN")
-    document_number: str | None = None
-    country: str | None = Field(None, description="ISO alpha-3 from DJP's list; IDN by default for TIN/NIK")
-    name: str | None = None
-    address: str | None = None
-    email: str | None = None
-    nitku: str | None = Field(None, description="22 digits; the head office (NPWP+000000) by default")
+    document: text(32) = Field("TIN", description="TIN | National ID | Passport | Other ID")
+    tin: text(32) | None = Field(None, description="NPWP16 when document is TIN")
+    document_number: text(64) | None = None
+    country: text(8) | None = Field(None, description="ISO alpha-3 from DJP's list; IDN by default for TIN/NIK")
+    name: organisation_name(200) | None = None
+    address: multiline_text(500) | None = None
+    email: text(200) | None = None
+    nitku: text(32) | None = Field(None, description="22 digits; the head office (NPWP+000000) by default")
 
 
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     opt: Literal["A", "B"] = "A"
-    code: str = "000000"
-    name: str = Field(min_length=1, max_length=500)
-    unit: str = Field(description="UM.0001..UM.0039")
+    code: text(16) = "000000"
+    name: multiline_text(500, min_length=1)
+    unit: text(16) = Field(description="UM.0001..UM.0039")
     price: Decimal = Field(max_digits=18, decimal_places=2, description="unit price before discount, excl. PPN")
     qty: Decimal = Field(max_digits=18, decimal_places=2)
     discount: Decimal = Field(Decimal(0), max_digits=18, decimal_places=2, description="total for the line")
@@ -40,20 +41,20 @@ class LineIn(BaseModel):
 class InvoiceBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     invoice_date: date
-    trx_code: str = Field(description="01..10")
-    add_info: str | None = None
-    facility_stamp: str | None = None
-    custom_doc: str | None = None
-    custom_doc_month_year: str | None = None
-    reference: str | None = Field(None, max_length=200, description="your invoice number (RefDesc)")
-    seller_nitku: str | None = None
+    trx_code: text(8) = Field(description="01..10")
+    add_info: text(100) | None = None
+    facility_stamp: text(100) | None = None
+    custom_doc: text(100) | None = None
+    custom_doc_month_year: text(8) | None = None
+    reference: text(200) | None = Field(None, description="your invoice number (RefDesc)")
+    seller_nitku: text(32) | None = None
     dpp_nilai_lain: bool | None = Field(None, description="override the DPP nilai lain 11/12 default of the code")
     buyer: BuyerIn
     lines: list[LineIn] = Field(min_length=1, max_length=2000)
 
 
 class InvoiceCreate(InvoiceBody):
-    seller_npwp: str = Field(pattern=r"^\d{16}$")
+    seller_npwp: str = Field(pattern=r"^[0-9]{16}$")
 
 
 class LineRead(BaseModel):

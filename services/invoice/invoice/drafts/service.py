@@ -19,6 +19,7 @@ from invoice.taxpayers.repository import TaxpayerRepository
 from invoice.validation import validate
 from kit.auth import Principal, acting_taxpayer
 from kit.db import UnitOfWork
+from kit.errors import validated
 from kit.pagination import CursorParams, encode_cursor
 
 
@@ -80,7 +81,7 @@ async def patch_draft(uow: UnitOfWork, principal: Principal, invoice_id: uuid.UU
         row = await repo.get(invoice_id, for_update=True)
         if row is None or not visible(principal, row):
             raise InvoiceNotFound()
-        body = InvoiceBody.model_validate(merged(body_of(row), patch))
+        body = validated(InvoiceBody, merged(body_of(row), patch))  # a 422 like the POST's, not a 500
         await _change(uow.session, principal, invoice_id, body.model_dump(mode="json"), row)
         await uow.commit()
     return await get_invoice(uow, principal, invoice_id)

@@ -90,6 +90,8 @@ async def replace(uow: UnitOfWork, principal: Principal, invoice_id: uuid.UUID,
     """A replacement draft: the original's content with the fields sent in `body` (`buyer` merged), dated today (the
     replacement's date, §3.7). Signed like any draft; signing gives it the original's serial with status code + 1."""
     changes = body.model_dump(mode="json", include=body.model_fields_set)  # only what was sent (lines as sent)
+    if body.buyer is not None:
+        changes["buyer"] = body.buyer.model_dump(mode="json", exclude_unset=True)  # merged field by field
     async with uow:
         repo = LifecycleRepository(uow.session)
         row = await _locked(repo, principal, invoice_id)

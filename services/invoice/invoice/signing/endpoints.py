@@ -13,6 +13,7 @@ from invoice.settings import InvoiceSettings
 from invoice.signing import service
 from invoice.signing.errors import SigningJobNotFound
 from invoice.signing.schemas import SigningJobCreate, SigningJobRead
+from kit.app import body_limit
 from kit.auth import CurrentPrincipal
 from kit.dependencies import Uow, runtime, settings_of
 from kit.idempotency import Idempotency, idempotent
@@ -26,6 +27,7 @@ Idempotent = Annotated[Idempotency, idempotent(exclude=("passphrase",))]
 
 @router.post("/v1/signing-jobs", status_code=202, response_model=SigningJobRead,
              summary="Sign drafts in one batch with your credential; the passphrase is kept only in memory")
+@body_limit(8 * 1024 * 1024)  # up to 100,000 invoice ids
 async def create_signing_job(body: SigningJobCreate, principal: CurrentPrincipal, uow: Uow, jobs: Jobs,
                              settings: Settings, idempotency: Idempotent) -> JSONResponse:
     return await idempotency.run(202, lambda: service.create_job(uow, settings, jobs, principal, body))

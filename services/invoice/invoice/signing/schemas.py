@@ -6,18 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
+
+from kit.text import secret, text
 
 
 class SigningJobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    seller_npwp: str | None = Field(None, pattern=r"^\d{16}$")
+    seller_npwp: str | None = Field(None, pattern=r"^[0-9]{16}$")
     invoice_ids: list[uuid.UUID] | None = Field(None, max_length=100_000)
     upload_id: uuid.UUID | None = None
-    period: str | None = Field(None, pattern=r"^\d{4}-\d{2}$")
+    period: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}$")
     credential_id: uuid.UUID
-    passphrase: SecretStr = Field(min_length=1, max_length=256)
-    callback_url: str | None = Field(None, max_length=2000)  # http(s): POSTed a signed summary when the job ends
+    passphrase: secret(256)
+    callback_url: text(2000) | None = None  # http(s): POSTed a signed summary when the job ends
 
 
 class SigningJobItem(BaseModel):

@@ -13,7 +13,7 @@ from invoice.uploads.errors import UnsupportedMediaType, UploadEmpty, UploadTooL
 from kit.dependencies import settings_of
 
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
-_MULTIPART_ALLOWANCE = 64 * 1024  # the parts' headers and boundaries around the file
+MULTIPART_ALLOWANCE = 64 * 1024  # the parts' headers and boundaries around the file
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ async def uploaded_file(request: Request,
     if media in XML_MEDIA_TYPES:
         content = await _read_limited(request, limit)
     elif media == "multipart/form-data":
-        raw = await _read_limited(request, limit + _MULTIPART_ALLOWANCE)
+        raw = await _read_limited(request, limit + MULTIPART_ALLOWANCE)
         request._body = raw  # the form parser reads the body we already bounded
         form = await request.form(max_files=1, max_fields=10)
         upload = form.get("file")

@@ -11,12 +11,14 @@ from fastapi.responses import JSONResponse
 from invoice.jobs import JobRunner
 from invoice.settings import InvoiceSettings
 from invoice.uploads import service
-from invoice.uploads.body import Uploaded, fingerprint
+from invoice.uploads.body import MULTIPART_ALLOWANCE, Uploaded, fingerprint
 from invoice.uploads.errors import SellerNotCaller, UnsupportedMediaType, UploadNotFound, UploadTooLarge
 from invoice.uploads.schemas import UploadAccepted, UploadRead
+from kit.app import body_limit
 from kit.auth import CurrentPrincipal
 from kit.dependencies import Uow, runtime, settings_of
 from kit.idempotency import Idempotency, idempotent
+from kit.text import text
 
 router = APIRouter(tags=["invoices", "uploads"])
 Settings = Annotated[InvoiceSettings, settings_of(InvoiceSettings)]
@@ -28,10 +30,11 @@ Idempotent = Annotated[Idempotency, idempotent(body=fingerprint)]
              summary="Upload a Coretax TaxInvoiceBulk XML file (body application/xml, or multipart field `file`)",
              responses={413: UploadTooLarge.openapi(), 415: UnsupportedMediaType.openapi(),
                         403: SellerNotCaller.openapi()})
+@body_limit(lambda settings: settings.uploads.max_bytes + MULTIPART_ALLOWANCE, error=UploadTooLarge)
 async def create_upload(principal: CurrentPrincipal, file: Uploaded, uow: Uow, jobs: Jobs, settings: Settings,
                         idempotency: Idempotent,
-                        npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None,
-                        callback_url: Annotated[str | None, Query(max_length=2000)] = None) -> JSONResponse:
+                        npwp: Annotated[str | None, Query(pattern=r"^[0-9]{16}$")] = None,
+                        callback_url: Annotated[text(2000) | None, Query()] = None) -> JSONResponse:
     return await idempotency.run(202, lambda: service.receive(uow, settings, jobs, principal, npwp=npwp, file=file,
                                                               callback_url=callback_url))
 

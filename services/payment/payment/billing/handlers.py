@@ -7,7 +7,6 @@ from kit.consumer import Handlers
 from payment.billing import service
 
 
-def filing_handlers() -> Handlers:
-    handlers = Handlers()
+def on_filing_events(handlers: Handlers) -> None:
+    """The billing slice's part of the group `payment.filing-events` (the worker gathers every slice's)."""
     handlers.on(SPTPaymentRequested)(service.create_spt_billing)
-    return handlers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,18 @@ class BillingRepository:
             select(Billing).where(Billing.spt_id == spt_id, Billing.kap == kap, Billing.kjs == kjs,
                                   Billing.status != "expired")
         )).first()
+
+    async def open_for_debt(self, debt_id: uuid.UUID, *, lock: bool = False) -> Billing | None:
+        """The debt's code that is still payable or already paid (at most one: `billing_debt_open_key`); `lock`
+        locks it, as a confirmation does, before the debt."""
+        query = select(Billing).where(Billing.debt_id == debt_id, Billing.status != "expired")
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.scalars(query)).one_or_none()
+
+    async def mark_expired(self, billing: Billing, now: datetime) -> None:
+        billing.status, billing.expired_at, billing.version = "expired", now, billing.version + 1
+        await self.session.flush()
 
     async def mark_paid(self, billing: Billing, paid_at: datetime) -> None:
         billing.status, billing.paid_at, billing.version = "paid", paid_at, billing.version + 1

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from kit.text import text
 from payment.billing.amount import amount_text
 from payment.billing.kap_kjs import rule_for
 from payment.billing.validity import status_at
@@ -22,14 +23,12 @@ class BillingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    npwp: str | None = Field(default=None, pattern=r"^\d{16}$",
+    npwp: str | None = Field(default=None, pattern=r"^[0-9]{16}$",
                              description="the taxpayer paying; default: the token's only taxpayer")
-    kap_kjs: str = Field(max_length=20, examples=["411121-100"],
-                         description="tax account and deposit type (tax-rules §4.3)")
-    period: str | None = Field(default=None, max_length=20,
-                               description="YYYY-MM or YYYY, when the KAP-KJS takes a period")
-    assessment_number: str | None = Field(default=None, max_length=100,
-                                          description="the STP/SKP number, when the KAP-KJS pays one")
+    kap_kjs: text(20) = Field(examples=["411121-100"], description="tax account and deposit type (tax-rules §4.3)")
+    period: text(20) | None = Field(default=None, description="YYYY-MM or YYYY, when the KAP-KJS takes a period")
+    assessment_number: text(100) | None = Field(default=None,
+                                                description="the STP/SKP number, when the KAP-KJS pays one")
     amount: StrictStr | StrictInt = Field(description=AMOUNT_DESCRIPTION, examples=["1500000"])
 
 
@@ -45,6 +44,7 @@ class BillingRead(BaseModel):
     amount: str
     origin: Literal["mandiri", "spt", "bill"]
     spt_id: str | None
+    debt_id: uuid.UUID | None = Field(default=None, description="the debt a code from a bill pays")
     status: Literal["active", "paid", "expired"]
     created_at: datetime
     expires_at: datetime
@@ -58,7 +58,7 @@ class BillingRead(BaseModel):
                    kap_name=rule.kap_name, kjs_name=rule.kjs_name, period=billing.period,
                    assessment_number=billing.assessment_number, amount=amount_text(billing.amount),
                    origin=billing.origin,  # type: ignore[arg-type]
-                   spt_id=billing.spt_id,
+                   spt_id=billing.spt_id, debt_id=billing.debt_id,
                    status=status_at(billing.status, billing.expires_at, now),  # type: ignore[arg-type]
                    created_at=billing.created_at, expires_at=billing.expires_at,
                    paid_at=payment.paid_at if payment else None, ntpn=payment.ntpn if payment else None)

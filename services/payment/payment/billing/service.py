@@ -70,13 +70,14 @@ async def create_spt_billing(session: AsyncSession, envelope: Envelope, event: S
 
 
 async def issue(session: AsyncSession, *, npwp: str, subject: BillingSubject, amount: Decimal, origin: str,
-                created_by: str, spt_id: str | None = None, causation_id: str | None = None) -> Billing:
+                created_by: str, spt_id: str | None = None, debt_id: uuid.UUID | None = None,
+                causation_id: str | None = None) -> Billing:
     """A new code with a fresh random number (drawn again if ever issued before) and `BillingCreated`."""
     repo = BillingRepository(session)
     created_at = datetime.now(UTC)
     values = dict(npwp=npwp, kap=subject.rule.kap, kjs=subject.rule.kjs, period=subject.period,
                   assessment_number=subject.assessment_number, amount=amount, origin=origin, spt_id=spt_id,
-                  status="active", created_by=created_by, created_at=created_at,
+                  debt_id=debt_id, status="active", created_by=created_by, created_at=created_at,
                   expires_at=expires_at(created_at), version=1)
     billing = None
     while billing is None:
@@ -84,7 +85,8 @@ async def issue(session: AsyncSession, *, npwp: str, subject: BillingSubject, am
     await publish(session, BillingCreated(
         billing_id=str(billing.id), billing_code=billing.code, npwp=npwp, kap_kjs=billing.kap_kjs,
         period=billing.period, assessment_number=billing.assessment_number, amount=amount_text(amount),
-        origin=origin, spt_id=spt_id, created_at=created_at, expires_at=billing.expires_at,  # type: ignore[arg-type]
+        origin=origin, spt_id=spt_id, debt_id=str(debt_id) if debt_id else None,  # type: ignore[arg-type]
+        created_at=created_at, expires_at=billing.expires_at,
     ), key=npwp, subject=str(billing.id), aggregate_type=AGGREGATE, sequence=billing.version,
         causation_id=causation_id)
     return billing
@@ -97,11 +99,22 @@ async def expire_due_billing_codes(uow: UnitOfWork, *, batch: int, now: datetime
     async with uow:
         expired = await BillingRepository(uow.session).expire_due(now, batch)
         for billing in expired:
-            await publish(uow.session, BillingExpired(
-                billing_id=str(billing.id), billing_code=billing.code, npwp=billing.npwp, kap_kjs=billing.kap_kjs,
-                period=billing.period, assessment_number=billing.assessment_number,
-                amount=amount_text(billing.amount), origin=billing.origin,  # type: ignore[arg-type]
-                spt_id=billing.spt_id, expired_at=now,
-            ), key=billing.npwp, subject=str(billing.id), aggregate_type=AGGREGATE, sequence=billing.version)
+            await _announce_expiry(uow.session, billing, now)
         await uow.commit()
     return len(expired)
+
+
+async def expire_in(session: AsyncSession, billing: Billing, now: datetime) -> None:
+    """In the caller's transaction, with `billing` locked: an active code past its expiry that the worker has not
+    reached yet is marked expired and announced now (a debt's new code needs the old one out of the way)."""
+    await BillingRepository(session).mark_expired(billing, now)
+    await _announce_expiry(session, billing, now)
+
+
+async def _announce_expiry(session: AsyncSession, billing: Billing, now: datetime) -> None:
+    await publish(session, BillingExpired(
+        billing_id=str(billing.id), billing_code=billing.code, npwp=billing.npwp, kap_kjs=billing.kap_kjs,
+        period=billing.period, assessment_number=billing.assessment_number,
+        amount=amount_text(billing.amount), origin=billing.origin,  # type: ignore[arg-type]
+        spt_id=billing.spt_id, debt_id=str(billing.debt_id) if billing.debt_id else None, expired_at=now,
+    ), key=billing.npwp, subject=str(billing.id), aggregate_type=AGGREGATE, sequence=billing.version)

@@ -13,6 +13,7 @@ from payment.auth import BankClient
 from payment.billing.errors import AmountInvalid, BillingCodeInvalid, BillingNotFound
 from payment.confirmations import errors, service
 from payment.confirmations.schemas import BillingInquiry, PaymentConfirm, PaymentReceipt
+from payment.debts.errors import DebtAlreadySettled
 from payment.errors import responses
 from payment.settings import PaymentSettings
 
@@ -37,7 +38,8 @@ async def inquire_billing_code(code: Annotated[str, Path(max_length=32)], princi
              responses={200: {"description": "this confirmation was already answered: the same receipt"},
                         **responses(Unauthorized, errors.BankClientRequired, MissingScope, BillingCodeInvalid,
                                     AmountInvalid, errors.AmountMismatch, errors.PaidAtInvalid, BillingNotFound,
-                                    errors.BillingExpired, errors.AlreadyPaid, errors.BankReferenceReused)})
+                                    errors.BillingExpired, errors.AlreadyPaid, errors.BankReferenceReused,
+                                    DebtAlreadySettled)})
 async def confirm_payment(body: PaymentConfirm, principal: BankClient, uow: Uow, settings: Settings,
                           response: Response) -> PaymentReceipt:
     confirmation = await service.confirm_payment(uow, principal, body, settings.bank)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from kit.text import text
 from payment.billing.amount import amount_text
 from payment.billing.kap_kjs import rule_for
 from payment.billing.schemas import AMOUNT_DESCRIPTION
@@ -43,7 +44,7 @@ class BillingInquiry(BaseModel):
 class PaymentConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    billing_code: str = Field(max_length=32)
+    billing_code: text(32)
     amount: StrictStr | StrictInt = Field(description=AMOUNT_DESCRIPTION + "; must equal the code's amount")
     bank_reference: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$",
                                 description="the bank's own reference of this payment; a retry sends the same one")

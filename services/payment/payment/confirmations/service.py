@@ -1,7 +1,8 @@
 """Use cases of the bank-facing confirmations slice: inquire a code, confirm its payment with an NTPN.
 
-A confirmation is one transaction: the billing row locked, the payment row, the code marked paid, one ledger
-posting and `PaymentConfirmed`, all or nothing. The bank's reference is the idempotency of a confirmation: the same
+A confirmation is one transaction: the billing row locked (then, for a code from a bill, its debt), the payment row,
+the code marked paid, one ledger posting (for a debt: settling the liability recorded with the debt), the debt
+settled, `PaymentConfirmed` (and `DebtSettled`), all or nothing. The bank's reference is the idempotency of a confirmation: the same
 confirmation again (even ten at once) finds the payment and answers its NTPN, changing nothing; the transfer ids
 derive from it too, so the ledger's primary key is a second guard."""
 
@@ -31,6 +32,7 @@ from payment.confirmations.errors import (
 from payment.confirmations.ntpn import new_ntpn
 from payment.confirmations.repository import PaymentRepository
 from payment.confirmations.schemas import BillingInquiry, PaymentConfirm
+from payment.debts import service as debts
 from payment.ledger import service as ledger
 from payment.ledger.postings import DEPOSIT_KAP_KJS, payment_posting
 from payment.models import Billing, Payment
@@ -83,19 +85,22 @@ async def confirm_payment(uow: UnitOfWork, principal: Principal, body: PaymentCo
                                  expected=amount_text(billing.amount), received=amount_text(amount))
         if paid_at > now + timedelta(seconds=settings.clock_skew_s):
             raise PaidAtInvalid(f"paid_at {paid_at.isoformat()} is in the future")
+        debt = await debts.lock_for_payment(uow.session, billing.debt_id) if billing.debt_id else None
 
         payment = await _insert_payment(payments, billing, bank=bank, reference=reference, paid_at=paid_at, now=now)
         await BillingRepository(uow.session).mark_paid(billing, paid_at)
         await ledger.post_in(uow.session, payment_posting(
             bank_id=bank, bank_reference=reference, npwp=billing.npwp, kap_kjs=billing.kap_kjs, period=billing.period,
-            assessment_number=billing.assessment_number, amount=billing.amount, ntpn=payment.ntpn),
-            effective_at=paid_at)
+            assessment_number=billing.assessment_number, amount=billing.amount, ntpn=payment.ntpn,
+            liability_recorded=debt is not None), effective_at=paid_at)
+        if debt is not None:
+            await debts.settle_in(uow.session, debt, ntpn=payment.ntpn, paid_at=paid_at)
         await publish(uow.session, PaymentConfirmed(
             payment_id=str(payment.id), ntpn=payment.ntpn, billing_id=str(billing.id), billing_code=billing.code,
             npwp=billing.npwp, kap_kjs=billing.kap_kjs, period=billing.period,
             assessment_number=billing.assessment_number, amount=amount_text(payment.amount), paid_at=paid_at,
             bank_code=bank, bank_reference=reference, settles=_settles(billing),  # type: ignore[arg-type]
-            spt_id=billing.spt_id,
+            spt_id=billing.spt_id, debt_id=str(billing.debt_id) if billing.debt_id else None,
             confirmed_at=payment.confirmed_at,
         ), key=billing.npwp, subject=str(billing.id), aggregate_type=AGGREGATE, sequence=billing.version)
         await uow.commit()

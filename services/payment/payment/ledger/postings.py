@@ -30,11 +30,30 @@ def payment_key(bank_id: str, bank_reference: str) -> str:
     return f"payment:{bank_id}:{bank_reference}"
 
 
+def debt_key(debt_id: str) -> str:
+    return f"debt:{debt_id}"
+
+
+def debt_posting(*, debt_id: str, npwp: str, kap_kjs: str, period: str | None, assessment_number: str | None,
+                 amount: Decimal) -> Posting:
+    """A debt recorded (an STP, an SKP, a legacy debt): the taxpayer's liability for its KAP-KJS and STP/SKP number
+    (or period) owes the amount to the state until a payment settles it. The reference is the debt's id, so the
+    audit finds each debt's one recording."""
+    key = debt_key(debt_id)
+    liability = liability_key(npwp, kap_kjs, period=period, assessment_number=assessment_number)
+    revenue = state_revenue_key(kap_kjs)
+    return Posting(key, (liability, revenue), (
+        Transfer(transfer_id(key, 0), account_id(liability), account_id(revenue), amount,
+                 TransferCode.LIABILITY_RECORDED, reference=debt_id),))
+
+
 def payment_posting(*, bank_id: str, bank_reference: str, npwp: str, kap_kjs: str, period: str | None,
-                    assessment_number: str | None, amount: Decimal, ntpn: str) -> Posting:
-    """A bank payment of a billing code. For 411618-100 it tops up the deposit; otherwise it records the liability
-    the code names (a self-assessed amount, or an SPT's kurang bayar, which is owed once the SPT is submitted, i.e.
-    when it is paid) and settles it in the same posting, so the liability's balance is zero afterwards."""
+                    assessment_number: str | None, amount: Decimal, ntpn: str,
+                    liability_recorded: bool = False) -> Posting:
+    """A bank payment of a billing code. For 411618-100 it tops up the deposit. A code from a bill pays a liability
+    recorded before (its debt, `liability_recorded`): the payment settles it. Otherwise the payment records the
+    liability the code names (a self-assessed amount, or an SPT's kurang bayar, which is owed once the SPT is
+    submitted, i.e. when it is paid) and settles it in the same posting. Either way the balance is zero afterwards."""
     key = payment_key(bank_id, bank_reference)
     bank = bank_settlement_key(bank_id)
     if kap_kjs == DEPOSIT_KAP_KJS:
@@ -43,6 +62,10 @@ def payment_posting(*, bank_id: str, bank_reference: str, npwp: str, kap_kjs: st
             Transfer(transfer_id(key, 0), account_id(bank), account_id(deposit), amount,
                      TransferCode.DEPOSIT_TOPPED_UP, reference=ntpn),))
     liability = liability_key(npwp, kap_kjs, period=period, assessment_number=assessment_number)
+    if liability_recorded:  # leg 1 settles, as in the posting below
+        return Posting(key, (liability, bank), (
+            Transfer(transfer_id(key, 1), account_id(bank), account_id(liability), amount,
+                     TransferCode.PAYMENT_APPLIED, reference=ntpn),))
     revenue = state_revenue_key(kap_kjs)
     return Posting(key, (liability, revenue, bank), (
         Transfer(transfer_id(key, 0), account_id(liability), account_id(revenue), amount,

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, insert, literal, or_, select, tuple_, union_all
+from sqlalchemy import Text, and_, cast, func, insert, literal, or_, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import CursorParams
 from payment.ledger.accounts import Account, AccountKind
 from payment.ledger.rules import Transfer, TransferCode
-from payment.models import LedgerAccount, LedgerTransfer, Payment
+from payment.models import Debt, LedgerAccount, LedgerTransfer, Payment
 
 ZERO = Decimal(0)
 _A, _T = LedgerAccount.__table__, LedgerTransfer.__table__
@@ -75,12 +75,15 @@ class LedgerRepository:
                                r.ledger, r.reference) for r in rows}
 
     async def insert_transfers(self, transfers: Sequence[Transfer], effective_at: datetime) -> None:
+        await self.insert_dated_transfers([(t, effective_at) for t in transfers])
+
+    async def insert_dated_transfers(self, transfers: Sequence[tuple[Transfer, datetime]]) -> None:
         """A plain INSERT: should the same id ever come twice, the primary key refuses it and the whole
         transaction (payment, posting, event) rolls back."""
         await self.session.execute(_INSERT_TRANSFER, [
             dict(id=t.id, debit_account_id=t.debit_account_id, credit_account_id=t.credit_account_id, amount=t.amount,
                  ledger=t.ledger, code=int(t.code), reference=t.reference, effective_at=effective_at)
-            for t in transfers])
+            for t, effective_at in transfers])
 
     # -- the taxpayer's ledger (Buku Besar) ----------------------------------------------------------------------
     async def liability_page(self, npwp: str, params: CursorParams) -> tuple[list[AccountTotals], bool]:
@@ -141,6 +144,30 @@ class LedgerRepository:
             select(Payment.ntpn).outerjoin(settling, settling.c.reference == Payment.ntpn)
             .where(or_(settling.c.n.is_(None), settling.c.n != 1, settling.c.total != Payment.amount)))
         return list(rows.scalars())
+
+    async def debts_not_recorded_once(self, code: TransferCode) -> list[str]:
+        """Ids of debts without exactly one recording transfer (`code`, referencing the debt) for their amount."""
+        recording = (select(_T.c.reference, func.count().label("n"), func.sum(_T.c.amount).label("total"))
+                     .where(_T.c.code == int(code)).group_by(_T.c.reference).subquery())
+        rows = await self.session.execute(
+            select(cast(Debt.id, Text)).outerjoin(recording, recording.c.reference == cast(Debt.id, Text))
+            .where(or_(recording.c.n.is_(None), recording.c.n != 1, recording.c.total != Debt.amount)))
+        return list(rows.scalars())
+
+    async def owed_unlike_open_debts(self) -> list[tuple[str, Decimal, Decimal]]:
+        """(npwp, owed in the ledger, open debts) of each taxpayer where the two differ."""
+        debits, credits = _sums(_A.c.id)
+        nets = (select(_A.c.npwp, (debits - credits).label("net"))
+                .where(_A.c.kind == str(AccountKind.TAXPAYER_LIABILITY)).subquery())
+        owed = select(nets.c.npwp, func.sum(nets.c.net).label("owed")).group_by(nets.c.npwp).subquery()
+        debts = (select(Debt.npwp.label("npwp"), func.sum(Debt.amount).label("open"))
+                 .where(Debt.status == "open").group_by(Debt.npwp).subquery())
+        npwp = func.coalesce(owed.c.npwp, debts.c.npwp)
+        in_ledger, in_debts = func.coalesce(owed.c.owed, ZERO), func.coalesce(debts.c.open, ZERO)
+        rows = await self.session.execute(
+            select(npwp, in_ledger, in_debts).select_from(owed.join(debts, owed.c.npwp == debts.c.npwp, full=True))
+            .where(in_ledger != in_debts).order_by(npwp))
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def settling_transfers_without_payment(self, codes: Sequence[TransferCode]) -> int:
         return (await self.session.execute(

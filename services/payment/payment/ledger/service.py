@@ -7,6 +7,7 @@ limit, so nothing in a posting depends on their totals and they are never locked
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -33,16 +34,24 @@ async def post_in(session: AsyncSession, posting: Posting, *, effective_at: date
     """Apply `posting` in the caller's transaction: open its accounts, lock and total the limited ones, check the
     posting with the pure rules (all or nothing; identical transfers already posted change nothing) and insert its
     transfers."""
+    return await post_all_in(session, [(posting, effective_at)])
+
+
+async def post_all_in(session: AsyncSession, postings: Sequence[tuple[Posting, datetime]]) -> PostingResult:
+    """`post_in` for several postings at once (a batch of imported debts), checked as one chain: all or nothing, with
+    a few statements whatever their number. Each transfer keeps its own posting's `effective_at`."""
     repo = LedgerRepository(session)
-    accounts = {a.id: a for a in (open_account(key) for key in posting.accounts)}
+    accounts = {a.id: a for a in (open_account(key) for posting, _ in postings for key in posting.accounts)}
     await repo.open_accounts(accounts.values())
     limited = sorted(a.id for a in accounts.values() if a.flags != AccountFlag.NONE)
     for account_id, (debits, credits) in (await repo.lock_totals(limited)).items():
         accounts[account_id] = replace(accounts[account_id], debits_posted=debits, credits_posted=credits)
-    existing = await repo.transfers([t.id for t in posting.transfers])
-    result = post(accounts, posting.transfers, existing=existing)
+    transfers = [t for posting, _ in postings for t in posting.transfers]
+    existing = await repo.transfers([t.id for t in transfers])
+    result = post(accounts, transfers, existing=existing)
     if not result.already_posted:
-        await repo.insert_transfers(result.created, effective_at)
+        effective = {t.id: at for posting, at in postings for t in posting.transfers}
+        await repo.insert_dated_transfers([(t, effective[t.id]) for t in result.created])
     return result
 
 
@@ -81,7 +90,10 @@ class LedgerAudit:
 async def audit_ledger(uow: UnitOfWork) -> LedgerAudit:
     """Sum of all debits equals sum of all credits; no liability is paid beyond what it owes and no deposit goes
     below zero; every transfer moves money between the kinds of account its code allows, on one ledger; every bank
-    payment is settled by exactly one transfer for its amount, and no settling transfer lacks its payment."""
+    payment is settled by exactly one transfer for its amount, and no settling transfer lacks its payment; every debt
+    is recorded by exactly one transfer for its amount; and what each taxpayer owes in the ledger (the balances of
+    their liabilities) equals their open debts (a payment settles a debt in full, and every other liability is
+    recorded and settled by the same payment)."""
     report = LedgerAudit()
     async with uow:
         repo = LedgerRepository(uow.session)
@@ -90,6 +102,8 @@ async def audit_ledger(uow: UnitOfWork) -> LedgerAudit:
         mismatched = await repo.ledger_mismatches()
         unposted = await repo.payments_not_posted_once(SETTLING_CODES)
         orphans = await repo.settling_transfers_without_payment(SETTLING_CODES)
+        unrecorded = await repo.debts_not_recorded_once(TransferCode.LIABILITY_RECORDED)
+        owed = await repo.owed_unlike_open_debts()
     for account_id, kind, flags, debits, credits in totals:
         report.accounts += 1
         report.debits += debits
@@ -112,4 +126,8 @@ async def audit_ledger(uow: UnitOfWork) -> LedgerAudit:
         report.problems.append(f"payments not settled by exactly one transfer: {', '.join(unposted[:10])}")
     if orphans:
         report.problems.append(f"{orphans} settling transfers name no payment")
+    if unrecorded:
+        report.problems.append(f"debts not recorded by exactly one transfer: {', '.join(unrecorded[:10])}")
+    for npwp, in_ledger, in_debts in owed[:10]:
+        report.problems.append(f"{npwp} owes {in_ledger} in the ledger but {in_debts} in open debts")
     return report

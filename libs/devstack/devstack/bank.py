@@ -1,0 +1,51 @@
+"""The bank sandbox's client at identity: a machine client of kind `bank` with the scope `payment:bank`, registered
+once per data folder with identity's own command (`python -m identity.clients create --kind bank ...`, run as a
+process: libraries never import services) and kept in `bank-sandbox-client.json` (mode 0600), so a restart reuses
+it. The sandbox gets its id and secret and fetches its tokens from identity as a collecting bank would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CLIENT_FILE = "bank-sandbox-client.json"
+BANK_SCOPE = "payment:bank"
+
+
+def bank_client_path(data_dir: Path) -> Path:
+    return data_dir / CLIENT_FILE
+
+
+def ensure_bank_client(data_dir: Path, identity_env: dict[str, str]) -> dict[str, str]:
+    """The stored client, or a new one registered at identity (its database migrated) and stored."""
+    path = bank_client_path(data_dir)
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    done = subprocess.run(
+        [sys.executable, "-m", "identity.clients", "create", "--kind", "bank", "--name", "Bank sandbox",
+         "--scope", BANK_SCOPE], env=identity_env, capture_output=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError("registering the bank sandbox's client at identity failed:\n"
+                           + done.stdout.decode(errors="replace")[-2000:] + done.stderr.decode(errors="replace")[-2000:])
+    client = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    stored = {"client_id": str(client["client_id"]), "client_secret": str(client["client_secret"])}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(stored, f)
+    return stored
+
+
+def bank_sandbox_env(data_dir: Path, *, payment_url: str, identity_url: str) -> dict[str, str]:
+    """`LONTAR_SANDBOX_BANK_*` for the sandbox: payment's API, identity's token endpoint and the client, once it is
+    registered (nothing before: the sandbox then has no bank)."""
+    path = bank_client_path(data_dir)
+    if not path.exists():
+        return {}
+    client = json.loads(path.read_text())
+    return {"LONTAR_SANDBOX_BANK_PAYMENT_URL": payment_url,
+            "LONTAR_SANDBOX_BANK_TOKEN_URL": f"{identity_url}/v1/oauth/token",
+            "LONTAR_SANDBOX_BANK_CLIENT_ID": client["client_id"],
+            "LONTAR_SANDBOX_BANK_CLIENT_SECRET": client["client_secret"]}

@@ -1,0 +1,28 @@
+"""Errors of the submissions slice, each with a stable code. The Art 3(7) refusals are the returns slice's
+(`return.unsigned`, `return.audit_started`, ...), the second Normal the corrections slice's (`return.normal_exists`)."""
+
+from __future__ import annotations
+
+from kit.errors import AppError, Conflict, NotFound
+
+
+class SignerUnavailable(AppError):
+    """Identity could not be reached (or answered 5xx) after the client's retries: nothing was signed or filed."""
+
+    code, status, title = "signature.identity_unavailable", 503, "The signing service is unavailable; try again"
+
+
+class PaidAmountDiffers(Conflict):
+    """A payment made for an earlier submission of this version (its other billing code expired) no longer matches
+    what the return now owes under that KAP-KJS."""
+
+    code, title = "return.paid_amount_differs", \
+        "A payment already made for this return does not match the amount it now owes"
+
+
+class SubmissionNotFound(NotFound):
+    code, title = "submission.not_found", "No submitted return for this period"
+
+
+class ReceiptNotFound(NotFound):
+    code, title = "receipt.not_found", "No such receipt"

@@ -1,0 +1,29 @@
+"""Consumer of `payment.events` (group `filing.payment-events`): payments and expiries of the billing codes a
+submitted kurang bayar return waits for. Other payments (debts, deposits, self-assessed) are not filing's concern
+here and pass by."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.envelope import Envelope
+from contracts.payment import BillingExpired, PaymentConfirmed
+from filing.clock import Clock
+from filing.submissions import service
+from kit.consumer import Handlers
+
+
+def payment_handlers(clock: Clock | None = None) -> Handlers:
+    """`clock` dates the receipts and STPs a completed filing issues (tests pass a fixed one)."""
+    clock = clock or Clock()
+
+    async def payment_confirmed(session: AsyncSession, envelope: Envelope, event: PaymentConfirmed) -> None:
+        await service.record_payment(session, clock, envelope, event)
+
+    async def billing_expired(session: AsyncSession, envelope: Envelope, event: BillingExpired) -> None:
+        await service.record_billing_expired(session, envelope, event)
+
+    handlers = Handlers()
+    handlers.on(PaymentConfirmed)(payment_confirmed)
+    handlers.on(BillingExpired)(billing_expired)
+    return handlers

@@ -1,0 +1,130 @@
+"""The receipt (bukti penerimaan elektronik) as a PDF: who filed which return when, its main figures, the digest of
+what was signed, the payment for a "Bayar dan Lapor" return, and a QR code to the public verification. Text in a
+core font (WinAnsi), so any reader or extractor gets it back; the QR code drawn as vector squares (fpdf2 and segno,
+as invoice's faktur)."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import segno
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from filing.clock import JAKARTA
+from filing.submissions.schemas import ReceiptRead
+
+_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember")
+_FORMS = {"spt_masa_ppn": "SPT Masa PPN"}
+_OUTCOMES = {"kurang_bayar": "Kurang Bayar", "lebih_bayar": "Lebih Bayar", "nihil": "Nihil"}
+
+
+def verification_url(public_url: str, number: str) -> str:
+    return f"{public_url.rstrip('/')}/v1/receipts/{number}/verification"
+
+
+def latin(value: Any) -> str:
+    """Core PDF fonts carry WinAnsi (Latin-1) only: other characters are decomposed (é → e) or become `?`."""
+    text = "" if value is None else str(value)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def rupiah(value: Any) -> str:
+    return "Rp" + f"{Decimal(str(value)):,.0f}".replace(",", ".")
+
+
+def tanggal(value: date) -> str:
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def waktu(value: datetime) -> str:
+    local = value.astimezone(JAKARTA)
+    return f"{tanggal(local.date())} {local:%H:%M:%S} WIB"
+
+
+def masa(period: str) -> str:
+    year, month = period.split("-") if "-" in period else (period, None)
+    return f"{_MONTHS[int(month) - 1]} {year}" if month else year
+
+
+def render(receipt: ReceiptRead, content: str, *, taxpayer_name: str, signer_name: str | None,
+           certificate_serial: str) -> bytes:
+    figures = json.loads(content)
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_title(latin(f"Bukti Penerimaan Elektronik {receipt.number}"))
+    pdf.set_author(latin(taxpayer_name))
+    pdf.set_creator("Lontar filing")
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    top = pdf.get_y()
+
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.multi_cell(width - 45, 7, "BUKTI PENERIMAAN ELEKTRONIK", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 9)
+    pdf.multi_cell(width - 45, 5, latin(f"Nomor: {receipt.number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+
+    def field(label: str, value: Any) -> None:
+        pdf.set_font("Helvetica", "", 9)
+        pdf.cell(55, 5, latin(label))
+        pdf.multi_cell(width - 100, 5, latin(f": {value if value not in (None, '') else '-'}"),
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    field("NPWP", receipt.npwp)
+    field("Nama Wajib Pajak", taxpayer_name)
+    field("Jenis SPT", _FORMS.get(receipt.form, receipt.form))
+    field("Masa / Tahun Pajak", masa(receipt.period))
+    field("Status SPT", receipt.version_label)
+    field("Diterima", waktu(receipt.filed_at))
+    field("Batas waktu", tanggal(receipt.due_date) + (" (terlambat)" if receipt.late else ""))
+    pdf.ln(3)
+    outcome = str(figures.get("outcome", ""))
+    field("PPN Keluaran terutang", rupiah(figures.get("output_ppn_owed", 0)))
+    field("PPN Masukan yang dapat dikreditkan", rupiah(figures.get("input", {}).get("creditable_ppn", 0)))
+    field("Kompensasi", rupiah(figures.get("compensation", 0)))
+    field("PPN " + _OUTCOMES.get(outcome, outcome), rupiah(abs(Decimal(str(figures.get("balance", 0))))))
+    if Decimal(str(figures.get("ppnbm_owed", 0))):
+        field("PPnBM terutang", rupiah(figures["ppnbm_owed"]))
+    if receipt.ntpn:
+        pdf.ln(3)
+        field("Kode billing", receipt.billing_code)
+        field("NTPN", receipt.ntpn)
+        field("Tanggal bayar", tanggal(receipt.payment_date) if receipt.payment_date else None)
+    pdf.ln(3)
+    field("Ditandatangani oleh", signer_name)
+    field("Sertifikat", certificate_serial)
+    pdf.set_font("Helvetica", "", 9)
+    pdf.cell(55, 5, "Digest (SHA-256)")
+    pdf.set_font("Courier", "", 8)
+    pdf.multi_cell(width - 55, 5, f": {receipt.content_digest}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "I", 8)
+    pdf.multi_cell(width, 4, latin("Keaslian bukti ini dapat diperiksa dengan memindai kode QR atau membuka "
+                                   f"{receipt.verification_url}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _qr(pdf, receipt.verification_url, x=pdf.l_margin + width - 40, y=top, size=38)
+    return bytes(pdf.output())
+
+
+def _qr(pdf: FPDF, data: str, *, x: float, y: float, size: float) -> None:
+    """The QR code drawn as filled squares (vector: no image library at run time)."""
+    matrix = [list(row) for row in segno.make(data, error="m", micro=False).matrix]
+    border = 2
+    module = size / (len(matrix) + 2 * border)
+    pdf.set_fill_color(0, 0, 0)
+    for r, cells in enumerate(matrix):
+        c = 0
+        while c < len(cells):
+            if cells[c]:
+                start = c
+                while c < len(cells) and cells[c]:
+                    c += 1
+                pdf.rect(x + (start + border) * module, y + (r + border) * module, (c - start) * module, module,
+                         style="F")
+            else:
+                c += 1

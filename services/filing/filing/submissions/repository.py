@@ -1,0 +1,187 @@
+"""All SQL of the submissions slice: the SPT row's filing states, the signed submission, the payments a return waits
+for, receipts and certificates."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import desc, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filing.returns.models import spt
+from filing.returns.repository import SptRow
+from filing.submissions.models import signing_certificate, spt_payment, spt_receipt, spt_submission
+
+_SPT_COLUMNS = (spt.c.id, spt.c.npwp, spt.c.form, spt.c.period, spt.c.version, spt.c.status, spt.c.other_input_ppn,
+                spt.c.compensation, spt.c.revision, spt.c.updated_at, spt.c.filed_at)
+
+_SAVE_SUBMISSION = insert(spt_submission)
+_SAVE_SUBMISSION = _SAVE_SUBMISSION.on_conflict_do_update(
+    index_elements=[spt_submission.c.spt_id],
+    set_={c.name: _SAVE_SUBMISSION.excluded[c.name] for c in spt_submission.c if c.name != "spt_id"})
+
+# A part already paid (for an earlier submission of the version) stays paid; any other is requested anew.
+_REQUEST = insert(spt_payment)
+_REQUEST = _REQUEST.on_conflict_do_update(
+    index_elements=[spt_payment.c.spt_id, spt_payment.c.kap_kjs],
+    set_={"amount": _REQUEST.excluded.amount, "status": "requested",
+          "payment_due_date": _REQUEST.excluded.payment_due_date, "requested_at": _REQUEST.excluded.requested_at,
+          "billing_code": None, "updated_at": func.now()},
+    where=spt_payment.c.status != "paid")
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    spt_id: uuid.UUID
+    content: str
+    content_digest: str
+    signature: str
+    certificate_serial: str
+    credential_id: uuid.UUID
+    signer_account_id: str | None
+    submitted_at: datetime
+    outcome: str
+    amount_payable: Decimal
+    overpayment: Decimal
+    due_date: date
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    kap_kjs: str
+    amount: Decimal
+    status: str
+    payment_due_date: date
+    requested_at: datetime
+    billing_code: str | None
+    ntpn: str | None
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    number: str
+    spt_id: uuid.UUID
+    npwp: str
+    form: str
+    period: str
+    spt_version: int
+    filed_at: datetime
+    issued_at: datetime
+    content_digest: str
+    due_date: date
+    late: bool
+    billing_code: str | None
+    ntpn: str | None
+    payment_date: date | None
+
+
+def _submission(r: Any) -> SubmissionRow:
+    return SubmissionRow(*(getattr(r, c.name) for c in spt_submission.c))
+
+
+def _payment(r: Any) -> PaymentRow:
+    return PaymentRow(r.kap_kjs, r.amount, r.status, r.payment_due_date, r.requested_at, r.billing_code, r.ntpn,
+                      r.paid_at)
+
+
+def _receipt(r: Any) -> ReceiptRow:
+    return ReceiptRow(*(getattr(r, c.name) for c in spt_receipt.c))
+
+
+class SubmissionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- the SPT row ---------------------------------------------------------------------------------------------
+    async def lock_spt(self, spt_id: uuid.UUID) -> SptRow | None:
+        row = (await self.session.execute(select(*_SPT_COLUMNS).where(spt.c.id == spt_id).with_for_update())).first()
+        return SptRow(*row) if row is not None else None
+
+    async def spt(self, spt_id: uuid.UUID) -> SptRow | None:
+        row = (await self.session.execute(select(*_SPT_COLUMNS).where(spt.c.id == spt_id))).first()
+        return SptRow(*row) if row is not None else None
+
+    async def latest_submitted(self, npwp: str, form: str, period: str) -> SptRow | None:
+        """The newest version that was submitted (awaiting payment or filed)."""
+        row = (await self.session.execute(select(*_SPT_COLUMNS).where(
+            spt.c.npwp == npwp, spt.c.form == form, spt.c.period == period,
+            spt.c.status.in_(("awaiting_payment", "filed"))).order_by(desc(spt.c.version)).limit(1))).first()
+        return SptRow(*row) if row is not None else None
+
+    async def set_status(self, spt_id: uuid.UUID, status: str, *, filed_at: datetime | None = None) -> int:
+        """Move the version to `status`; its new revision (the sequence of the events of this change)."""
+        values: dict[str, Any] = {"status": status, "revision": spt.c.revision + 1, "updated_at": func.now()}
+        if filed_at is not None:
+            values["filed_at"] = filed_at
+        return int((await self.session.execute(update(spt).where(spt.c.id == spt_id).values(**values)
+                                               .returning(spt.c.revision))).scalar_one())
+
+    # -- what was signed -----------------------------------------------------------------------------------------
+    async def save_submission(self, values: dict[str, Any]) -> None:
+        await self.session.execute(_SAVE_SUBMISSION, values)
+
+    async def submission(self, spt_id: uuid.UUID) -> SubmissionRow | None:
+        row = (await self.session.execute(select(spt_submission).where(spt_submission.c.spt_id == spt_id))).first()
+        return _submission(row) if row is not None else None
+
+    async def keep_certificate(self, serial: str, pem: str, name: str) -> None:
+        await self.session.execute(insert(signing_certificate).values(serial=serial, certificate_pem=pem,
+                                                                      subject_name=name).on_conflict_do_nothing())
+
+    async def certificate(self, serial: str) -> tuple[str, str] | None:
+        """(PEM, holder's name) of a certificate that signed."""
+        row = (await self.session.execute(select(signing_certificate.c.certificate_pem,
+                                                 signing_certificate.c.subject_name).where(
+            signing_certificate.c.serial == serial))).first()
+        return (row[0], row[1]) if row is not None else None
+
+    # -- payments ------------------------------------------------------------------------------------------------
+    async def payments(self, spt_id: uuid.UUID) -> list[PaymentRow]:
+        rows = await self.session.execute(select(spt_payment).where(spt_payment.c.spt_id == spt_id)
+                                          .order_by(spt_payment.c.kap_kjs))
+        return [_payment(r) for r in rows]
+
+    async def request_payment(self, *, spt_id: uuid.UUID, kap_kjs: str, amount: Decimal, payment_due_date: date,
+                              requested_at: datetime) -> None:
+        await self.session.execute(_REQUEST, dict(spt_id=spt_id, kap_kjs=kap_kjs, amount=amount, status="requested",
+                                                  payment_due_date=payment_due_date, requested_at=requested_at))
+
+    async def drop_unpaid_payments(self, spt_id: uuid.UUID, *, keep: list[str]) -> None:
+        """Requests of an earlier submission the return no longer owes (its PPnBM went to zero, say)."""
+        await self.session.execute(spt_payment.delete().where(
+            spt_payment.c.spt_id == spt_id, spt_payment.c.status != "paid", spt_payment.c.kap_kjs.not_in(keep)))
+
+    async def mark_paid(self, *, spt_id: uuid.UUID, kap_kjs: str, billing_code: str, ntpn: str, paid_at: datetime,
+                        payment_id: str) -> bool:
+        """False when the payment is already recorded, or the return asked for no such payment."""
+        row = (await self.session.execute(update(spt_payment).where(
+            spt_payment.c.spt_id == spt_id, spt_payment.c.kap_kjs == kap_kjs, spt_payment.c.status != "paid")
+            .values(status="paid", billing_code=billing_code, ntpn=ntpn, paid_at=paid_at, payment_id=payment_id,
+                    updated_at=func.now()).returning(spt_payment.c.spt_id))).first()
+        return row is not None
+
+    async def expire(self, *, spt_id: uuid.UUID, kap_kjs: str, expired_at: datetime) -> bool:
+        """False when the request is not waiting, or was made again after this code expired (a newer submission)."""
+        row = (await self.session.execute(update(spt_payment).where(
+            spt_payment.c.spt_id == spt_id, spt_payment.c.kap_kjs == kap_kjs, spt_payment.c.status == "requested",
+            spt_payment.c.requested_at < expired_at)
+            .values(status="expired", updated_at=func.now()).returning(spt_payment.c.spt_id))).first()
+        return row is not None
+
+    # -- receipts ------------------------------------------------------------------------------------------------
+    async def add_receipt(self, values: dict[str, Any]) -> None:
+        await self.session.execute(insert(spt_receipt).values(**values))
+
+    async def receipt(self, number: str) -> ReceiptRow | None:
+        row = (await self.session.execute(select(spt_receipt).where(spt_receipt.c.number == number))).first()
+        return _receipt(row) if row is not None else None
+
+    async def receipt_of(self, spt_id: uuid.UUID) -> ReceiptRow | None:
+        row = (await self.session.execute(select(spt_receipt).where(spt_receipt.c.spt_id == spt_id))).first()
+        return _receipt(row) if row is not None else None

@@ -1,0 +1,122 @@
+"""What a submission signs and what its receipt says (pure): the canonical content of a return and its digest, the
+payments a kurang bayar return waits for, receipt numbers, the masked NPWP of the public verification, and whether a
+stored signature still holds."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.x509.oid import NameOID
+
+from filing.corrections.rules import version_label
+from filing.returns.schemas import SptMasaPpnRead
+from kit.auth import Principal
+
+PPN_KAP_KJS = "411211-100"  # PPN dalam negeri, masa (tax-rules.md §4.3)
+PPNBM_KAP_KJS = "411221-100"  # PPnBM dalam negeri, masa: not creditable, paid on its own
+# Receipt numbers: BPE-<day filed>-<12 characters of Crockford base32> (60 random bits): unique in practice (the
+# table's key catches a clash) and not enumerable, since the public verification takes the number alone.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_RANDOM_CHARS = 12
+
+
+def signed_content(view: SptMasaPpnRead, *, spt_id: uuid.UUID, version: int, submitted_at: datetime,
+                   signer_account_id: str | None) -> bytes:
+    """The document signed for an SPT Masa PPN version: every figure of the return as the taxpayer sees it, which
+    version of which return it is, who signs and when. Canonical JSON (sorted keys, no spaces, amounts as strings),
+    so the same return always gives the same bytes."""
+    doc: dict[str, Any] = view.model_dump(mode="json", exclude={"open_return", "owed"})
+    doc.update(spt_id=str(spt_id), spt_version=version, version_label=version_label(version),
+               submitted_at=submitted_at.isoformat(), signer_account_id=signer_account_id)
+    return canonical(doc)
+
+
+def canonical(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def digest_of(content: bytes) -> bytes:
+    return hashlib.sha256(content).digest()
+
+
+@dataclass(frozen=True)
+class PaymentPart:
+    kap_kjs: str
+    amount: Decimal  # whole rupiah, > 0
+
+
+def payment_parts(amount_due: Decimal, ppnbm_owed: Decimal) -> list[PaymentPart]:
+    """What a return must have paid before it is filed ("Bayar dan Lapor"): its PPN kurang bayar and its PPnBM, each
+    with its own KAP-KJS. Empty for a nil or lebih bayar return without PPnBM: it files at once."""
+    parts = [PaymentPart(PPN_KAP_KJS, amount_due), PaymentPart(PPNBM_KAP_KJS, ppnbm_owed)]
+    return [PaymentPart(p.kap_kjs, p.amount.quantize(Decimal(1))) for p in parts if p.amount > 0]
+
+
+def receipt_number(filed_on: date, token: str | None = None) -> str:
+    token = token or "".join(secrets.choice(_ALPHABET) for _ in range(RECEIPT_RANDOM_CHARS))
+    return f"BPE-{filed_on:%Y%m%d}-{token}"
+
+
+def mask_npwp(npwp: str) -> str:
+    """All but the last 4 digits hidden: enough for the holder to recognise it, not to learn it."""
+    return "*" * (len(npwp) - 4) + npwp[-4:]
+
+
+def amount_text(amount: Decimal) -> str:
+    """Whole rupiah as events write them: `Decimal('1000000.00')` -> '1000000'."""
+    return f"{amount.quantize(Decimal(1)):f}"
+
+
+def signature_valid(content: str, digest_hex: str, signature_b64: str, certificate_pem: str | None
+                    ) -> tuple[bool, str]:
+    """(valid, reason): the stored content still hashes to the digest on the receipt, and the signature verifies
+    over that digest with the certificate that made it."""
+    digest = digest_of(content.encode())
+    if digest.hex() != digest_hex:
+        return False, "the stored content does not match the digest on the receipt"
+    if not certificate_pem:
+        return False, "the signing certificate is not on record"
+    key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        return False, "unexpected key type"
+    try:
+        key.verify(base64.b64decode(signature_b64), digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+    except (InvalidSignature, ValueError):
+        return False, "the signature does not verify with the signer's certificate"
+    return True, "the digest matches the signed content and the signature is valid"
+
+
+def subject_name(certificate_pem: str) -> str:
+    """The holder's name (the certificate subject's common name)."""
+    cert = x509.load_pem_x509_certificate(certificate_pem.encode())
+    full = cert.subject.get_attributes_for_oid(x509.ObjectIdentifier("2.5.4.41"))  # id-at-name: when CN is cut
+    names = full or cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else cert.subject.rfc4514_string()
+
+
+def signer_account(principal: Principal) -> str | None:
+    """The person who signs, sent to identity so the credential must be theirs: the `act` person of a token acting
+    for a taxpayer, or the account of a person's own token. None only for machine clients (a PJAP), for which
+    identity checks the passphrase alone."""
+    actor = principal.actor or {}
+    if actor:
+        return str(actor["sub"]) if actor.get("sub") and actor.get("client_kind") is None else None
+    if principal.claims.get("client_kind"):
+        return None
+    try:
+        return str(uuid.UUID(principal.subject))
+    except ValueError:
+        return None

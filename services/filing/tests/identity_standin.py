@@ -1,0 +1,130 @@
+"""A stand-in for identity's token and signing endpoints, served by uvicorn on loopback (a real HTTP server in a
+thread, reached by filing's real identity client): the same protocol as identity's `POST /v1/oauth/token`
+(client credentials) and `POST /internal/v1/signatures`, with real ECDSA P-256 keys and self-signed certificates,
+so the signatures filing stores verify. Wrong passphrases are counted per credential as identity does (5, then
+locked). The cross-service test (`tests/test_filing_submission_e2e.py`) runs the real identity instead."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.x509.oid import NameOID
+from fastapi import FastAPI, Form, Header, Request
+from fastapi.responses import JSONResponse
+
+MAX_FAILURES = 5
+
+
+@dataclass
+class Credential:
+    id: str
+    account_id: str
+    passphrase: str
+    key: ec.EllipticCurvePrivateKey
+    certificate_pem: str
+    serial: str
+    failures: int = 0
+
+
+@dataclass
+class StandIn:
+    url: str = ""
+    client_id: str = "filing-test"
+    client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    tokens: set[str] = field(default_factory=set)
+    signing_calls: int = 0
+
+    def credential(self, account_id: str, *, name: str = "Ani Penandatangan", passphrase: str = "Rahasia#2026"
+                   ) -> Credential:
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = dt.datetime.now(dt.UTC)
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+                .not_valid_after(now + dt.timedelta(days=365)).sign(key, hashes.SHA256()))
+        credential = Credential(str(uuid.uuid4()), account_id, passphrase, key,
+                                cert.public_bytes(serialization.Encoding.PEM).decode(), format(cert.serial_number, "x"))
+        self.credentials[credential.id] = credential
+        return credential
+
+
+def _problem(status: int, code: str, detail: str, **details: Any) -> JSONResponse:
+    return JSONResponse({"type": "about:blank", "title": detail, "status": status, "code": code, "detail": detail,
+                         "details": details}, status_code=status, media_type="application/problem+json")
+
+
+def create_app(state: StandIn) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/oauth/token")
+    async def token(grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()],
+                    client_secret: Annotated[str, Form()]) -> Any:
+        if grant_type != "client_credentials" or (client_id, client_secret) != (state.client_id,
+                                                                                  state.client_secret):
+            return _problem(401, "oauth.invalid_client", "unknown client")
+        issued = secrets.token_urlsafe(24)
+        state.tokens.add(issued)
+        return {"access_token": issued, "token_type": "Bearer", "expires_in": 900, "scope": "identity:sign"}
+
+    @app.post("/internal/v1/signatures")
+    async def signatures(request: Request, authorization: Annotated[str, Header()] = "") -> Any:
+        if authorization.removeprefix("Bearer ") not in state.tokens:
+            return _problem(401, "unauthorized", "no valid token")
+        state.signing_calls += 1
+        body = await request.json()
+        credential = state.credentials.get(body["credential_id"])
+        if credential is None or (body.get("account_id") and body["account_id"] != credential.account_id):
+            return _problem(404, "credential.not_found", "Signing credential not found")
+        if credential.failures >= MAX_FAILURES:
+            return _problem(423, "credential.locked", "locked", locked_until=None)
+        if not secrets.compare_digest(body["passphrase"], credential.passphrase):
+            credential.failures += 1
+            return _problem(403, "credential.passphrase_wrong", "Wrong passphrase",
+                            attempts_remaining=MAX_FAILURES - credential.failures)
+        credential.failures = 0
+        digests = [base64.b64decode(d, validate=True) for d in body["digests"]]
+        if any(len(d) != 32 for d in digests):
+            return _problem(422, "credential.digest_invalid", "not a SHA-256 digest")
+        signed = [base64.b64encode(credential.key.sign(d, ec.ECDSA(Prehashed(hashes.SHA256())))).decode()
+                  for d in digests]
+        return {"credential_id": credential.id, "certificate_serial": credential.serial,
+                "certificate_pem": credential.certificate_pem, "algorithm": "ecdsa-p256-sha256",
+                "signature_encoding": "der-base64", "signatures": signed}
+
+    return app
+
+
+def running() -> Iterator[StandIn]:
+    state = StandIn()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, name="identity-standin", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the identity stand-in did not start"
+        time.sleep(0.01)
+    state.url = f"http://127.0.0.1:{port}"
+    try:
+        yield state
+    finally:
+        server.should_exit = True
+        thread.join(10)

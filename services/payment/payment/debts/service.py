@@ -1,0 +1,306 @@
+"""Use cases of the debts slice: a debt recorded from filing's STP or SKP (consumer steps, in the consumer's
+transaction), the taxpayer's debts, a billing code made from a debt, the debt settled by the payment of that code
+(a step inside the confirmation's transaction), and the legacy import with its reconciliation report.
+
+A debt is recorded once: the source's reference is unique per source (a redelivered event or a file imported twice
+records nothing new) and an STP/SKP number once per taxpayer and KAP-KJS. Recording it posts its liability to the
+ledger and publishes `DebtRecorded`, in the same transaction. A debt has at most one payable code at a time; the
+code pays the whole debt, and its confirmation settles it (`DebtSettled`).
+
+Lock order, everywhere: the billing code, then the debt (a confirmation locks the code it pays, then its debt; making
+a debt's code locks the debt's open code, then the debt), so the two never wait on each other in a circle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.envelope import Envelope
+from contracts.filing import SKPIssued, STPIssued
+from contracts.payment import DebtRecorded, DebtSettled
+from kit.auth import Principal, acting_taxpayer
+from kit.db import UnitOfWork
+from kit.outbox import outbox_row, publish
+from kit.pagination import CursorParams, encode_cursor
+from payment.auth import READ, WRITE
+from payment.billing import service as billing
+from payment.billing.amount import amount_text, check_amount
+from payment.billing.kap_kjs import BillingSubject
+from payment.billing.repository import BillingRepository
+from payment.billing.schemas import BillingRead
+from payment.debts.errors import (
+    AssessmentAlreadyRecorded,
+    DebtAlreadySettled,
+    DebtNotFound,
+    LegacyImportNotFound,
+)
+from payment.debts.legacy import LegacyDebtRow, LegacyFile, Reconciliation, Rejection
+from payment.debts.repository import DebtRepository
+from payment.debts.rules import SKP_KINDS, debt_subject, due_date_for
+from payment.debts.schemas import DebtPage, DebtRead, LegacyImportReport
+from payment.ledger import service as ledger
+from payment.ledger.postings import Posting, debt_posting
+from payment.models import Debt, LegacyDebtImport
+from payment.settings import LegacyImportSettings
+
+log = logging.getLogger(__name__)
+AGGREGATE = "debt"
+WIB = timezone(timedelta(hours=7))
+
+
+@dataclass(frozen=True)
+class NewDebt:
+    npwp: str
+    kind: str
+    subject: BillingSubject
+    period: str | None  # what the debt is about; the subject's period is the ledger key, when it has one
+    amount: Decimal
+    issued_on: date
+    due_date: date
+    source: str
+    source_reference: str
+
+
+# -- from filing's events ------------------------------------------------------------------------------------------
+async def record_from_stp(session: AsyncSession, envelope: Envelope, event: STPIssued) -> None:
+    """Consumer step for `STPIssued`: the STP's debt, keyed by its number. A KAP-KJS or amount the rules refuse
+    raises, so the event goes to the dead letters with the reason."""
+    subject = debt_subject(event.kap_kjs, period=event.period, assessment_number=event.stp_number)
+    await _record_once(session, NewDebt(
+        npwp=event.npwp, kind="stp", subject=subject, period=event.period, amount=check_amount(event.amount),
+        issued_on=event.issued_on, due_date=event.due_date, source="stp", source_reference=event.stp_id,
+    ), causation_id=str(envelope.id))
+
+
+async def record_from_skp(session: AsyncSession, envelope: Envelope, event: SKPIssued) -> None:
+    """Consumer step for `SKPIssued`: an SKPKB or SKPKBT with something to pay is a debt, due when the event says
+    (1 month after issue when it does not). An SKPLB or SKPN leaves nothing to pay."""
+    kind = SKP_KINDS.get(event.kind)
+    if kind is None or event.kap_kjs is None or Decimal(event.total) <= 0:
+        log.info("SKP leaves nothing to pay", extra={"skp_id": event.skp_id, "kind": event.kind})
+        return
+    subject = debt_subject(event.kap_kjs, period=event.period, assessment_number=event.skp_number)
+    await _record_once(session, NewDebt(
+        npwp=event.npwp, kind=kind, subject=subject, period=event.period, amount=check_amount(event.total),
+        issued_on=event.issued_on, due_date=event.due_date or due_date_for(event.issued_on), source="skp",
+        source_reference=event.skp_id,
+    ), causation_id=str(envelope.id))
+
+
+async def _record_once(session: AsyncSession, new: NewDebt, *, causation_id: str) -> None:
+    repo = DebtRepository(session)
+    values = _values(new, recorded_at=datetime.now(UTC))
+    debt = await repo.insert(values)
+    if debt is None:
+        if await repo.by_source(new.source, new.source_reference) is not None:
+            log.info("debt already recorded", extra={"source": new.source, "reference": new.source_reference})
+            return
+        rule = new.subject.rule
+        other = await repo.by_assessment(new.npwp, rule.kap, rule.kjs, new.subject.assessment_number or "")
+        raise AssessmentAlreadyRecorded(
+            f"{rule.kap_kjs} {new.subject.assessment_number} is already a debt of {new.npwp}",
+            debt_id=str(other.id) if other else None)
+    await ledger.post_in(session, _posting(debt, new.subject), effective_at=_effective_at(debt.issued_on))
+    await _announce(session, debt, causation_id=causation_id)
+
+
+def _values(new: NewDebt, *, recorded_at: datetime, import_id: uuid.UUID | None = None) -> dict[str, object]:
+    return dict(id=uuid.uuid4(), npwp=new.npwp, kind=new.kind, kap=new.subject.rule.kap, kjs=new.subject.rule.kjs,
+                period=new.period, assessment_number=new.subject.assessment_number, amount=new.amount,
+                issued_on=new.issued_on, due_date=new.due_date, source=new.source,
+                source_reference=new.source_reference, import_id=import_id, status="open", recorded_at=recorded_at,
+                version=1)
+
+
+def _posting(debt: Debt, subject: BillingSubject) -> Posting:
+    return debt_posting(debt_id=str(debt.id), npwp=debt.npwp, kap_kjs=debt.kap_kjs, period=subject.period,
+                        assessment_number=subject.assessment_number, amount=debt.amount)
+
+
+def _effective_at(issued_on: date) -> datetime:
+    """A debt is owed from the day it was issued (in WIB, where DJP dates its letters)."""
+    return datetime.combine(issued_on, time(), WIB)
+
+
+async def _announce(session: AsyncSession, debt: Debt, *, causation_id: str | None = None) -> None:
+    await publish(session, _recorded(debt), key=debt.npwp, subject=str(debt.id), aggregate_type=AGGREGATE,
+                  sequence=debt.version, causation_id=causation_id)
+
+
+def _recorded(debt: Debt) -> DebtRecorded:
+    return DebtRecorded(
+        debt_id=str(debt.id), npwp=debt.npwp, kind=debt.kind,  # type: ignore[arg-type]
+        kap_kjs=debt.kap_kjs, assessment_number=debt.assessment_number, period=debt.period,
+        amount=amount_text(debt.amount), issued_on=debt.issued_on, due_date=debt.due_date, legacy=debt.legacy,
+        source_reference=debt.source_reference, recorded_at=debt.recorded_at)
+
+
+# -- the taxpayer's debts ------------------------------------------------------------------------------------------
+async def list_debts(uow: UnitOfWork, principal: Principal, params: CursorParams, *, npwp: str | None,
+                     status: str | None) -> DebtPage:
+    principal.require(READ)
+    npwp = acting_taxpayer(principal, npwp)
+    async with uow:
+        page, more = await DebtRepository(uow.session).page(npwp, params, status)
+    now = datetime.now(UTC)
+    last = page[-1][0] if page else None
+    return DebtPage(npwp=npwp, items=[DebtRead.of(debt, code, now) for debt, code in page],
+                    next_cursor=encode_cursor(last.recorded_at, last.id) if more and last else None)
+
+
+async def get_debt(uow: UnitOfWork, principal: Principal, debt_id: uuid.UUID) -> DebtRead:
+    principal.require(READ)
+    async with uow:
+        found = await DebtRepository(uow.session).get(debt_id)
+    if found is None or found[0].npwp not in principal.taxpayer_ids:
+        raise DebtNotFound(f"no debt {debt_id} for the taxpayers of this token")
+    return DebtRead.of(*found, datetime.now(UTC))
+
+
+async def create_debt_billing(uow: UnitOfWork, principal: Principal, debt_id: uuid.UUID) -> BillingRead:
+    """The debt's billing code, for the whole amount: a new one, or the one still payable (a debt has one payable
+    code at a time, so it can never be paid twice). A code past its expiry that the worker has not reached yet is
+    expired here first (`BillingExpired`)."""
+    principal.require(WRITE)
+    async with uow:
+        s = uow.session
+        codes = BillingRepository(s)
+        locked = await codes.open_for_debt(debt_id, lock=True)
+        debt = await DebtRepository(s).get_for_update(debt_id)
+        if debt is None or debt.npwp not in principal.taxpayer_ids:
+            raise DebtNotFound(f"no debt {debt_id} for the taxpayers of this token")
+        if debt.status == "settled":
+            raise DebtAlreadySettled(f"debt {debt_id} is paid", ntpn=debt.ntpn)
+        now = datetime.now(UTC)
+        # A code made meanwhile by a concurrent request (committed once we held the debt) is fresh: not expired.
+        current = locked or await codes.open_for_debt(debt_id)
+        if current is not None and current.status == "paid":  # its confirmation settled the debt: not reached
+            raise DebtAlreadySettled(f"debt {debt_id} is paid", ntpn=debt.ntpn)
+        if current is not None and (current is not locked or now < current.expires_at):
+            return BillingRead.of(current, None, now)
+        if current is not None:
+            await billing.expire_in(s, current, now)
+        subject = debt_subject(debt.kap_kjs, period=debt.period, assessment_number=debt.assessment_number)
+        code = await billing.issue(s, npwp=debt.npwp, subject=subject, amount=debt.amount, origin="bill",
+                                   debt_id=debt.id, created_by=principal.acting_person)
+        read = BillingRead.of(code, None, code.created_at)
+        await uow.commit()
+    return read
+
+
+# -- settled by a payment (steps inside the confirmation's transaction) --------------------------------------------
+async def lock_for_payment(session: AsyncSession, debt_id: uuid.UUID) -> Debt:
+    """The debt a code from a bill pays, locked (after its code: see the lock order above)."""
+    debt = await DebtRepository(session).get_for_update(debt_id)
+    if debt is None:  # billing.debt_id is a foreign key
+        raise RuntimeError(f"billing code names debt {debt_id}, which does not exist")
+    return debt
+
+
+async def settle_in(session: AsyncSession, debt: Debt, *, ntpn: str, paid_at: datetime) -> None:
+    """The debt is paid in full by the payment `ntpn` (its code is for the whole amount): settled, `DebtSettled`."""
+    if debt.status == "settled":
+        raise DebtAlreadySettled(f"debt {debt.id} is paid", ntpn=debt.ntpn)
+    await DebtRepository(session).mark_settled(debt, settled_at=paid_at, ntpn=ntpn)
+    await publish(session, DebtSettled(
+        debt_id=str(debt.id), npwp=debt.npwp, kap_kjs=debt.kap_kjs, assessment_number=debt.assessment_number,
+        period=debt.period, amount=amount_text(debt.amount), ntpns=[ntpn], settled_at=paid_at,
+    ), key=debt.npwp, subject=str(debt.id), aggregate_type=AGGREGATE, sequence=debt.version)
+
+
+# -- the legacy import ---------------------------------------------------------------------------------------------
+async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: bytes,
+                              settings: LegacyImportSettings) -> LegacyImportReport:
+    """One legacy file, in one transaction: every row checked (`legacy.ROW_CODES`), the good ones recorded as debts
+    (with their ledger postings and `DebtRecorded`) unless an earlier import recorded them, and the reconciliation
+    report stored with the import. A file whose header is wrong is refused whole, and nothing is written."""
+    reconciliation = Reconciliation(listed_rejections_max=settings.listed_rejections)
+    rows = LegacyFile(content, reconciliation)
+    digest = hashlib.sha256(content).hexdigest()
+    import_id, created_at = uuid.uuid4(), datetime.now(UTC)
+    async with uow:
+        repo = DebtRepository(uow.session)
+        await repo.add_import(LegacyDebtImport(id=import_id, file_digest=digest, rows=0, imported=0,
+                                               created_by=principal.acting_person, created_at=created_at, report={}))
+        batch: list[LegacyDebtRow] = []
+        for row in rows:
+            if isinstance(row, Rejection):
+                reconciliation.reject(row)
+                continue
+            batch.append(row)
+            if len(batch) >= settings.batch:
+                await _import_batch(uow.session, import_id, batch, reconciliation, created_at)
+                batch = []
+        await _import_batch(uow.session, import_id, batch, reconciliation, created_at)
+        report = LegacyImportReport.of(import_id, digest, created_at, reconciliation)
+        await repo.finish_import(import_id, rows=reconciliation.file.rows,
+                                 imported=reconciliation.outcomes["imported"].rows,
+                                 report=report.model_dump(mode="json"))
+        await uow.commit()
+    log.info("legacy debts imported", extra={"import_id": str(import_id), "rows": report.file.rows,
+                                             "imported": report.imported.rows, "rejected": report.rejected.rows})
+    return report
+
+
+async def _import_batch(session: AsyncSession, import_id: uuid.UUID, batch: Sequence[LegacyDebtRow],
+                        reconciliation: Reconciliation, recorded_at: datetime) -> None:
+    if not batch:
+        return
+    repo = DebtRepository(session)
+    values = {row.reference: _values(_new_legacy(row), recorded_at=recorded_at, import_id=import_id)
+              for row in batch}
+    inserted = await repo.insert_many(list(values.values()))
+    known = await repo.by_source_references(
+        "legacy", [row.reference for row in batch if values[row.reference]["id"] not in inserted])
+    new: list[tuple[Debt, LegacyDebtRow]] = []
+    for row in batch:
+        if values[row.reference]["id"] in inserted:
+            new.append((Debt(**values[row.reference]), row))
+            continue
+        before = known.get(row.reference)
+        if before is None:
+            reconciliation.reject(Rejection(row.line, row.reference, row.kap_kjs, row.amount,
+                                            AssessmentAlreadyRecorded.code,
+                                            f"{row.kap_kjs} {row.subject.assessment_number} is already a debt of "
+                                            f"{row.npwp}"))
+        elif _facts(before) == row.facts():
+            reconciliation.count("already_imported", row.kap_kjs, row.amount)
+        else:
+            reconciliation.reject(Rejection(row.line, row.reference, row.kap_kjs, row.amount,
+                                            "legacy_debt.reference_conflict",
+                                            f"legacy_reference {row.reference!r} was imported with other contents "
+                                            f"(debt {before.id})"))
+    if new:
+        await ledger.post_all_in(session, [(_posting(debt, row.subject), _effective_at(row.issued_on))
+                                           for debt, row in new])
+    # The batch's events in one statement: the rows `kit.outbox.publish` would write, one per debt.
+    await repo.add_events([outbox_row(_recorded(debt), key=debt.npwp, subject=str(debt.id), aggregate_type=AGGREGATE,
+                                      sequence=debt.version) for debt, _ in new])
+    for _, row in new:
+        reconciliation.count("imported", row.kap_kjs, row.amount)
+
+
+def _new_legacy(row: LegacyDebtRow) -> NewDebt:
+    return NewDebt(npwp=row.npwp, kind=row.kind, subject=row.subject, period=row.subject.period, amount=row.amount,
+                   issued_on=row.issued_on, due_date=row.due_date, source="legacy", source_reference=row.reference)
+
+
+def _facts(debt: Debt) -> tuple[object, ...]:
+    return (debt.npwp, debt.kap, debt.kjs, debt.period, debt.assessment_number, debt.amount, debt.issued_on,
+            debt.due_date)
+
+
+async def get_legacy_import(uow: UnitOfWork, import_id: uuid.UUID) -> LegacyImportReport:
+    async with uow:
+        record = await DebtRepository(uow.session).get_import(import_id)
+    if record is None:
+        raise LegacyImportNotFound(f"no legacy debt import {import_id}")
+    return LegacyImportReport.model_validate(record.report)
