@@ -2,8 +2,10 @@
 
 identity: logins at 32 concurrent clients, token verification, signing 1,000 digests per call; invoice: Coretax
 XML uploads and the ratio to raw COPY, 10,000 invoices signed in one batch job (identity as its own process);
-notification: OTP latency to the SMS sandbox, failover, notices/s. Each starts what it needs (a durable embedded
-PostgreSQL here; notification and identity signing start their own) and stops it.
+notification: OTP latency to the SMS sandbox, failover, notices/s; payment: billing creation and bank confirmations
+beside raw single-row inserts; filing: SPT submission one by one with a signing session and in batches of 500
+(identity as its own process), beside scrypt, ECDSA and raw-insert floors. Each starts what it needs (a durable embedded PostgreSQL here; notification and
+identity signing start their own) and stops it.
 """
 
 from __future__ import annotations
@@ -21,11 +23,20 @@ from devstack.processes import free_port
 
 
 async def _collect(server_url: str, only: set[str]) -> list[tuple[str, dict[str, Any]]]:
-    from bench import identity_login, identity_signing, invoice_signing, invoice_upload, notification
+    from bench import (
+        filing_submission,
+        identity_login,
+        identity_signing,
+        invoice_signing,
+        invoice_upload,
+        notification,
+        payment,
+    )
 
     suites = [("identity", lambda: identity_login.run(server_url)), ("identity", identity_signing.run),
               ("invoice", lambda: invoice_upload.run(server_url)), ("invoice", lambda: invoice_signing.run(server_url)),
-              ("notification", notification.run)]
+              ("notification", notification.run), ("payment", lambda: payment.run(server_url)),
+              ("filing", lambda: filing_submission.run(server_url))]
     rows: list[tuple[str, dict[str, Any]]] = []
     for service, suite in suites:
         if only and service not in only:

@@ -383,7 +383,8 @@ def command(container: dict[str, Any]) -> list[str]:
 def on_this_machine(env: dict[str, str], prefix: str, infra: Infra, database: str) -> dict[str, str]:
     """The only changes the test makes to what the manifests give a container: the database and the broker are the
     test's, and the broker's security settings go (the embedded broker speaks PLAINTEXT and has no idempotent
-    producer, hence the one relaxed check, by name). Each replaced setting must have been in the manifests."""
+    producer, hence the one relaxed check, by name). Each replaced setting must have been in the manifests. Besides,
+    identity's in-cluster address resolves to the local identity API once it listens (`IDENTITY_IN_CLUSTER`)."""
     kafka = f"{prefix}KAFKA__"
     for var in (f"{prefix}DATABASE__DSN", f"{kafka}BOOTSTRAP_SERVERS", f"{kafka}SECURITY_PROTOCOL",
                 f"{kafka}ENABLE_IDEMPOTENCE"):
@@ -392,6 +393,9 @@ def on_this_machine(env: dict[str, str], prefix: str, infra: Infra, database: st
     return env | {f"{prefix}DATABASE__DSN": infra.database_url(database), f"{kafka}BOOTSTRAP_SERVERS": infra.bootstrap,
                   f"{kafka}SECURITY_PROTOCOL": "PLAINTEXT", f"{kafka}ENABLE_IDEMPOTENCE": "false",
                   RELAX_ENV: "kafka.enable_idempotence"}
+
+
+IDENTITY_IN_CLUSTER = "http://identity-api.lontar.svc:8000"
 
 
 def listen_locally(pod: Pod, container: dict[str, Any], prefix: str) -> None:
@@ -515,7 +519,12 @@ def test_the_prod_overlay_starts_from_its_manifests_and_works(infra: Infra, tmp_
             registered = {svc: pool.submit(run_job, api, tmp_path, [
                 sys.executable, "-m", "identity.clients", "create", "--kind", "internal", "--name", svc,
                 "--scope", "identity:sign"]) for svc in ("invoice", "filing")}
+            # An operator's tooling client for the registry routes (every /internal route takes a service token).
+            tooling = pool.submit(run_job, api, tmp_path, [
+                sys.executable, "-m", "identity.clients", "create", "--kind", "internal", "--name", "registry tooling",
+                "--scope", "registry:read", "--scope", "registry:write"])
             clients = {svc: json.loads(f.result().strip().splitlines()[-1]) for svc, f in registered.items()}
+            operator = json.loads(tooling.result().strip().splitlines()[-1])
             everything = generated_secrets(examples, material, clients)
             everything["identity-secret"] = first["identity-secret"]  # what identity runs with
             rest = {svc: pods(svc, everything) for svc in SERVICES if svc != "identity"}
@@ -524,8 +533,13 @@ def test_the_prod_overlay_starts_from_its_manifests_and_works(infra: Infra, tmp_
                 start(pod, container)
             for job in migrations:
                 job.result()
+        # identity's in-cluster address (its Service) is where the local identity API listens, as DNS would say:
+        # the other services fetch its JWKS there to verify every token, and invoice and filing sign there.
+        identity_here = identity["api"][0].probes[0].rsplit("/", 1)[0]
         for svc in rest:
             for component in ("api", "worker"):
+                pod = rest[svc][component][0]
+                pod.env = {k: v.replace(IDENTITY_IN_CLUSTER, identity_here) for k, v in pod.env.items()}
                 start(*rest[svc][component])
         wait_ready(running, timeout=120)
 
@@ -535,19 +549,27 @@ def test_the_prod_overlay_starts_from_its_manifests_and_works(infra: Infra, tmp_
         assert apis["identity"] == identity_api
         npwp = random_npwp()
         with httpx.Client(timeout=5.0) as http:
-            created = http.post(f"{identity_api}/internal/v1/taxpayers",
+            issued = http.post(f"{identity_api}/v1/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": operator["client_id"],
+                "client_secret": operator["client_secret"]})
+            assert issued.status_code == 200, issued.text
+            tooling_token = {"authorization": f"Bearer {issued.json()['access_token']}"}
+            assert http.get(f"{identity_api}/internal/v1/taxpayers/{npwp}").status_code == 401  # no token: refused
+            created = http.post(f"{identity_api}/internal/v1/taxpayers", headers=tooling_token,
                                 json={"npwp": npwp, "name": "PT Manifes Berjalan", "kind": "company"})
             assert created.status_code == 201, created.text
             deadline = time.monotonic() + 60
             waiting = {svc for svc in apis if svc != "identity"}
+            last: dict[str, str] = {}
             while waiting and time.monotonic() < deadline:
                 for svc in list(waiting):
-                    replica = http.get(f"{apis[svc]}/internal/v1/taxpayers/{npwp}")
+                    replica = http.get(f"{apis[svc]}/internal/v1/taxpayers/{npwp}", headers=tooling_token)
+                    last[svc] = f"{replica.status_code} {replica.text[:200]}"
                     if replica.status_code == 200:
                         assert replica.json()["taxpayer_id"] == created.json()["id"]
                         waiting.discard(svc)
                 time.sleep(0.2)
-            assert not waiting, f"the registration did not reach {sorted(waiting)}"
+            assert not waiting, f"the registration did not reach {sorted(waiting)}: {last}"
 
             # The internal clients registered as the README says work with what their Secrets now hold.
             for svc in ("invoice", "filing"):

@@ -10,6 +10,7 @@ import pytest
 
 from devstack.config import SERVICES
 from devstack.stack import Stack
+from devstack.testing.tokens import registry_headers
 from kit.testing.events import random_npwp
 from kit.testing.messaging import eventually
 
@@ -37,7 +38,7 @@ async def all_replicated(http: httpx.AsyncClient, stack: Stack, npwps: list[str]
 @pytest.mark.slow
 async def test_writes_are_accepted_while_the_broker_is_down_and_flow_once_it_is_back(stack: Stack) -> None:
     assert stack.broker is not None
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=registry_headers(stack)) as http:
         stack.broker.stop()
         try:
             async def broker_reported_down() -> bool:
@@ -64,7 +65,7 @@ async def test_writes_are_accepted_while_the_broker_is_down_and_flow_once_it_is_
 @pytest.mark.slow
 async def test_a_killed_worker_restarts_and_catches_up(stack: Stack) -> None:
     worker = next(c for c in stack.children if c.name == "payment-worker")
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=registry_headers(stack)) as http:
         first = await register(http, stack, 20)
         assert worker.proc is not None
         worker.proc.send_signal(signal.SIGKILL)

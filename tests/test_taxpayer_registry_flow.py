@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
+from devstack.clients import SERVICE_CLIENT_SCOPES, SERVICE_CLIENTS_FILE
 from devstack.config import SERVICES
 from devstack.stack import Stack
+from devstack.testing.tokens import registry_headers
 from kit.testing.events import random_npwp as new_npwp
 from kit.testing.messaging import eventually
 
@@ -22,7 +26,7 @@ async def replicated_everywhere(http: httpx.AsyncClient, stack: Stack, npwp: str
 
 async def test_a_registered_taxpayer_reaches_all_four_replicas(stack: Stack) -> None:
     npwp = new_npwp()
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with httpx.AsyncClient(timeout=5, headers=registry_headers(stack)) as http:
         created = await http.post(f"{stack.config.api_url('identity')}/internal/v1/taxpayers",
                                   json={"npwp": npwp, "name": "PT Lontar Sejahtera", "kind": "company"})
         assert created.status_code == 201, created.text
@@ -39,7 +43,7 @@ async def test_a_registered_taxpayer_reaches_all_four_replicas(stack: Stack) -> 
 async def test_bad_input_gets_problem_json_and_changes_nothing(stack: Stack) -> None:
     identity = stack.config.api_url("identity")
     npwp = new_npwp()
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with httpx.AsyncClient(timeout=5, headers=registry_headers(stack)) as http:
         first = await http.post(f"{identity}/internal/v1/taxpayers", json={"npwp": npwp, "name": "CV Satu"})
         assert first.status_code == 201
         again = await http.post(f"{identity}/internal/v1/taxpayers", json={"npwp": npwp, "name": "CV Dua"})
@@ -61,3 +65,28 @@ async def test_bad_input_gets_problem_json_and_changes_nothing(stack: Stack) -> 
         for service in REPLICAS:  # the rejected duplicate did not overwrite the first registration anywhere
             replica = (await http.get(f"{stack.config.api_url(service)}/internal/v1/taxpayers/{npwp}")).json()
             assert replica["name"] == "CV Satu"
+
+
+async def test_make_run_gives_each_calling_service_its_client_and_the_registry_wants_a_token(stack: Stack) -> None:
+    """invoice and filing get their own internal clients at identity (kit.access), registered by the stack and
+    passed as `<SERVICE>_IDENTITY__*`; their tokens carry their scopes and nothing else."""
+    identity = stack.config.api_url("identity")
+    clients = json.loads((stack.config.data_dir / SERVICE_CLIENTS_FILE).read_text())
+    assert set(clients) == set(SERVICE_CLIENT_SCOPES)
+    async with httpx.AsyncClient(timeout=5) as http:
+        for service, client in clients.items():
+            env = stack.service_env(service)
+            p = service.upper()
+            assert env[f"{p}_IDENTITY__CLIENT_ID"] == client["client_id"]
+            assert env[f"{p}_IDENTITY__BASE_URL"] == identity
+            issued = await http.post(f"{identity}/v1/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": client["client_id"],
+                "client_secret": env[f"{p}_IDENTITY__CLIENT_SECRET"]})
+            assert issued.status_code == 200, issued.text
+            assert issued.json()["scope"].split() == SERVICE_CLIENT_SCOPES[service]
+            wrong = await http.get(f"{identity}/internal/v1/taxpayers/{new_npwp()}",
+                                   headers={"authorization": f"Bearer {issued.json()['access_token']}"})
+            assert wrong.status_code == 403 and wrong.json()["code"] == "auth.missing_scope"
+        for service in SERVICES:
+            assert (await http.get(f"{stack.config.api_url(service)}/internal/v1/taxpayers/{new_npwp()}")
+                    ).status_code == 401

@@ -26,11 +26,13 @@ from contracts.identity import TaxpayerRegistered, TaxpayerUpdated
 from devstack.testing.infra import Infra
 from filing.settings import FilingSettings
 from invoice.settings import InvoiceSettings
+from kit.auth import JWKSCache
 from kit.db import create_engine
 from kit.settings import BaseServiceSettings
 from kit.testing.events import random_npwp
 from kit.testing.messaging import taxpayer_event
 from kit.testing.service import api_client, deliver, service_settings
+from kit.testing.tokens import TokenMaker
 from kit.worker import ConsumerSpec
 from notification.otp import Context
 from notification.settings import NotificationSettings
@@ -42,10 +44,11 @@ from payment.settings import PaymentSettings
 class Service:
     package: str
     settings: type[BaseServiceSettings]
-    create_app: Callable[[Any], FastAPI]
+    create_app: Callable[..., FastAPI]
     consumers: Callable[[Any], list[ConsumerSpec]]
 
 
+MAKER = TokenMaker()
 SERVICES = [
     Service("filing", FilingSettings, filing.main.create_app, lambda _: filing.worker.CONSUMERS),
     Service("payment", PaymentSettings, payment.main.create_app, lambda _: payment.worker.CONSUMERS),
@@ -69,7 +72,7 @@ def row(event: TaxpayerRegistered | TaxpayerUpdated) -> dict[str, str]:
 
 
 async def replica(http: httpx.AsyncClient, npwp: str) -> dict[str, str] | None:
-    response = await http.get(f"/internal/v1/taxpayers/{npwp}")
+    response = await http.get(f"/internal/v1/taxpayers/{npwp}", headers=MAKER.service_headers("registry:read"))
     assert response.status_code in (200, 404), response.text
     return response.json() if response.status_code == 200 else None
 
@@ -78,7 +81,7 @@ async def replica(http: httpx.AsyncClient, npwp: str) -> dict[str, str] | None:
 async def test_the_replica_follows_registration_renames_and_npwp_changes(infra: Infra, service: Service) -> None:
     settings = service_settings(infra, service.settings, service.package)
     [identity_events] = [spec for spec in service.consumers(settings) if spec.purpose == "identity-events"]
-    app = service.create_app(settings)
+    app = service.create_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()))
 
     # Registration; the same fact again with a higher sequence wins; a stale one replayed late changes nothing.
     first = taxpayer_event(name="PT Nama Lama")

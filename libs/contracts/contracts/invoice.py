@@ -41,6 +41,8 @@ class InvoiceSigned(Contract):
     signed_at: datetime
     signer_account_id: str | None = None
     certificate_serial: str
+    late: bool = Field(default=False, description="signed (approved) after its upload deadline, the 20th of the month "
+                                                  "after the invoice date (PER-11 Art 44): made late, UU KUP Art 14(4)")
 
 
 @register

@@ -223,6 +223,48 @@ class DepositAllocated(Contract):
 
 
 @register
+class DepositDebited(Contract):
+    """Money left the taxpayer's deposit other than to pay a liability: a transfer to another taxpayer's deposit
+    (`to_npwp`, who gets `DepositCredited` with route `transfer`) or a refund an officer approved (`bank_code`)."""
+
+    type: ClassVar[str] = "DepositDebited"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "payment"
+
+    movement_id: str
+    npwp: str = Field(pattern=_NPWP)
+    amount: str = Field(pattern=_AMOUNT)
+    route: Literal["transfer", "refund"]
+    to_npwp: str | None = Field(default=None, pattern=_NPWP)
+    bank_code: str | None = None
+    debited_at: datetime
+    balance_after: str = Field(pattern=_AMOUNT)
+
+
+@register
+class DebtInterestAccrued(Contract):
+    """Another month of Art 19 interest (tier 1, UU KUP Art 19(1)) ran on an unpaid debt past its due date. The
+    figures are totals to date (`months`, at most 24; `interest`), so the latest event supersedes the earlier ones;
+    filing bills it (an STP) as it decides. Keyed by NPWP, `subject` the debt, `sequence` the debt's version."""
+
+    type: ClassVar[str] = "DebtInterestAccrued"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "payment"
+
+    debt_id: str
+    npwp: str = Field(pattern=_NPWP)
+    kap_kjs: str = Field(pattern=_KAP_KJS)
+    assessment_number: str | None = None
+    period: str | None = Field(default=None, pattern=_PERIOD)
+    principal: str = Field(pattern=_AMOUNT, description="what the interest runs on")
+    interest_from: date = Field(description="the due date (or the missed instalment's, once the remainder fell due)")
+    as_of: date
+    months: int = Field(ge=1, le=24, description="months counted, a part month in full")
+    monthly_rate_percent: str = Field(pattern=_AMOUNT, description="KMK tier-1 rate in force on interest_from")
+    interest: str = Field(pattern=_AMOUNT, description="total interest to date, whole rupiah")
+
+
+@register
 class PHTBValidated(Contract):
     """The PPh final on a transfer of land or buildings (PP 34/2016, 411128-402) is validated: the Surat Keterangan
     Validasi `number` lets the land office register the deed. `decided_by` is `rules` (checked at once) or `officer`.

@@ -6,10 +6,9 @@ it. The sandbox gets its id and secret and fetches its tokens from identity as a
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from devstack.clients import register_client, store
 
 CLIENT_FILE = "bank-sandbox-client.json"
 BANK_SCOPE = "payment:bank"
@@ -24,17 +23,8 @@ def ensure_bank_client(data_dir: Path, identity_env: dict[str, str]) -> dict[str
     path = bank_client_path(data_dir)
     if path.exists():
         return dict(json.loads(path.read_text()))
-    done = subprocess.run(
-        [sys.executable, "-m", "identity.clients", "create", "--kind", "bank", "--name", "Bank sandbox",
-         "--scope", BANK_SCOPE], env=identity_env, capture_output=True, timeout=120, check=False)
-    if done.returncode != 0:
-        raise RuntimeError("registering the bank sandbox's client at identity failed:\n"
-                           + done.stdout.decode(errors="replace")[-2000:] + done.stderr.decode(errors="replace")[-2000:])
-    client = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    stored = {"client_id": str(client["client_id"]), "client_secret": str(client["client_secret"])}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(stored, f)
+    stored = register_client(identity_env, kind="bank", name="Bank sandbox", scopes=[BANK_SCOPE])
+    store(path, stored)
     return stored
 
 

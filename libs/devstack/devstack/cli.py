@@ -1,4 +1,6 @@
-"""`python -m devstack run | reset`: what `make run` and `make reset` call."""
+"""`python -m devstack run | reset`: what `make run` and `make reset` call. `python -m devstack token --scope
+registry:read` prints a service token the local stack accepts (every `/internal` route takes one), minted with the
+stack's development signing key, for trying the internal routes by hand."""
 
 from __future__ import annotations
 
@@ -10,17 +12,25 @@ import time
 from pathlib import Path
 
 from devstack.config import SERVICES, StackConfig
+from devstack.secrets import dev_secrets
 from devstack.stack import Stack, StackError
+from kit.testing.tokens import TokenMaker
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack")
-    parser.add_argument("command", choices=["run", "reset"])
+    parser.add_argument("command", choices=["run", "reset", "token"])
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="checkout root (data goes to ROOT/.data)")
     parser.add_argument("--quiet", action="store_true", help="do not follow the services' logs")
+    parser.add_argument("--scope", action="append", default=[], help="token: a scope (repeat for several)")
+    parser.add_argument("--ttl", type=int, default=3600, help="token: seconds it lives")
     args = parser.parse_args(argv)
     stack = Stack(StackConfig.from_env(args.root))
     try:
+        if args.command == "token":
+            key = dev_secrets(stack.config.data_dir)["IDENTITY_TOKENS__SIGNING_KEY"]
+            print(TokenMaker.from_pem(key).service_token(*args.scope, client_id="devstack-cli", expires_in=args.ttl))
+            return 0
         if args.command == "reset":
             stack.reset()
             print(f"wiped {stack.config.data_dir}")
@@ -81,6 +91,8 @@ def _summary(stack: Stack, seconds: float) -> str:
         f"SMS {c.sandbox_url}/sms/<provider>, controls PUT {c.sandbox_url}/providers/<name>/mode)",
         f"  bank sandbox  POST {c.sandbox_url}/bank/pay {{\"billing_code\": \"...\"}} (pays at payment as a "
         "collecting bank; GET /bank/payments)",
+        "  /internal     takes a service token: -H \"authorization: Bearer $(python -m devstack token --scope "
+        "registry:read)\"",
         f"  logs          {stack.logs_dir}",
         "",
         "  Ctrl-C stops everything.",

@@ -16,6 +16,7 @@ import httpx
 
 from devstack.bank import bank_sandbox_env, ensure_bank_client
 from devstack.broker import EmbeddedBroker
+from devstack.clients import SERVICE_CLIENT_SCOPES, ensure_service_clients, service_client_env
 from devstack.config import SANDBOX_SMS_PROVIDERS, SERVICES, StackConfig
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import port_in_use, spawn, stop
@@ -114,12 +115,18 @@ class Stack:
             secrets |= self._notification_providers()
         if service == "identity":
             secrets["IDENTITY_CREDENTIALS__LIVENESS_URL"] = c.liveness_url
+        secrets |= service_client_env(c.data_dir, service)
+        if service in SERVICE_CLIENT_SCOPES:
+            secrets[f"{p}_IDENTITY__BASE_URL"] = c.api_url("identity")
         return secrets | {
             f"{p}_ENV": "dev",
             f"{p}_LOG_LEVEL": c.log_level,
             f"{p}_DATABASE__DSN": self.database_url(service),
             f"{p}_KAFKA__BOOTSTRAP_SERVERS": self.bootstrap,
             f"{p}_KAFKA__ENABLE_IDEMPOTENCE": str(c.kafka_idempotence).lower(),
+            # one broker on loopback: a short group session makes starts and takeovers take about a second
+            f"{p}_KAFKA__SESSION_TIMEOUT_MS": "2000",
+            f"{p}_KAFKA__HEARTBEAT_INTERVAL_MS": "300",
             f"{p}_AUTH__JWKS_URL": f"{c.api_url('identity')}/.well-known/jwks.json",
             f"{p}_WORKER_HOST": c.host,
             f"{p}_WORKER_PORT": str(c.worker_ports[service]),
@@ -138,8 +145,11 @@ class Stack:
                 self.postgres.start()
             run(ensure_databases(self.server_url, list(SERVICES)))
             self._migrate()
-            try:  # the bank sandbox pays as a collecting bank: identity's machine client of kind bank
-                ensure_bank_client(c.data_dir, {**os.environ, **self.service_env("identity")})
+            try:  # the bank sandbox pays as a collecting bank: identity's machine client of kind bank; invoice and
+                # filing call identity with their own service clients (kind internal)
+                identity_env = {**os.environ, **self.service_env("identity")}
+                ensure_bank_client(c.data_dir, identity_env)
+                ensure_service_clients(c.data_dir, identity_env)
             except RuntimeError as exc:
                 raise StackError(str(exc)) from None
             if not c.kafka_bootstrap:

@@ -25,7 +25,13 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.db import create_engine, create_sessionmaker
-from kit.errors import AppError, PayloadTooLarge, install_error_handlers, problem, problem_responses_in_openapi
+from kit.errors import (
+    AppError,
+    PayloadTooLarge,
+    install_error_handlers,
+    problem_responses_in_openapi,
+    unexpected_problem,
+)
 from kit.health import BrokerProbe, check_database, refresh_outbox_gauges
 from kit.logging import configure_logging, correlation_id
 from kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -152,8 +158,8 @@ _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 class RequestContext:
     """Per request: the correlation id (the caller's `x-correlation-id` if it is one, else a new one) on every log
-    line and on the answer, the HTTP metrics, and the answer to an unhandled error: a problem+json 500 with the id,
-    logged with the traceback under the same id. Pure ASGI, so the id is still set when the error is rendered."""
+    line and on the answer, the HTTP metrics, and the answer to an unhandled error (`kit.errors.unexpected_problem`:
+    503 with Retry-After for transient trouble, else 500), logged under the same id. Pure ASGI, so the id is still set when the error is rendered."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app, self.service = app, service
@@ -180,13 +186,12 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error", extra={"method": scope.get("method"), "path": scope.get("path"),
-                                                    "correlation_id": cid})
-            if responded:  # too late for a 500: the server ends the broken response
+        except Exception as exc:
+            if responded:  # too late for a problem answer: the server ends the broken response
+                log.exception("unhandled error", extra={"method": scope.get("method"), "path": scope.get("path"),
+                                                        "correlation_id": cid})
                 raise
-            response = problem(Request(scope), status=500, code="internal", title="Internal error")
-            await response(scope, receive, send_with_id)
+            await unexpected_problem(Request(scope), exc)(scope, receive, send_with_id)
         finally:
             path = getattr(scope.get("route"), "path", "<unmatched>")
             method = scope.get("method", "")

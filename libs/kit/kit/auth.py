@@ -14,15 +14,43 @@ from fastapi import Depends, Request
 
 from kit.app import state_of
 from kit.errors import AppError, Forbidden, Unauthorized
+from kit.ratelimit import client_rate_limit
 from kit.settings import AuthSettings
+
+REALM = "lontar"
+
+
+def bearer_challenge(error: str | None = None, description: str | None = None) -> str:
+    """`WWW-Authenticate: Bearer ...` (RFC 6750 §3): no error code when the request carried no token."""
+    params = [f'realm="{REALM}"']
+    if error:
+        params.append(f'error="{error}"')
+    if description:  # RFC 6750 §3: printable ASCII without `"` and `\`
+        params.append('error_description="' + "".join(c if " " <= c <= "~" and c not in '"\\' else "?"
+                                                      for c in description[:200]) + '"')
+    return "Bearer " + ", ".join(params)
+
+
+class MissingToken(Unauthorized):
+    def __init__(self, detail: str | None = None, **details: Any) -> None:
+        super().__init__(detail, **details)
+        self.headers["www-authenticate"] = bearer_challenge()
 
 
 class InvalidToken(Unauthorized):
     code, title = "auth.invalid_token", "Invalid access token"
 
+    def __init__(self, detail: str | None = None, **details: Any) -> None:
+        super().__init__(detail, **details)
+        self.headers["www-authenticate"] = bearer_challenge("invalid_token", self.detail)
+
 
 class MissingScope(Forbidden):
     code, title = "auth.missing_scope", "The token lacks a required scope"
+
+    def __init__(self, detail: str | None = None, **details: Any) -> None:
+        super().__init__(detail, **details)
+        self.headers["www-authenticate"] = bearer_challenge("insufficient_scope", self.detail)
 
 
 class TaxpayerForbidden(Forbidden):
@@ -189,8 +217,10 @@ def jwks_cache(request: Request) -> JWKSCache:
 async def authenticate(request: Request, cache: Annotated[JWKSCache, Depends(jwks_cache)]) -> Principal:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send an access token as `Authorization: Bearer <token>`")
-    return await verify_access_token(token, cache)
+        raise MissingToken("send an access token as `Authorization: Bearer <token>`")
+    principal = await verify_access_token(token, cache)
+    await client_rate_limit(request, principal)  # PJAP clients: their rate, shared by the replicas (kit.ratelimit)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -30,6 +30,7 @@ class AppError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.details = details
+        self.headers: dict[str, str] = {}  # set by a subclass that must answer with one (WWW-Authenticate)
 
     @classmethod
     def openapi(cls) -> dict[str, Any]:
@@ -205,6 +206,7 @@ def install_error_handlers(app: FastAPI) -> None:
         response = problem(request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **extra)
         if "retry_after" in exc.details:  # 429 and 503: tell clients when to come back (RFC 9110)
             response.headers["retry-after"] = str(exc.details["retry_after"])
+        response.headers.update(exc.headers)
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -226,8 +228,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path, "correlation_id": correlation_id.get()})
-        return problem(request, status=500, code="internal", title="Internal error")
+        return unexpected_problem(request, exc)
+
+
+def unexpected_problem(request: Request, exc: BaseException) -> JSONResponse:
+    """The answer to an exception nothing handled: 503 `service.unavailable` with `Retry-After` when it is
+    infrastructure trouble a retry can fix (the database pool exhausted under a surge, a connection lost), so clients
+    back off instead of seeing a bug; 500 `internal` otherwise."""
+    extra = {"path": request.url.path, "correlation_id": correlation_id.get()}
+    if is_transient(exc):
+        log.warning("dependency unavailable", extra={**extra, "error": f"{type(exc).__name__}: {exc}"})
+        response = problem(request, status=503, code="service.unavailable", title="Temporarily unavailable",
+                           detail="a dependency did not answer in time; retry after the delay given")
+        response.headers["retry-after"] = "1"
+        return response
+    log.exception("unhandled error", extra=extra)
+    return problem(request, status=500, code="internal", title="Internal error")
 
 
 _HTTP_CODES = {400: "request.malformed", 404: "route.not_found", 405: "method.not_allowed",

@@ -49,6 +49,8 @@ def make_consumer(settings: KafkaSettings, client_id: str, *, group_id: str, max
         auto_offset_reset="earliest",
         max_poll_records=max_records,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
         isolation_level="read_uncommitted",
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
 from contracts.identity import TaxpayerRegistered, TaxpayerUpdated
+from kit.access import REGISTRY_READ, service_caller
 from kit.app import state_of
 from kit.consumer import Handlers
 from kit.errors import NotFound
@@ -114,7 +115,7 @@ def replica_router() -> APIRouter:
 
     @router.get("/{npwp}", response_model=TaxpayerReplicaRead,
                 summary="This service's replica of a taxpayer, as built from identity's events",
-                responses={404: TaxpayerNotReplicated.openapi()})
+                responses={404: TaxpayerNotReplicated.openapi()}, dependencies=[service_caller(REGISTRY_READ)])
     async def get_replica(request: Request, npwp: Annotated[str, Path(pattern=r"^[0-9]{16}$")]) -> TaxpayerReplicaRead:
         async with state_of(request).sessions() as session:
             row = (await session.execute(select(_TAXPAYER).where(_TAXPAYER.c.npwp == npwp))).mappings().first()

@@ -79,6 +79,10 @@ class KafkaSettings(BaseModel):
     # How long the broker may hold a fetch that found nothing new. Kafka's default (500 ms) is idle latency added
     # to every event on a quiet partition; a short wait trades a few empty fetches for low latency.
     fetch_max_wait_ms: int = 20
+    # How long a silent group member keeps its partitions, and (on Tansu) about twice how long joining a group takes.
+    # Production keeps Kafka's defaults; the local stack and tests use 2 s so joins and takeovers take about 1 s.
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
 
 
 class AuthSettings(BaseModel):

@@ -19,11 +19,11 @@ from kit.settings import (
     BaseServiceSettings,
     ConsumerSettings,
     DatabaseSettings,
-    KafkaSettings,
     RelaySettings,
     service_config,
 )
 from kit.testing.messaging import make_effect_handlers
+from kit.testing.service import broker_settings
 
 metadata = MetaData()
 outbox_table(metadata)
@@ -62,7 +62,7 @@ def kit_database(infra: Infra) -> str:
 def settings(infra: Infra, kit_database: str) -> KitTestSettings:
     return KitTestSettings(
         database=DatabaseSettings(dsn=kit_database),
-        kafka=KafkaSettings(bootstrap_servers=infra.bootstrap, enable_idempotence=False),
+        kafka=broker_settings(infra.bootstrap),
         relay=RelaySettings(poll_interval_s=0.1, batch_size=500),
         consumer=ConsumerSettings(max_attempts=2, retry_backoff_s=0.01, max_batch=500),
     )

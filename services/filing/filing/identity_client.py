@@ -51,6 +51,16 @@ class Signatures:
     certificate_serial: str
 
 
+@dataclass(frozen=True)
+class SigningSession:
+    """A session the signer opened at identity with their passphrase; `device`: the login session (the signer's
+    token's `sid`, else its `jti`) it is bound to."""
+
+    id: str
+    secret: str
+    device: str
+
+
 class IdentityClient:
     def __init__(self, settings: IdentityClientSettings, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
@@ -77,12 +87,18 @@ class IdentityClient:
                 self._token_expires = time.monotonic() + float(body.get("expires_in", 300))
             return self._token
 
-    async def sign(self, *, credential_id: str, passphrase: str, digests: list[str], account_id: str | None,
-                   acting_for: str) -> Signatures:
-        """`digests`: base64 SHA-256 digests. Raises `SigningRefused` (identity's answer, not retried: a wrong
-        passphrase counts once) or `IdentityUnavailable` (after `attempts` tries on transport errors and 5xx)."""
-        body: dict[str, Any] = {"credential_id": credential_id, "passphrase": passphrase, "digests": digests,
-                                "acting_for": acting_for}
+    async def sign(self, *, credential_id: str, passphrase: str | None = None, digests: list[str],
+                   account_id: str | None, acting_for: str, signing_session: SigningSession | None = None
+                   ) -> Signatures:
+        """`digests`: base64 SHA-256 digests; the credential opened by exactly one of `passphrase` and
+        `signing_session`. Raises `SigningRefused` (identity's answer, not retried: a wrong passphrase counts once)
+        or `IdentityUnavailable` (after `attempts` tries on transport errors and 5xx)."""
+        body: dict[str, Any] = {"credential_id": credential_id, "digests": digests, "acting_for": acting_for}
+        if signing_session is not None:
+            body["signing_session"] = {"id": signing_session.id, "secret": signing_session.secret,
+                                       "device": signing_session.device}
+        else:
+            body["passphrase"] = passphrase
         if account_id:
             body["account_id"] = account_id
         last: Exception | None = None

@@ -8,16 +8,26 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from filing.assessments.endpoints import officer_router as audits_router
+from filing.assessments.endpoints import router as assessments_router
 from filing.calendar.endpoints import router as calendar_router
 from filing.clock import Clock
 from filing.codes.endpoints import router as codes_router
+from filing.corrections.endpoints import router as corrections_router
+from filing.forms.endpoints import router as forms_router
 from filing.identity_client import IdentityClient
+from filing.kswp.endpoints import router as kswp_router
 from filing.obligations.endpoints import router as obligations_router
 from filing.returns.endpoints import router as returns_router
+from filing.sanctions.endpoints import officer_router as sanction_runs_router
+from filing.sanctions.endpoints import router as sanctions_router
 from filing.settings import FilingSettings, get_settings
+from filing.skb.endpoints import officer_router as skb_officer_router
+from filing.skb.endpoints import router as skb_router
 from filing.submissions.endpoints import router as submissions_router
 from kit.app import AppState, StartupStep, create_service_app, provided
 from kit.auth import JWKSCache
+from kit.ratelimit import shared_client_limits
 from kit.replica import replica_router
 
 
@@ -39,10 +49,12 @@ def create_app(settings: FilingSettings | None = None, *, jwks: JWKSCache | None
                clock: Clock | None = None, identity_http: httpx.AsyncClient | None = None) -> FastAPI:
     settings = settings or get_settings()
     return create_service_app(
+        # forms_router's `/v1/returns/{form}/...` after the SPT Masa PPN's own routes, which it would shadow
         settings, routers=[calendar_router, obligations_router, returns_router, submissions_router, codes_router,
-                           replica_router()],
+                           replica_router(), assessments_router, corrections_router, forms_router,
+                           sanctions_router, kswp_router, skb_router, audits_router, sanction_runs_router, skb_officer_router],
         startup=[provided(jwks or JWKSCache(settings.auth), JWKSCache), provided(clock or Clock(), Clock),
-                 identity_client(settings, identity_http)],
+                 identity_client(settings, identity_http), shared_client_limits()],
         description="SPT filing, corrections, deadlines, sanctions, assessments, KSWP.")
 
 

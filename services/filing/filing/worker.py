@@ -1,23 +1,78 @@
-"""`python -m filing.worker`: the outbox relay and the consumers of other services' events."""
+"""`python -m filing.worker`: the outbox relay, the consumers of other services' events, and the sanction run after
+each deadline."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
+from filing.clock import Clock
+from filing.obligations.handlers import identity_status_handlers
 from filing.registry.handlers import identity_handlers
 from filing.returns.handlers import invoice_handlers
+from filing.sanctions.handlers import invoice_sanction_handlers, payment_sanction_handlers
+from filing.sanctions.service import run_scheduled
 from filing.settings import FilingSettings, get_settings
 from filing.submissions.handlers import payment_handlers
+from kit.app import AppState, StartupStep
+from kit.db import UnitOfWork
 from kit.worker import ConsumerSpec, create_worker_app, serve
+
+log = logging.getLogger(__name__)
+SANCTION_RUN_INTERVAL_S = 3600.0
+# the first pass waits: the consumers catch up first, so a return filed (or paid) while the worker was down counts
+# before a fine is judged
+SANCTION_RUN_FIRST_DELAY_S = 300.0
 
 CONSUMERS = [
     ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers()),
     ConsumerSpec("invoice-events", [events_topic("invoice")], invoice_handlers()),
     ConsumerSpec("payment-events", [events_topic("payment")], payment_handlers()),
+    # groups of their own: registry status (KSWP, Art 7(2)), Art 9(2a) interest, Art 14(4) late faktur
+    ConsumerSpec("identity-status", [events_topic("identity")], identity_status_handlers()),
+    ConsumerSpec("payment-sanctions", [events_topic("payment")], payment_sanction_handlers()),
+    ConsumerSpec("invoice-sanctions", [events_topic("invoice")], invoice_sanction_handlers()),
 ]
 
 
+def run_sanctions(interval_s: float = SANCTION_RUN_INTERVAL_S, first_delay_s: float = SANCTION_RUN_FIRST_DELAY_S,
+                  clock: Clock | None = None) -> StartupStep:
+    """Every `interval_s` after `first_delay_s`: the sanction run of each deadline that passed
+    (`filing.sanctions.schedule`); a run is idempotent and takes an advisory lock, so several workers may try."""
+    clock = clock or Clock()
+
+    @asynccontextmanager
+    async def step(state: AppState) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+
+        async def loop() -> None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), first_delay_s)
+            while not stop.is_set():
+                try:
+                    for run in await run_scheduled(UnitOfWork(state.sessions), clock):
+                        log.info("sanction run %s %s: %d STPs", run.obligation.value, run.period, run.issued)
+                except Exception:
+                    log.exception("sanction run failed; retrying at the next interval")
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval_s)
+
+        task = asyncio.create_task(loop(), name="sanction-run")
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait([task], timeout=20)
+            task.cancel()
+
+    return step
+
+
 def create_app(settings: FilingSettings | None = None) -> FastAPI:
-    return create_worker_app(settings or get_settings(), CONSUMERS)
+    return create_worker_app(settings or get_settings(), CONSUMERS, startup=[run_sanctions()])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from identity.registration.registries import Registries
 from identity.settings import IdentitySettings
 from identity.tokens import TokenIssuer
 from kit import clientip
+from kit.access import service_caller
 from kit.app import state_of
 from kit.auth import CurrentPrincipal, JWKSCache, MissingScope, Principal, authenticate
 from kit.dependencies import Uow, runtime, settings_of
@@ -25,15 +26,8 @@ async def optional_principal(request: Request) -> Principal | None:
 
 
 def internal_service(scope: str):  # type: ignore[no-untyped-def]
-    """A token from the client-credentials grant of an internal service client, with `scope`."""
-
-    async def dependency(principal: CurrentPrincipal) -> Principal:
-        if principal.claims.get("client_kind") != "internal":
-            raise MissingScope("only internal services may call this endpoint")
-        principal.require(scope)
-        return principal
-
-    return Depends(dependency)
+    """A token from the client-credentials grant of an internal service client, with `scope` (kit.access)."""
+    return service_caller(scope)
 
 
 def officer(scope: str = "identity:officer"):  # type: ignore[no-untyped-def]
@@ -41,6 +35,8 @@ def officer(scope: str = "identity:officer"):  # type: ignore[no-untyped-def]
     (bootstrap the first with `python -m identity.clients create --kind officer ...`)."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.claims.get("client_kind") != "officer" or principal.actor is not None:
+            raise MissingScope("only an officer console's token may call this endpoint")
         principal.require(scope)
         return principal
 

@@ -2,6 +2,11 @@
 
 Bootstraps machine clients from the command line (the first officer console, internal services such as invoice
 calling the signing endpoint). Prints the client id and the secret once, as JSON; the secret is stored hashed.
+
+Kinds: `internal` is one of Lontar's own services (or an operator's tool): its token is the service token every
+`/internal` route takes, with that route's scope (kit.access), e.g. `--kind internal --name invoice --scope
+identity:sign`; `officer` an officer console; `pjap` a PJAP integrator (held to `--rate-limit`, kit.ratelimit);
+`bank` a collecting bank.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="register a machine client and print its secret once")
     create.add_argument("--name", required=True)
-    create.add_argument("--kind", choices=["officer", "internal", "pjap", "bank"], required=True)
+    create.add_argument("--kind", choices=["officer", "internal", "pjap", "bank", "ppat", "land_office"], required=True)
     create.add_argument("--scope", action="append", required=True, help="repeat for several scopes")
     create.add_argument("--rate-limit", type=int, default=600, help="requests per minute")
     args = parser.parse_args(argv)

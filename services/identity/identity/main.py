@@ -6,16 +6,17 @@ from identity.audit.endpoints import router as audit_router
 from identity.credentials.endpoints import routers as credential_routers
 from identity.credentials.runtime import credentials_lifespan
 from identity.officer.endpoints import router as officer_router
-from identity.passwords import Passwords
+from identity.passwords import passwords_lifespan
 from identity.pjap.endpoints import routers as pjap_routers
 from identity.registration.endpoints import router as registration_router
 from identity.registration.registries import Registries, seeded_company_registry, seeded_population_registry
-from identity.sessions.endpoints import router as sessions_router
+from identity.sessions.endpoints import routers as session_routers
 from identity.settings import IdentitySettings, get_settings
 from identity.taxpayers.endpoints import routers as taxpayer_routers
 from identity.tokens import TokenIssuer
 from kit.app import create_service_app, provided
 from kit.auth import JWKSCache
+from kit.ratelimit import shared_client_limits
 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:
@@ -25,11 +26,12 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     startup = [
         provided(issuer),
         provided(JWKSCache(settings.auth, keys=issuer.jwks())),  # identity verifies its own tokens like any service
-        provided(Passwords(settings.login)),
+        passwords_lifespan(settings.login),  # Argon2id on a pool sized to the cores, with load shedding
         provided(Registries(seeded_population_registry(), seeded_company_registry())),
         credentials_lifespan(settings.credentials, settings.env),
+        shared_client_limits(),  # PJAP clients' rates in PostgreSQL, shared by the replicas
     ]
-    routers = [registration_router, sessions_router, *taxpayer_routers, officer_router, *pjap_routers, audit_router,
+    routers = [registration_router, *session_routers, *taxpayer_routers, officer_router, *pjap_routers, audit_router,
                *credential_routers]
     return create_service_app(settings, routers=routers, startup=startup,
                               description="Taxpayers, accounts, tokens, representatives, signing credentials.")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from kit.db import Timestamps, make_metadata
 from kit.inbox import inbox_table
 from kit.outbox import outbox_table
+from kit.ratelimit import client_rate_table
 
 
 class Base(DeclarativeBase):
@@ -319,4 +320,5 @@ class KnownAddress(Base):
 
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+client_rate = client_rate_table(Base.metadata)  # PJAP clients' rates (kit.ratelimit; migration 0005)
 metadata = Base.metadata

@@ -1,7 +1,7 @@
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from identity.credentials.settings import CredentialSettings
 from kit.settings import BaseServiceSettings, DatabaseSettings, RequiredInProd, service_config
@@ -10,6 +10,8 @@ from kit.settings import BaseServiceSettings, DatabaseSettings, RequiredInProd, 
 class TokenSettings(BaseModel):
     # Ed25519 private key (PKCS#8 PEM). Development generates one per data folder (devstack); production mounts it.
     signing_key: Annotated[SecretStr | None, RequiredInProd()] = None
+    # identity's public base URL (https://...), for the RFC 8414 metadata; unset: the URL the request came in on.
+    public_url: str | None = None
     previous_public_keys: list[str] = []  # PEM public keys still served in the JWKS during a rotation
     access_ttl_s: int = 600
     refresh_ttl_s: int = 14 * 24 * 3600
@@ -39,6 +41,15 @@ class LoginSettings(BaseModel):
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19_456  # OWASP: Argon2id m=19 MiB, t=2, p=1
     argon2_parallelism: int = 1
+    # Argon2id runs on a pool of this many threads (0: the cores the process may use, cgroup quota included); more
+    # threads than cores only make every login in flight slower.
+    hash_workers: int = Field(default=0, ge=0)
+    hash_nice: int = Field(default=10, ge=0, le=19)  # the hashing threads' nice value (identity.passwords)
+    # Load shedding (Keycloak's http-max-queued-requests): past this many logins waiting beyond the ones the pool is
+    # hashing, a login answers 503 `login.overloaded` with Retry-After at once instead of queueing. Unset: 4 per
+    # hashing thread, so an admitted login waits at most about 5 Argon2id times (~200 ms), whatever the core count.
+    max_queued: int | None = Field(default=None, ge=0)
+    overloaded_retry_after_s: int = Field(default=1, ge=1)
 
 
 class IdentitySettings(BaseServiceSettings):

@@ -24,6 +24,7 @@ from identity.taxpayers.service import NewTaxpayer, create_taxpayer
 from identity.tokens import TokenIssuer
 from kit.identifiers import luhn_ok
 from kit.testing.events import random_npwp
+from kit.testing.tokens import TokenMaker
 
 
 def digits(n: int) -> str:
@@ -93,7 +94,15 @@ def claims(token: str) -> dict[str, Any]:
 
 def officer_headers(settings: IdentitySettings) -> dict[str, str]:
     """An officer console's token (`identity:officer`)."""
-    return bearer(TokenIssuer(settings).issue(subject="officer-1", scopes=["identity:officer"])[0])
+    return bearer(TokenIssuer(settings).issue(subject="officer-1", scopes=["identity:officer"],
+                                              extra={"client_kind": "officer", "client_id": "officer-1"})[0])
+
+
+def service_headers(settings: IdentitySettings, *scopes: str, client_id: str = "test-service") -> dict[str, str]:
+    """An internal service's client-credentials token (kit.access), e.g. `registry:write` for /internal/v1/taxpayers."""
+    assert settings.tokens.signing_key is not None
+    return TokenMaker.from_pem(settings.tokens.signing_key.get_secret_value(), settings.auth).service_headers(
+        *scopes, client_id=client_id)
 
 
 def person_headers(settings: IdentitySettings, account: Account, *scopes: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from kit.testing.events import random_npwp
 from kit.testing.hostile import JSON, MiB, forged_cursor, peak_memory, raw_json, streamed
 from kit.testing.service import api_client
 from services.identity.tests.conftest import RESIDENT, foreigner
-from services.identity.tests.factories import officer_headers, taxpayer_headers
+from services.identity.tests.factories import officer_headers, service_headers, taxpayer_headers
 
 
 async def _count(sessions: Any, table: str) -> int:
@@ -55,18 +55,19 @@ async def test_reset_login_role_person_and_taxpayer_name_with_nul_are_422(settin
         assert _codes(reset) == (422, "text.invalid_character")
         assert await _count(sessions, "password_reset") == resets
 
+        write, read = {**service_headers(settings, "registry:write"), **JSON}, service_headers(settings, "registry:read")
         created = await http.post("/internal/v1/taxpayers", content=raw_json({"npwp": npwp, "name": "PT \u0000"}),
-                                  headers=JSON)
+                                  headers=write)
         assert _codes(created) == (422, "text.invalid_character")
-        flipped = await http.post("/internal/v1/taxpayers", headers=JSON,
+        flipped = await http.post("/internal/v1/taxpayers", headers=write,
                                   content=raw_json({"npwp": npwp, "name": "PT Maju \u202eJAYA"}))
         assert _codes(flipped) == (422, "text.invalid_character")
         arabic_indic = "".join(chr(0x0660 + int(d)) for d in npwp)  # digits, but not the ones an NPWP has
-        other_digits = await http.post("/internal/v1/taxpayers", headers=JSON,
+        other_digits = await http.post("/internal/v1/taxpayers", headers=write,
                                        content=raw_json({"npwp": arabic_indic, "name": "PT Maju"}))
         assert _codes(other_digits) == (422, "request.invalid")
-        assert (await http.get(f"/internal/v1/taxpayers/{npwp}")).status_code == 404
-        assert (await http.get(f"/internal/v1/taxpayers/{arabic_indic}")).status_code == 422
+        assert (await http.get(f"/internal/v1/taxpayers/{npwp}", headers=read)).status_code == 404
+        assert (await http.get(f"/internal/v1/taxpayers/{arabic_indic}", headers=read)).status_code == 422
 
         grants = await _count(sessions, "role_grant")
         role = await http.post(f"/v1/taxpayers/{npwp}/roles", headers={**taxpayer_headers(settings, npwp), **JSON},

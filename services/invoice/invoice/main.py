@@ -15,6 +15,7 @@ from invoice.uploads.endpoints import router as uploads
 from invoice.webhooks.endpoints import router as webhooks
 from kit.app import create_service_app, provided
 from kit.auth import JWKSCache
+from kit.ratelimit import shared_client_limits
 from kit.replica import replica_router
 
 # documents before drafts: `/v1/invoices/export` must not be read as `/v1/invoices/{invoice_id}`
@@ -25,7 +26,8 @@ def create_app(settings: InvoiceSettings | None = None, *, jwks: JWKSCache | Non
                identity_http: httpx.AsyncClient | None = None) -> FastAPI:
     settings = settings or get_settings()
     return create_service_app(settings, routers=[replica_router(), *ROUTERS],
-                              startup=[provided(jwks or JWKSCache(settings.auth)), run_jobs(settings, identity_http)],
+                              startup=[provided(jwks or JWKSCache(settings.auth)), shared_client_limits(),
+                                       run_jobs(settings, identity_http)],
                               description="e-Faktur: invoices, uploads, signing, numbering, lists.")
 
 

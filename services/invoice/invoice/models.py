@@ -26,6 +26,7 @@ from kit.db import make_metadata
 from kit.idempotency import idempotency_table
 from kit.inbox import inbox_table
 from kit.outbox import outbox_table
+from kit.ratelimit import client_rate_table
 from kit.replica import taxpayer_replica_table
 from kit.webhooks import webhook_delivery_table
 
@@ -241,3 +242,6 @@ idempotency_key = idempotency_table(metadata)
 # Webhooks to PJAP integrators, written in the transaction that finishes the job, sent by the job loop
 # (kit.webhooks: the same table as migration 0005 made).
 webhook_delivery = webhook_delivery_table(metadata)
+
+# PJAP clients' rates, shared by the API replicas (kit.ratelimit: the same table as migration 0006 made).
+client_rate = client_rate_table(metadata)

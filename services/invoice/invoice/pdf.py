@@ -8,44 +8,21 @@ certificate that signed it (the holder's name), and the signature is the electro
 
 from __future__ import annotations
 
-import unicodedata
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
-_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember")
+from kit.pdf import JAKARTA, latin, qr, rupiah, tanggal
+
 _DOCUMENTS = {"TIN": "NPWP", "National ID": "NIK", "Passport": "Paspor", "Other ID": "Identitas lain"}
-
-
-def latin(value: Any) -> str:
-    """Core PDF fonts carry WinAnsi (Latin-1) only: other characters are decomposed (é → e) or become `?`."""
-    text = "" if value is None else str(value)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def rupiah(value: Any) -> str:
-    amount = Decimal(str(value))
-    whole = amount == amount.to_integral_value()
-    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")  # 1.234.567,89
 
 
 def quantity(value: Any) -> str:
     amount = Decimal(str(value)).normalize()
     return format(amount, "f").replace(".", ",")
-
-
-def tanggal(value: date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
 def formatted_nsfp(number: str) -> str:
@@ -164,26 +141,6 @@ def render(row: dict[str, Any], lines: list[dict[str, Any]], *, seller: dict[str
         text(f"pada {signed_at.astimezone(JAKARTA):%Y-%m-%d %H:%M:%S} WIB, sertifikat "
              f"{row.get('certificate_serial') or '-'}", size=7, w=width - 45)
     text(f"Verifikasi: {url}", size=7, w=width - 45)
-    _qr(pdf, url, x=pdf.l_margin + width - 40, y=top, size=38)
+    qr(pdf, url, x=pdf.l_margin + width - 40, y=top, size=38)
     return bytes(pdf.output())
 
-
-def _qr(pdf: FPDF, data: str, *, x: float, y: float, size: float) -> None:
-    """The QR code drawn as filled squares (vector: no image library at run time)."""
-    code = segno.make(data, error="m", micro=False)
-    matrix = [list(row) for row in code.matrix]
-    border = 2
-    n = len(matrix) + 2 * border
-    module = size / n
-    pdf.set_fill_color(0, 0, 0)
-    for r, cells in enumerate(matrix):
-        c = 0
-        while c < len(cells):
-            if cells[c]:
-                start = c
-                while c < len(cells) and cells[c]:
-                    c += 1
-                pdf.rect(x + (start + border) * module, y + (r + border) * module, (c - start) * module, module,
-                         style="F")
-            else:
-                c += 1

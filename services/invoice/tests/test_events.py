@@ -4,8 +4,11 @@ consumer that keeps the newest fact per invoice can tell a stale one. Events are
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from contracts.invoice import InvoiceSigned
+from invoice.clock import JAKARTA
 from kit.testing.events import outbox_envelopes
 from services.invoice.tests.factories import BUYER, make_signed, sign
 
@@ -49,3 +52,17 @@ async def test_a_replacement_gives_the_original_a_new_version_too(world: Any) ->
     await sign(world.sessions, seller, [replacement])
     assert await _events(world, original.id) == [(seller, "InvoiceSigned", 2), (seller, "InvoiceReplaced", 3)]
     assert await _events(world, replacement) == [(seller, "InvoiceSigned", 3)]
+
+
+async def test_invoice_signed_says_whether_the_faktur_was_made_late(world: Any) -> None:
+    """`late` (UU KUP Art 14(4)): signed after the 20th of the month after the invoice date, on the Jakarta day;
+    filing's sanctions fine it from this fact alone."""
+    seller = await world.seller()
+    this_month = datetime.now(JAKARTA).date().replace(day=1)
+    old = await make_signed(world.sessions, seller)  # dated March 2025, signed today
+    fresh = await make_signed(world.sessions, seller, invoice_date=this_month.isoformat())
+    async with world.sessions() as s:
+        found = {e.invoice_id: e.late for _, _, e in await outbox_envelopes(s, event_type="InvoiceSigned",
+                                                                            subjects=[str(old.id), str(fresh.id)])
+                 if isinstance(e, InvoiceSigned)}
+    assert found == {str(old.id): True, str(fresh.id): False}

@@ -1,4 +1,5 @@
-"""Invoice's `idempotency_key` and `webhook_delivery` tables, made by its own migrations (0001, 0005), are exactly what
+"""Invoice's `idempotency_key`, `webhook_delivery` and `client_rate` tables, made by its own migrations (0001, 0005,
+0006; the last with kit's migration helper), are exactly what
 kit's table factories describe (columns, types, nullability, defaults, keys, indexes): `invoice.models` takes them
 from kit, and payment and filing create them with kit's migration helpers."""
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection
 from invoice.settings import InvoiceSettings
 from kit.db import create_engine
 from kit.idempotency import idempotency_table
+from kit.ratelimit import client_rate_table
 from kit.webhooks import webhook_delivery_table
 
 
@@ -35,8 +37,9 @@ async def test_the_migrated_tables_are_kits(settings: InvoiceSettings) -> None:
             kit = MetaData(schema=schema)
             idempotency_table(kit)
             webhook_delivery_table(kit)
+            client_rate_table(kit)
             await conn.run_sync(kit.create_all)
-            for table in ("idempotency_key", "webhook_delivery"):
+            for table in ("idempotency_key", "webhook_delivery", "client_rate"):
                 assert await conn.run_sync(_shape, table, None) == await conn.run_sync(_shape, table, schema), table
             await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     finally:

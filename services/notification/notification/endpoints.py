@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 
+from kit.access import service_caller
 from kit.auth import CurrentPrincipal, TaxpayerForbidden, TaxpayerNotChosen
 from kit.dependencies import Uow, runtime, settings_of
 from kit.errors import Unauthorized, ValidationFailed
@@ -88,18 +89,21 @@ async def provider_webhook(request: Request, uow: UoW, settings: Settings,
 
 
 internal = APIRouter(prefix="/internal/v1", tags=["notification (internal)"])
+RECIPIENTS = "notification:recipients"  # an internal service's token (kit.access): set a contact by hand
+MESSAGES = "notification:messages"  # an internal service's token: read the messages of a request
 
 
 @internal.put("/recipients/{npwp}", response_model=RecipientRead,
               summary="Set a taxpayer's contact (until identity publishes contact events)",
-              responses={422: ValidationFailed.openapi()})
+              responses={422: ValidationFailed.openapi()}, dependencies=[service_caller(RECIPIENTS)])
 async def put_recipient(uow: UoW, npwp: Annotated[str, Path(pattern=r"^[0-9]{16}$")],
                         body: RecipientUpdate) -> RecipientRead:
     return await service.set_recipient(uow, npwp, body)
 
 
 @internal.get("/messages", response_model=list[MessageRead], summary="Messages of a request (OTP request id or "
-              "source event id), with their delivery attempts", responses={404: MessageNotFound.openapi()})
+              "source event id), with their delivery attempts", responses={404: MessageNotFound.openapi()},
+              dependencies=[service_caller(MESSAGES)])
 async def get_messages(uow: UoW, request_id: Annotated[text(200, min_length=1), Query()]) -> list[MessageRead]:
     return await service.find_messages(uow, request_id=request_id)
 

@@ -77,6 +77,8 @@ class BreakerSettings(BaseModel):
 class TopicSettings(BaseModel):
     commands: str = COMMANDS_TOPIC
     identity_events: str = events_topic("identity")
+    filing_events: str = events_topic("filing")
+    payment_events: str = events_topic("payment")
 
 
 class NotificationSettings(BaseServiceSettings):

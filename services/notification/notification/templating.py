@@ -5,9 +5,11 @@ so a broken template stops the process at start rather than a message at send ti
 
 A file:
     {"name": "taxpayer.registered", "kind": "notice", "statutory": true, "description": "...",
-     "params": ["name", "npwp"], "channels": ["inbox", "email"],
+     "params": ["name", "npwp"], "formats": {"amount": "rupiah"}, "channels": ["inbox", "email"],
      "locales": {"id": {"subject": "...", "body": "...", "sms": "..."}, "en": {...}}}
-SMS uses `sms`; e-mail and the inbox use `subject` and `body`.
+SMS uses `sms`; e-mail and the inbox use `subject` and `body`. `formats` (optional) says how a parameter reads in
+each language (`notification.formatting`: rupiah, percent, date, datetime, period, schedule, label:<table>); the
+others are inserted as given. An absent (null) value reads as '-'.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from notification.formatting import MISSING, Formatter, formatter, nullable
 
 PACKAGED = Path(__file__).resolve().parent / "templates"
 LOCALES = ("id", "en")
@@ -49,19 +53,26 @@ class MessageTemplate:
     params: frozenset[str]
     channels: tuple[str, ...]
     locales: Mapping[str, Mapping[str, string.Template]]
+    formats: Mapping[str, Formatter] = field(default_factory=dict)
 
     def render(self, channel: str, locale: str, params: Mapping[str, Any], *, default_locale: str = "id") -> Rendered:
         if channel not in self.channels:
             raise UnknownTemplate(f"template {self.name!r} has no {channel} variant")
         chosen = locale if locale in self.locales else default_locale
         parts = self.locales[chosen]
-        values = {k: str(v) for k, v in params.items() if k in self.params}
+        values = {k: self._value(k, v, chosen) for k, v in params.items() if k in self.params}
         missing = self.params - values.keys()
         if missing:
             raise KeyError(f"template {self.name!r} needs {', '.join(sorted(missing))}")
         if channel == "sms":
             return Rendered(None, parts["sms"].substitute(values), chosen)
         return Rendered(parts["subject"].substitute(values), parts["body"].substitute(values), chosen)
+
+    def _value(self, name: str, value: Any, locale: str) -> str:
+        fmt = self.formats.get(name)
+        if fmt is not None:
+            return fmt(value, locale)
+        return MISSING if value is None else str(value)
 
 
 class Catalogue:
@@ -106,6 +117,17 @@ def parse_template(raw: Mapping[str, Any], *, source: str = "<template>") -> Mes
         raise fail(f"channels are among {', '.join(CHANNELS)}")
     if kind == "otp" and "code" not in params:
         raise fail("an OTP template has a `code` parameter")
+    formats_raw = raw.get("formats") or {}
+    if not isinstance(formats_raw, Mapping):
+        raise fail("formats map a parameter to its format")
+    formats: dict[str, Formatter] = {}
+    for param, spec in formats_raw.items():
+        if param not in params:
+            raise fail(f"formats: {param!r} is not a declared parameter")
+        try:
+            formats[param] = nullable(formatter(str(spec)))
+        except KeyError:
+            raise fail(f"formats: unknown format {spec!r} for {param!r}") from None
     if set(locales_raw) != set(LOCALES):
         raise fail(f"locales are exactly {', '.join(LOCALES)}")
     needed = ({"sms"} if "sms" in channels else set()) | \
@@ -126,7 +148,7 @@ def parse_template(raw: Mapping[str, Any], *, source: str = "<template>") -> Mes
         locales[locale] = compiled
     return MessageTemplate(name=name, kind=kind, statutory=bool(raw.get("statutory", kind == "otp")),
                            description=str(raw.get("description", "")), params=params, channels=channels,
-                           locales=locales)
+                           locales=locales, formats=formats)
 
 
 def otp_template_name(purpose: str) -> str:

@@ -1,5 +1,5 @@
-"""`python -m notification.worker`: the outbox relay, the consumers (OTP requests, identity's events) and the
-dispatcher that hands messages to SMS providers and the SMTP relay."""
+"""`python -m notification.worker`: the outbox relay, the consumers (OTP requests, identity's, filing's and
+payment's events) and the dispatcher that hands messages to SMS providers and the SMTP relay."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -18,6 +18,7 @@ from notification.notices import identity_handlers
 from notification.otp import Context, accept_otp_requests
 from notification.providers import Provider, SmsHttpProvider, SmtpProvider
 from notification.settings import NotificationSettings, get_settings
+from notification.tax_notices import filing_handlers, payment_handlers
 from notification.templating import Catalogue
 
 
@@ -32,12 +33,15 @@ def command_handlers(ctx: Context) -> Handlers:
 
 
 def consumers(ctx: Context, group_suffix: str = "") -> list[ConsumerSpec]:
-    """Consumer groups `notification.commands` and `notification.identity-events` (plus `group_suffix`, which tests
-    use to start each worker in groups of its own)."""
+    """Consumer groups `notification.commands`, `notification.identity-events`, `notification.filing-events` and
+    `notification.payment-events` (plus `group_suffix`, which tests use to start each worker in groups of its
+    own)."""
     topics = ctx.settings.topics
     return [
         ConsumerSpec("commands" + group_suffix, [topics.commands], command_handlers(ctx)),
         ConsumerSpec("identity-events" + group_suffix, [topics.identity_events], identity_handlers(ctx)),
+        ConsumerSpec("filing-events" + group_suffix, [topics.filing_events], filing_handlers(ctx)),
+        ConsumerSpec("payment-events" + group_suffix, [topics.payment_events], payment_handlers(ctx)),
     ]
 
 

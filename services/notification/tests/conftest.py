@@ -75,7 +75,8 @@ def sealing_keys() -> tuple[str, str]:
 def settings(infra: Infra, sandbox: SandboxSettings, sealing_keys: tuple[str, str]) -> NotificationSettings:
     base = service_settings(infra, NotificationSettings, "notification")
     suffix = uuid.uuid4().hex[:10]
-    topics = TopicSettings(commands=f"test.commands.{suffix}", identity_events=f"test.identity.{suffix}")
+    topics = TopicSettings(commands=f"test.commands.{suffix}", identity_events=f"test.identity.{suffix}",
+                           filing_events=f"test.filing.{suffix}", payment_events=f"test.payment.{suffix}")
     return base.model_copy(update={
         "sealing": SealingSettings(private_key=sealing_keys[0]),
         "sms": SmsSettings(providers=[
@@ -107,8 +108,10 @@ class Harness:
         self.producer = make_producer(settings.kafka, "test.harness")
 
     async def start(self) -> None:
+        topics = self.settings.topics
         await create_topics(self.settings.kafka.bootstrap_servers,
-                            [(self.settings.topics.commands, 3), (self.settings.topics.identity_events, 3)])
+                            [(topics.commands, 3), (topics.identity_events, 3), (topics.filing_events, 3),
+                             (topics.payment_events, 3)])
         await self.producer.start()
         assert (await self.http.post("/reset")).status_code == 204
 
@@ -279,3 +282,70 @@ def templates_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+
+
+def tax_events(npwp: str) -> list[Contract]:
+    """One of each filing and payment event notification turns into a notice, for `npwp`, with fresh ids."""
+    from datetime import date
+
+    from contracts.filing import KSWPIssued, SKPIssued, SPTCorrected, SPTSubmitted, STPIssued
+    from contracts.payment import (
+        BillingCreated,
+        DebtRecorded,
+        DepositCredited,
+        InstalmentGranted,
+        PaymentConfirmed,
+        PHTBValidated,
+        ScheduledPayment,
+    )
+
+    def new() -> str:
+        return str(uuid.uuid4())
+
+    at, digest = datetime(2026, 12, 6, 7, 5, tzinfo=UTC), "ab" * 32
+    code, ntpn = "0" + f"{secrets.randbelow(10**14):014d}", secrets.token_hex(8).upper()
+    return [
+        SPTSubmitted(spt_id=new(), npwp=npwp, form="spt_masa_ppn", period="2026-11", spt_version=0, filed_at=at,
+                     receipt_number=f"BPE-{new()[:8]}", content_digest=digest, outcome="kurang_bayar",
+                     amount_payable="1234567", overpayment="0", due_date=date(2026, 12, 31), late=False,
+                     billing_code=code, ntpn=ntpn, payment_date=date(2026, 12, 6)),
+        SPTCorrected(spt_id=new(), previous_spt_id=new(), npwp=npwp, form="spt_tahunan_badan", period="2025",
+                     spt_version=1, previous_spt_version=0, filed_at=at, receipt_number=f"BPE-{new()[:8]}",
+                     content_digest=digest, outcome="lebih_bayar", amount_payable="0", overpayment="2500000",
+                     tax_raise="0", shows_overpayment_or_loss=True),
+        STPIssued(stp_id=new(), stp_number=f"STP-{new()[:8]}", npwp=npwp, reason="late_filing",
+                  basis="UU KUP Art 7(1)", kap_kjs="411211-300", amount="500000", form="spt_masa_ppn",
+                  period="2026-10", issued_on=date(2026, 12, 1), due_date=date(2027, 1, 1)),
+        SKPIssued(skp_id=new(), skp_number=f"SKP-{new()[:8]}", npwp=npwp, kind="SKPKB", form="spt_tahunan_badan",
+                  period="2024", audit_id=new(), principal="100000000", interest="12480000", increase="0",
+                  total="112480000", kap_kjs="411126-310", issued_on=date(2026, 12, 1), due_date=date(2027, 1, 1),
+                  reasoning="Koreksi peredaran usaha.", officer_account_id=new()),
+        KSWPIssued(kswp_id=new(), letter_number=f"KSWP-{new()[:8]}", npwp=npwp,
+                   requesting_agency="Kementerian Investasi", service="izin usaha", variant="standard",
+                   status="invalid", reasons=["kswp.annual_return_missing"], checked_at=at, snapshot_digest=digest,
+                   verification_code="V123"),
+        BillingCreated(billing_id=new(), billing_code=code, npwp=npwp, kap_kjs="411211-100", period="2026-11",
+                       amount="1234567", origin="mandiri", created_at=at, expires_at=at),
+        PaymentConfirmed(payment_id=new(), ntpn=ntpn, billing_id=new(), billing_code=code, npwp=npwp,
+                         kap_kjs="411211-100", period="2026-11", amount="1234567", paid_at=at, bank_code="008",
+                         bank_reference=new(), settles="spt", spt_id=new(), confirmed_at=at),
+        DebtRecorded(debt_id=new(), npwp=npwp, kind="stp", kap_kjs="411211-300", assessment_number="STP-LAMA-1",
+                     period="2019-03", amount="100000", issued_on=date(2020, 1, 2), due_date=date(2020, 2, 2),
+                     legacy=True, recorded_at=at),
+        InstalmentGranted(arrangement_id=new(), npwp=npwp, debt_id=new(), kap_kjs="411126-310", kind="instalment",
+                          debt_kind="assessment", principal="3000000", monthly_rate_percent="0.59",
+                          schedule=[ScheduledPayment(number=n, due_date=date(2027, n, 15), principal="1000000",
+                                                     interest="5900", total="1005900") for n in (1, 2, 3)],
+                          granted_at=at),
+        PHTBValidated(validation_id=new(), number=f"SKV-{new()[:8]}", npwp=npwp, buyer_id="1234567890123456",
+                      nop="317101000100200300", ntpn=ntpn, kap_kjs="411128-402", gross_value="1000000000",
+                      category="general", rate_percent="2.5", tax_amount="25000000", decided_by="rules",
+                      validated_at=at),
+        DepositCredited(credit_id=new(), npwp=npwp, amount="750000", route="overpayment", deposited_at=at,
+                        balance_after="750000"),
+    ]
+
+
+@pytest.fixture(scope="session")
+def make_tax_events():  # type: ignore[no-untyped-def]
+    return tax_events

@@ -37,7 +37,8 @@ def _bearer(npwp: str) -> dict[str, str]:
 
 
 async def test_nul_in_request_id_is_422(http: httpx.AsyncClient) -> None:
-    r = await http.get("/internal/v1/messages", params={"request_id": "otp-\u0000-1"})
+    r = await http.get("/internal/v1/messages", params={"request_id": "otp-\u0000-1"},
+                       headers=MAKER.service_headers("notification:messages"))
     assert _codes(r) == (422, "text.invalid_character"), r.text
     assert r.json()["errors"][0]["loc"] == ["query", "request_id"]
 
@@ -56,7 +57,8 @@ async def test_errors_echo_a_bounded_excerpt_of_the_input(http: httpx.AsyncClien
     huge_key = "n" * (MiB - 1024)  # under the body limit: the answer must still be small
     r = await http.put("/v1/preferences", content=raw_json({"notices": {huge_key: True}}), headers=h)
     assert r.status_code == 422 and len(r.content) < 4096, len(r.content)
-    r = await http.put(f"/internal/v1/recipients/{npwp}", content=raw_json({"email": "e" * (MiB - 1024)}), headers=JSON)
+    r = await http.put(f"/internal/v1/recipients/{npwp}", content=raw_json({"email": "e" * (MiB - 1024)}),
+                       headers={**MAKER.service_headers("notification:recipients"), **JSON})
     assert r.status_code == 422 and len(r.content) < 4096, len(r.content)
     r = await http.get("/v1/preferences", headers=_bearer(npwp))
     assert r.status_code == 200 and all(n["enabled"] for n in r.json()["notices"])

@@ -12,7 +12,7 @@ from fastapi import Depends
 
 from kit.auth import CurrentPrincipal, Principal
 from payment.confirmations.errors import BankClientRequired
-from payment.errors import OfficerRequired
+from payment.errors import LandOfficeRequired, OfficerRequired
 
 READ = "payment:read"
 WRITE = "payment:write"
@@ -55,3 +55,35 @@ def officer_client() -> Any:
 
 
 OfficerClient = Annotated[Principal, officer_client()]
+
+
+# PPh PHTB validation (issue 14 item 7). A notary (PPAT) is a machine client of kind `ppat` with `payment:phtb`: it
+# requests validations for sellers and reads the ones it requested. A land office (BPN) is a machine client of kind
+# `land_office` with `payment:land_office`: it reads validations by NOP and NTPN and receives them by webhook.
+PHTB = "payment:phtb"
+PPAT_CLIENT_KIND = "ppat"
+LAND_OFFICE = "payment:land_office"
+LAND_OFFICE_CLIENT_KIND = "land_office"
+
+
+def client_id(principal: Principal) -> str:
+    return str(principal.claims.get("client_id") or principal.subject)
+
+
+def is_ppat(principal: Principal) -> bool:
+    return principal.claims.get("client_kind") == PPAT_CLIENT_KIND and principal.actor is None
+
+
+def land_office_client() -> Any:
+    """`Depends`: a land office's token (kind `land_office`, scope `payment:land_office`), refused (403) otherwise."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.claims.get("client_kind") != LAND_OFFICE_CLIENT_KIND or principal.actor is not None:
+            raise LandOfficeRequired("a token of a land office's client (kind land_office) is required")
+        principal.require(LAND_OFFICE)
+        return principal
+
+    return Depends(dependency)
+
+
+LandOfficeClient = Annotated[Principal, land_office_client()]

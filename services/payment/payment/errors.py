@@ -9,6 +9,10 @@ class OfficerRequired(Forbidden):
     code, title = "auth.officer_required", "Only an officer's or an internal service's client may call this endpoint"
 
 
+class LandOfficeRequired(Forbidden):
+    code, title = "auth.land_office_required", "Only a land office's client may call this endpoint"
+
+
 def responses(*errors: type[AppError]) -> dict[int | str, dict[str, object]]:
     """`responses=` for a route: each error's status, with every code that status can carry in its description."""
     out: dict[int | str, dict[str, object]] = {}

@@ -1,8 +1,10 @@
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from kit.settings import BaseServiceSettings, DatabaseSettings, service_config
+from kit.settings import BaseServiceSettings, DatabaseSettings, RequiredInProd, service_config
+from kit.webhooks import WebhookSettings
 
 
 class BillingSettings(BaseModel):
@@ -20,6 +22,11 @@ class LegacyImportSettings(BaseModel):
     listed_rejections: int = Field(default=10_000, ge=0, description="rejected rows listed in a report (all counted)")
 
 
+class PHTBSettings(BaseModel):
+    webhook_interval_s: float = Field(default=1.0, gt=0,
+                                      description="how often the worker sends the land offices' due webhooks")
+
+
 class PaymentSettings(BaseServiceSettings):
     model_config = service_config("PAYMENT_")
 
@@ -29,6 +36,10 @@ class PaymentSettings(BaseServiceSettings):
     billing: BillingSettings = BillingSettings()
     bank: BankSettings = BankSettings()
     legacy_import: LegacyImportSettings = LegacyImportSettings()
+    phtb: PHTBSettings = PHTBSettings()
+    webhooks: WebhookSettings = WebhookSettings()  # the land offices' PHTB validations (kit.webhooks)
+    # where the public verification routes are reached (the QR codes of the BPN and the validation letter)
+    public_url: Annotated[str, RequiredInProd()] = "http://127.0.0.1:8004"
 
 
 @lru_cache

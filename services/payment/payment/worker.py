@@ -1,5 +1,5 @@
-"""`python -m payment.worker`: the outbox relay, the consumers of other services' events, and the expiry of billing
-codes."""
+"""`python -m payment.worker`: the outbox relay, the consumers of other services' events, the expiry of billing
+codes, and the land offices' webhooks."""
 
 import asyncio
 import logging
@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
+from kit import webhooks
 from kit.app import AppState, StartupStep
 from kit.consumer import Handlers
 from kit.db import UnitOfWork
@@ -17,6 +18,8 @@ from kit.worker import ConsumerSpec, create_worker_app, serve
 from payment.billing import handlers as billing_handlers
 from payment.billing.service import expire_due_billing_codes
 from payment.debts import handlers as debts_handlers
+from payment.debts.service import accrue_debt_interest
+from payment.instalments.service import accelerate_missed
 from payment.settings import BillingSettings, PaymentSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -66,10 +69,82 @@ def run_billing_expiry(settings: BillingSettings) -> StartupStep:
     return step
 
 
+def run_webhook_delivery(settings: PaymentSettings) -> StartupStep:
+    """Every `phtb.webhook_interval_s`: send the due webhooks (the land offices' PHTB validations, `kit.webhooks`),
+    a batch at a time until fewer than a batch are due. Several workers may run it: each claims with SKIP LOCKED."""
+
+    @asynccontextmanager
+    async def step(state: AppState) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        http = webhooks.http_client(settings.webhooks)
+
+        async def loop() -> None:
+            while not stop.is_set():
+                try:
+                    while await webhooks.deliver_due(state.sessions, settings.webhooks, http) >= \
+                            settings.webhooks.batch:
+                        pass
+                except Exception:
+                    log.exception("delivering webhooks failed; retrying at the next interval")
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.phtb.webhook_interval_s)
+
+        task = asyncio.create_task(loop(), name="webhook-delivery")
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait([task], timeout=settings.webhooks.timeout_s + 5)
+            task.cancel()
+            await http.aclose()
+
+    return step
+
+
+DEBT_SCHEDULE_INTERVAL_S = 3600.0  # dates move by days: hourly is plenty
+DEBT_SCHEDULE_BATCH = 200
+
+
+def run_debt_schedules(interval_s: float = DEBT_SCHEDULE_INTERVAL_S,
+                       batch: int = DEBT_SCHEDULE_BATCH) -> StartupStep:
+    """Every `interval_s`: a missed instalment makes the remainder due (`instalments.accelerate_missed`), then
+    another month of Art 19 interest on unpaid debts past due is reported (`debts.accrue_debt_interest`,
+    `DebtInterestAccrued`), a batch per transaction until fewer are left. Safe with several workers: debts are
+    claimed with SKIP LOCKED, schedules under the codes' and the debt's locks."""
+
+    @asynccontextmanager
+    async def step(state: AppState) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+
+        async def loop() -> None:
+            while not stop.is_set():
+                try:
+                    while await accelerate_missed(UnitOfWork(state.sessions), batch=batch) == batch:
+                        pass
+                    while await accrue_debt_interest(UnitOfWork(state.sessions), batch=batch) == batch:
+                        pass
+                except Exception:
+                    log.exception("debt schedules failed; retrying at the next interval")
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval_s)
+
+        task = asyncio.create_task(loop(), name="debt-schedules")
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait([task], timeout=20)
+            task.cancel()
+
+    return step
+
+
 def create_app(settings: PaymentSettings | None = None,
                consumers: Sequence[ConsumerSpec] = tuple(CONSUMERS)) -> FastAPI:
     settings = settings or get_settings()
-    return create_worker_app(settings, consumers, startup=[run_billing_expiry(settings.billing)])
+    return create_worker_app(settings, consumers, startup=[run_billing_expiry(settings.billing),
+                                                                run_webhook_delivery(settings),
+                                                                run_debt_schedules()])
 
 
 if __name__ == "__main__":

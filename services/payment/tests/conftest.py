@@ -4,7 +4,7 @@ the API in-process with tokens from the test key, and a World that drives it and
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,12 +14,15 @@ from sqlalchemy import text
 from contracts.registry import Contract
 from devstack.testing.infra import Infra
 from kit.auth import JWKSCache
+from kit.clock import FixedClock
 from kit.db import UnitOfWork, create_engine, create_sessionmaker
 from kit.testing.events import outbox_events, random_npwp
 from kit.testing.service import api_client, service_settings
 from payment.main import create_app
 from payment.settings import PaymentSettings
 from services.payment.tests.factories import MAKER, bank_token, mandiri_body, taxpayer_token
+
+TODAY = date(2026, 12, 7)  # the API's Jakarta day in these tests: date-bound rules never depend on the run's day
 
 
 @pytest.fixture
@@ -84,7 +87,7 @@ class World:
 
 @pytest.fixture
 async def world(settings: PaymentSettings) -> AsyncIterator[World]:
-    app = create_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()))
+    app = create_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()), clock=FixedClock(TODAY))
     async with api_client(app) as http:
         w = World(http, settings)
         try:

@@ -156,3 +156,6 @@ async def test_a_deposit_code_tops_up_the_deposit(world: World) -> None:
     [(_, event)] = await world.events("PaymentConfirmed", code=code)
     assert event.settles == "deposit"  # type: ignore[attr-defined]
     assert await world.scalar("SELECT code FROM transfer WHERE reference = :n", n=response.json()["ntpn"]) == 3
+    [(_, credited)] = await world.events("DepositCredited", npwp=npwp)
+    assert (credited.route, credited.ntpn, credited.amount, credited.balance_after) == (  # type: ignore[attr-defined]
+        "payment", response.json()["ntpn"], "2000000", "2000000")

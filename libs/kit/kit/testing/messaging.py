@@ -46,7 +46,7 @@ async def write_events(sessions: async_sessionmaker[AsyncSession], topic: str, k
 
 async def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list:  # type: ignore[type-arg]
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=f"reader-{uuid.uuid4().hex[:8]}")
+                                enable_auto_commit=False, group_id=None)  # no group: no join to wait for
     await consumer.start()
     records = []
     deadline = time.monotonic() + timeout

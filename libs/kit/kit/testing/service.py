@@ -38,11 +38,18 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def broker_settings(bootstrap: str) -> KafkaSettings:
+    """The session's broker, with a 2 s group session: Tansu completes a group join after about half the session
+    timeout, so Kafka's default (10 s) would cost every consumer a 5 s start."""
+    return KafkaSettings(bootstrap_servers=bootstrap, enable_idempotence=False, session_timeout_ms=2_000,
+                         heartbeat_interval_ms=300)
+
+
 def service_settings(infra: SessionInfra, settings_cls: type[S], package: str) -> S:
     """The service's settings pointed at `<package>_test` (migrated to head) and the session's broker."""
     return settings_cls(
         database=DatabaseSettings(dsn=infra.migrated_database(package), pool_size=5),
-        kafka=KafkaSettings(bootstrap_servers=infra.bootstrap, enable_idempotence=False),
+        kafka=broker_settings(infra.bootstrap),
         worker_port=free_port(),
     )
 

@@ -24,6 +24,8 @@ def start_worker(settings, topic: str, purpose: str, log: Path) -> subprocess.Po
         "KITTEST_DATABASE__DSN": settings.database.url,
         "KITTEST_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "KITTEST_KAFKA__ENABLE_IDEMPOTENCE": "false",
+        "KITTEST_KAFKA__SESSION_TIMEOUT_MS": str(settings.kafka.session_timeout_ms),
+        "KITTEST_KAFKA__HEARTBEAT_INTERVAL_MS": str(settings.kafka.heartbeat_interval_ms),
         "KITTEST_WORKER_PORT": str(free_port()),
         "KITTEST_LOG_LEVEL": "WARNING",
     }

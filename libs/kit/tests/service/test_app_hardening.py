@@ -4,6 +4,7 @@ by default and per route."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from sqlalchemy import text
 
 from kit.app import body_limit, create_service_app
+from kit.dependencies import Uow
 from kit.errors import AppError
 from kit.testing.hostile import JSON, MiB, peak_memory, streamed
 from kit.testing.service import api_client
@@ -37,6 +40,12 @@ async def things(thing: Thing) -> dict[str, str]:
 @router.post("/raw")
 async def raw(request: Request) -> dict[str, int]:
     return {"size": len(await request.body())}
+
+
+@router.post("/slow")
+async def slow(uow: Uow) -> dict[str, int]:
+    async with uow:
+        return {"slept": int((await uow.session.execute(text("SELECT 1 FROM pg_sleep(1.5)"))).scalar_one())}
 
 
 class FileTooLarge(AppError):
@@ -77,6 +86,18 @@ async def test_an_unhandled_error_is_problem_json_with_the_correlation_id_of_its
     logged = {getattr(rec, "correlation_id", None): rec for rec in caplog.records if rec.levelno >= logging.ERROR}
     assert {"req-42", cid} <= set(logged)
     assert logged["req-42"].exc_info and "internal detail of x" in str(logged["req-42"].exc_info[1])
+
+
+async def test_a_database_pool_exhausted_by_a_surge_answers_503_with_retry_after_not_500(settings: Any) -> None:
+    database = settings.database.model_copy(update={"pool_size": 1, "max_overflow": 0, "connect_timeout_s": 0.2})
+    async with api_client(_app(settings.model_copy(update={"database": database}))) as http:
+        answers = await asyncio.gather(*(http.post("/slow") for _ in range(3)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses[0] == 200 and statuses[-1] == 503, statuses
+    for r in answers:
+        if r.status_code == 503:
+            assert r.json()["code"] == "service.unavailable" and r.headers["retry-after"] == "1"
+            assert r.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_correlation_id_that_is_not_an_id_is_replaced(settings: Any) -> None:

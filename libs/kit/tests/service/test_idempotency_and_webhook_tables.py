@@ -33,8 +33,8 @@ from kit.idempotency import (
     idempotent,
     owner_of,
 )
-from kit.settings import BaseServiceSettings, DatabaseSettings, KafkaSettings, service_config
-from kit.testing.service import api_client
+from kit.settings import BaseServiceSettings, DatabaseSettings, service_config
+from kit.testing.service import api_client, broker_settings
 from kit.testing.tokens import TokenMaker
 from kit.webhooks import create_webhook_delivery_table, drop_webhook_delivery_table, webhook_delivery_table
 
@@ -132,7 +132,7 @@ def upload_parts(request: Request) -> list[bytes]:
 @pytest.fixture
 async def world(infra: Infra, database: str) -> AsyncIterator[World]:
     settings = IdemSettings(database=DatabaseSettings(dsn=database, pool_size=5),
-                            kafka=KafkaSettings(bootstrap_servers=infra.bootstrap, enable_idempotence=False))
+                            kafka=broker_settings(infra.bootstrap))
     router = APIRouter()
     holder: dict[str, World] = {}
 

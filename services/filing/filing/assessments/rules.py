@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from filing.assessments.errors import SkpkbAfterEarlier, SkpkbtWithoutEarlier, SkpKindMismatch
 from filing.calendar.periods import TaxPeriod, TaxYear
 from filing.sanctions.interest import InterestCharge, interest
 from filing.sanctions.rates import InterestRateTable, InterestTier
@@ -52,3 +53,27 @@ def assessment_interest(principal: Decimal, *, starts_on: date, issued_on: date,
     """Art 13(2) interest on the underpaid principal of an SKPKB/SKPKBT: tier 4, at most 24 months."""
     return interest(principal, tier=InterestTier.T4, starts_on=starts_on, ends_on=issued_on, rates=rates,
                     basis="UU KUP Art 13(2)")
+
+
+PAYABLE = frozenset({AssessmentKind.SKPKB, AssessmentKind.SKPKBT})
+
+
+def check_skp(kind: AssessmentKind, *, principal: Decimal, increase: Decimal, earlier_assessments: int) -> None:
+    """What the officer asks for must fit the kind: a principal above zero for SKPKB, SKPKBT (underpaid) and SKPLB
+    (overpaid), none for an SKPN; an increase only on what is underpaid; an SKPKBT after an earlier assessment of
+    the period and form, an SKPKB only before one."""
+    if (principal == 0) != (kind is AssessmentKind.SKPN):
+        raise SkpKindMismatch(f"an {kind.value} with principal {principal}", path="/principal", kind=kind.value)
+    if increase > 0 and kind not in PAYABLE:
+        raise SkpKindMismatch(f"an {kind.value} carries no increase", path="/increase", kind=kind.value)
+    if kind is AssessmentKind.SKPKBT and earlier_assessments == 0:
+        raise SkpkbtWithoutEarlier("no earlier assessment of this period and form", path="/kind")
+    if kind is AssessmentKind.SKPKB and earlier_assessments > 0:
+        raise SkpkbAfterEarlier(f"{earlier_assessments} earlier assessment(s) of this period and form", path="/kind")
+
+
+def skp_total(kind: AssessmentKind, *, principal: Decimal, interest: Decimal, increase: Decimal) -> Decimal:
+    """To pay (SKPKB, SKPKBT: principal, interest and increase), to refund (SKPLB: the principal), or 0 (SKPN)."""
+    if kind in PAYABLE:
+        return principal + interest + increase
+    return principal if kind is AssessmentKind.SKPLB else Decimal(0)

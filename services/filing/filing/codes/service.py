@@ -3,20 +3,24 @@ answer with (authentication, taxpayer choice, the registry replica, idempotency,
 
 from __future__ import annotations
 
+from filing.assessments import errors as assessments_errors
 from filing.calendar import errors as calendar_errors
 from filing.codes.schemas import ErrorCodeRead
 from filing.corrections import errors as corrections_errors
+from filing.forms import errors as forms_errors
+from filing.kswp import errors as kswp_errors
 from filing.obligations import errors as obligations_errors
 from filing.returns import errors as returns_errors
 from filing.sanctions import errors as sanctions_errors
+from filing.skb import errors as skb_errors
 from filing.submissions import errors as submissions_errors
 from kit.auth import InvalidToken, KeysUnavailable, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
 from kit.errors import AppError, Unauthorized
 from kit.idempotency import IdempotencyInProgress, IdempotencyKeyReused
 from kit.replica import TaxpayerNotReplicated
 
-_MODULES = (calendar_errors, corrections_errors, obligations_errors, returns_errors, sanctions_errors,
-            submissions_errors)
+_MODULES = (assessments_errors, calendar_errors, corrections_errors, forms_errors, obligations_errors, returns_errors,
+            sanctions_errors, submissions_errors, kswp_errors, skb_errors)
 _KIT: tuple[type[AppError], ...] = (Unauthorized, InvalidToken, KeysUnavailable, MissingScope, TaxpayerForbidden,
                                     TaxpayerNotChosen, TaxpayerNotReplicated, IdempotencyInProgress,
                                     IdempotencyKeyReused)

@@ -30,3 +30,11 @@ class RangeReversed(ValidationFailed):
 
 class RangeTooLong(ValidationFailed):
     code, title = "obligation.range_too_long", "At most 120 months of obligations at a time"
+
+
+class ExtensionExists(Conflict):
+    code, title = "obligation.extension_exists", "This SPT Tahunan has already been extended"
+
+
+class ExtensionAlreadyFiled(Conflict):
+    code, title = "obligation.extension_filed", "The return is filed: there is nothing to extend"

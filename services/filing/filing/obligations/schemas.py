@@ -24,6 +24,8 @@ class ObligationRead(BaseModel):
     filed_on: date | None = Field(description="the day (WIB) the Normal return was filed")
     calendar_problem: str | None = Field(default=None, description="`calendar.year_unknown` when the due date "
                                                                    "could not be rolled")
+    extended_by_months: int = Field(default=0, description="an SPT Tahunan extended under UU KUP Art 3(4): the due "
+                                                           "dates are the extended ones")
 
 
 class ObligationList(BaseModel):
@@ -34,3 +36,22 @@ class ObligationList(BaseModel):
     to_period: str = Field(alias="to", serialization_alias="to")
     today: date = Field(description="the day (WIB) the statuses are computed for")
     items: list[ObligationRead] = Field(description="in due-date order")
+
+
+class ExtensionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(default=2, description="1 or 2 (UU KUP Art 3(4))", examples=[2])
+
+
+class ExtensionRead(BaseModel):
+    npwp: str
+    obligation: Obligation
+    period: str = Field(description="the tax year")
+    months: int
+    original_due_date: date = Field(description="the effective due date without the extension")
+    nominal_due_date: date = Field(description="extended, before rolling over days off")
+    due_date: date = Field(description="the effective due date from now on (filing and the sanction run use it)")
+    days_off: list[DayOffRead]
+    requested_on: date
+    basis: str

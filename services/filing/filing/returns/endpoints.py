@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from filing.calendar.errors import PeriodInvalid
+from filing.corrections.errors import CorrectionUnderAudit
 from filing.responses import responses
 from filing.returns import service
 from filing.returns.errors import (
@@ -48,7 +49,7 @@ async def get_spt_masa_ppn(period: Period, principal: CurrentPrincipal, uow: Uow
             description="Starts the draft (Normal, or the next pembetulan once a version is filed) if there is "
                         "none. Scope `filing:draft`. Send `Idempotency-Key` to make a retry safe.",
             responses=responses(*_AUTH, TaxpayerNotReplicated, ReturnNotOwed, ReturnNotDraft, ReturnChanged,
-                                AmountNegative, AmountTooPrecise, AmountTooLarge, IdempotencyInProgress,
+                                CorrectionUnderAudit, AmountNegative, AmountTooPrecise, AmountTooLarge, IdempotencyInProgress,
                                 IdempotencyKeyReused))
 async def put_spt_masa_ppn_draft(period: Period, body: DraftUpdate, principal: CurrentPrincipal, uow: Uow,
                                  idem: Idempotent, npwp: Npwp = None) -> SptMasaPpnRead:

@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from filing.models import metadata
 
@@ -129,6 +129,9 @@ spt = Table(
     Column("status", Text, nullable=False),
     Column("other_input_ppn", AMOUNT, nullable=False, server_default=text("0")),  # entered by the taxpayer
     Column("compensation", AMOUNT, nullable=False, server_default=text("0")),  # an earlier lebih bayar carried in
+    # a data-driven form's entries (`forms/`): {field: value}, amounts as strings; the attachments it carries
+    Column("figures", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("attachments", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("revision", Integer, nullable=False, server_default=text("1")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

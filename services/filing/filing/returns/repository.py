@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -122,6 +122,8 @@ class SptRow:
     revision: int
     updated_at: datetime
     filed_at: datetime | None
+    figures: dict[str, Any] = field(default_factory=dict)  # a data-driven form's entries
+    attachments: list[str] = field(default_factory=list)
 
 
 class PrefillRepository:
@@ -227,8 +229,9 @@ class PrefillRepository:
         return InputRow(r.credited_invoices, r.credited_ppn, r.returns, r.returned_ppn)
 
 
-_SPT_COLUMNS = (spt.c.id, spt.c.npwp, spt.c.form, spt.c.period, spt.c.version, spt.c.status, spt.c.other_input_ppn,
-                spt.c.compensation, spt.c.revision, spt.c.updated_at, spt.c.filed_at)
+SPT_COLUMNS = _SPT_COLUMNS = (spt.c.id, spt.c.npwp, spt.c.form, spt.c.period, spt.c.version, spt.c.status, spt.c.other_input_ppn,
+                spt.c.compensation, spt.c.revision, spt.c.updated_at, spt.c.filed_at, spt.c.figures,
+                spt.c.attachments)
 
 
 class SptRepository:
@@ -254,6 +257,17 @@ class SptRepository:
             id=spt_id or uuid.uuid4(), npwp=npwp, form=form, period=period, version=version, status="draft", revision=0)
             .on_conflict_do_nothing().returning(spt.c.id))).first()
         return row is not None
+
+    async def set_entries(self, spt_id: uuid.UUID, *, figures: dict[str, Any], attachments: list[str]) -> None:
+        """A data-driven form's entries, replacing the draft's."""
+        await self.session.execute(update(spt).where(spt.c.id == spt_id).values(
+            figures=figures, attachments=attachments, revision=spt.c.revision + 1, updated_at=func.now()))
+
+    async def filed_versions(self, npwp: str, form: str, period: str) -> list[SptRow]:
+        rows = await self.session.execute(select(*_SPT_COLUMNS).where(
+            spt.c.npwp == npwp, spt.c.form == form, spt.c.period == period, spt.c.status == "filed")
+            .order_by(spt.c.version))
+        return [SptRow(*r) for r in rows]
 
     async def set_figures(self, spt_id: uuid.UUID, *, other_input_ppn: Decimal, compensation: Decimal) -> None:
         await self.session.execute(update(spt).where(spt.c.id == spt_id).values(

@@ -15,8 +15,10 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.invoice import InputTaxCredited, InvoiceCancelled, InvoiceReplaced, InvoiceSigned, ReturnIssued
+from filing.assessments import service as assessments
 from filing.calendar.periods import TaxPeriod
-from filing.corrections.rules import next_version, version_label
+from filing.corrections.errors import CorrectionUnderAudit
+from filing.corrections.rules import NORMAL, next_version, version_label
 from filing.obligations.kinds import Obligation
 from filing.registry import service as registry
 from filing.returns.amounts import entered_amount
@@ -158,8 +160,12 @@ async def _open_or_start(repo: SptRepository, npwp: str, period: str) -> SptRow:
     unique index and then takes the same row)."""
     found = await repo.open_return(npwp, FORM, period, lock=True)
     if found is None:
-        await repo.add_draft(npwp=npwp, form=FORM, period=period,
-                             version=next_version(await repo.versions(npwp, FORM, period)))
+        version = next_version(await repo.versions(npwp, FORM, period))
+        # UU KUP Art 8(1): no pembetulan is started once an audit of the period began
+        if version != NORMAL and (started := await assessments.audit_started_on(repo.session, npwp, FORM,
+                                                                                  period)) is not None:
+            raise CorrectionUnderAudit(period=period, audit_started_on=started.isoformat())
+        await repo.add_draft(npwp=npwp, form=FORM, period=period, version=version)
         found = await repo.open_return(npwp, FORM, period, lock=True)
     if found is None:  # the other request filed it in between
         raise ReturnChanged("the return changed meanwhile; retry", period=period)

@@ -70,3 +70,17 @@ def late_faktur_fine(dpp: Decimal) -> Decimal:
     if dpp < 0:
         raise ValueError("DPP is not negative")
     return round_half_up(dpp * LATE_FAKTUR_RATE)
+
+
+# The Art 7(2) cases the registry replica knows: identity's taxpayer `status` (TaxpayerUpdated) for a taxpayer who
+# died, or who is "non-efektif" (no longer in business, a company without activity, a WNA gone). A taxpayer with such
+# a status gets no Art 7(1) fine from the sanction run. The other cases (disaster, system failure, a Director
+# General's decision) are not in the registry.
+EXEMPT_STATUSES: dict[str, FineExemption] = {
+    "deceased": FineExemption.DECEASED,
+    "non_effective": FineExemption.NO_LONGER_IN_BUSINESS,
+}
+
+# The returns the sanction run knows who owes (obligations.owed): the SPT Masa PPN of a PKP and the SPT Tahunan.
+# SPT Masa PPh is owed by withholders for months with withholding, which filing cannot tell yet.
+RUN_OBLIGATIONS = (Obligation.SPT_MASA_PPN, Obligation.SPT_TAHUNAN_OP, Obligation.SPT_TAHUNAN_BADAN)

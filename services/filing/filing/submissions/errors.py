@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kit.errors import AppError, Conflict, NotFound
+from kit.errors import AppError, Conflict, NotFound, ValidationFailed
 
 
 class SignerUnavailable(AppError):
@@ -26,3 +26,21 @@ class SubmissionNotFound(NotFound):
 
 class ReceiptNotFound(NotFound):
     code, title = "receipt.not_found", "No such receipt"
+
+
+class PassphraseOrSession(ValidationFailed):
+    """`details.path`: `/passphrase` (both or neither sent)."""
+
+    code, title = "submission.passphrase_or_session", "Send exactly one of `passphrase` and `signing_session`"
+
+
+class BatchDuplicate(ValidationFailed):
+    """`details.path` names the second mention of a return (same NPWP, form and period)."""
+
+    code, title = "submission.batch_duplicate", "A return is listed twice in the batch"
+
+
+class NoLoginSession(ValidationFailed):
+    """A signing session is bound to the signer's login session; this token names none (`sid` or `jti`)."""
+
+    code, title = "submission.no_login_session", "The token names no login session to use a signing session from"

@@ -14,8 +14,9 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from filing.models import metadata
 
@@ -38,6 +39,11 @@ spt_submission = Table(
     Column("amount_payable", AMOUNT, nullable=False),
     Column("overpayment", AMOUNT, nullable=False),
     Column("due_date", Date, nullable=False),  # effective filing due date
+    # what the version owes in full, per KAP-KJS ({"411211-100": "1000000"}): a pembetulan pays what it adds
+    Column("payable", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("previous_spt_id", UUID(as_uuid=True)),  # a pembetulan: the filed version it corrects
+    Column("tax_raise", AMOUNT, nullable=False, server_default=text("0")),  # over the previous version, all KAP-KJS
+    Column("shows_overpayment_or_loss", Boolean, nullable=False, server_default=text("false")),
     CheckConstraint("outcome IN ('kurang_bayar', 'lebih_bayar', 'nihil')", name="outcome"),
 )
 

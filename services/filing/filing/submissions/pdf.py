@@ -16,12 +16,18 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from filing.clock import JAKARTA
+from filing.forms.schema import forms
 from filing.submissions.schemas import ReceiptRead
 
 _MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
            "November", "Desember")
 _FORMS = {"spt_masa_ppn": "SPT Masa PPN"}
 _OUTCOMES = {"kurang_bayar": "Kurang Bayar", "lebih_bayar": "Lebih Bayar", "nihil": "Nihil"}
+
+
+def _title(form: str) -> str:
+    schema = forms().get(form)
+    return schema.title if schema else form
 
 
 def verification_url(public_url: str, number: str) -> str:
@@ -78,19 +84,24 @@ def render(receipt: ReceiptRead, content: str, *, taxpayer_name: str, signer_nam
 
     field("NPWP", receipt.npwp)
     field("Nama Wajib Pajak", taxpayer_name)
-    field("Jenis SPT", _FORMS.get(receipt.form, receipt.form))
+    field("Jenis SPT", _FORMS.get(receipt.form) or _title(receipt.form))
     field("Masa / Tahun Pajak", masa(receipt.period))
     field("Status SPT", receipt.version_label)
     field("Diterima", waktu(receipt.filed_at))
     field("Batas waktu", tanggal(receipt.due_date) + (" (terlambat)" if receipt.late else ""))
     pdf.ln(3)
     outcome = str(figures.get("outcome", ""))
-    field("PPN Keluaran terutang", rupiah(figures.get("output_ppn_owed", 0)))
-    field("PPN Masukan yang dapat dikreditkan", rupiah(figures.get("input", {}).get("creditable_ppn", 0)))
-    field("Kompensasi", rupiah(figures.get("compensation", 0)))
-    field("PPN " + _OUTCOMES.get(outcome, outcome), rupiah(abs(Decimal(str(figures.get("balance", 0))))))
-    if Decimal(str(figures.get("ppnbm_owed", 0))):
-        field("PPnBM terutang", rupiah(figures["ppnbm_owed"]))
+    if receipt.form == "spt_masa_ppn":
+        field("PPN Keluaran terutang", rupiah(figures.get("output_ppn_owed", 0)))
+        field("PPN Masukan yang dapat dikreditkan", rupiah(figures.get("input", {}).get("creditable_ppn", 0)))
+        field("Kompensasi", rupiah(figures.get("compensation", 0)))
+        field("PPN " + _OUTCOMES.get(outcome, outcome), rupiah(abs(Decimal(str(figures.get("balance", 0))))))
+        if Decimal(str(figures.get("ppnbm_owed", 0))):
+            field("PPnBM terutang", rupiah(figures["ppnbm_owed"]))
+    else:  # a data-driven form: its amount per KAP-KJS and the balance
+        for part in figures.get("parts", []):
+            field(f"KAP-KJS {part['kap_kjs']}", rupiah(part["amount"]))
+        field(_OUTCOMES.get(outcome, outcome), rupiah(abs(Decimal(str(figures.get("balance", 0))))))
     if receipt.ntpn:
         pdf.ln(3)
         field("Kode billing", receipt.billing_code)

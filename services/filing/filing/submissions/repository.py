@@ -4,7 +4,7 @@ for, receipts and certificates."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,11 +14,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filing.returns.models import spt
+from filing.returns.repository import SPT_COLUMNS as _SPT_COLUMNS
 from filing.returns.repository import SptRow
+from filing.sanctions.models import stp
 from filing.submissions.models import signing_certificate, spt_payment, spt_receipt, spt_submission
-
-_SPT_COLUMNS = (spt.c.id, spt.c.npwp, spt.c.form, spt.c.period, spt.c.version, spt.c.status, spt.c.other_input_ppn,
-                spt.c.compensation, spt.c.revision, spt.c.updated_at, spt.c.filed_at)
 
 _SAVE_SUBMISSION = insert(spt_submission)
 _SAVE_SUBMISSION = _SAVE_SUBMISSION.on_conflict_do_update(
@@ -49,6 +48,10 @@ class SubmissionRow:
     amount_payable: Decimal
     overpayment: Decimal
     due_date: date
+    payable: dict[str, str] = field(default_factory=dict)  # KAP-KJS -> whole rupiah the version owes in full
+    previous_spt_id: uuid.UUID | None = None
+    tax_raise: Decimal = Decimal(0)
+    shows_overpayment_or_loss: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,10 @@ class SubmissionRepository:
         row = (await self.session.execute(select(*_SPT_COLUMNS).where(spt.c.id == spt_id))).first()
         return SptRow(*row) if row is not None else None
 
+    async def spts(self, spt_ids: list[uuid.UUID]) -> dict[uuid.UUID, SptRow]:
+        rows = await self.session.execute(select(*_SPT_COLUMNS).where(spt.c.id == func.any(spt_ids)))
+        return {r.id: SptRow(*r) for r in rows}
+
     async def latest_submitted(self, npwp: str, form: str, period: str) -> SptRow | None:
         """The newest version that was submitted (awaiting payment or filed)."""
         row = (await self.session.execute(select(*_SPT_COLUMNS).where(
@@ -130,6 +137,10 @@ class SubmissionRepository:
         row = (await self.session.execute(select(spt_submission).where(spt_submission.c.spt_id == spt_id))).first()
         return _submission(row) if row is not None else None
 
+    async def submissions(self, spt_ids: list[uuid.UUID]) -> dict[uuid.UUID, SubmissionRow]:
+        rows = await self.session.execute(select(spt_submission).where(spt_submission.c.spt_id == func.any(spt_ids)))
+        return {r.spt_id: _submission(r) for r in rows}
+
     async def keep_certificate(self, serial: str, pem: str, name: str) -> None:
         await self.session.execute(insert(signing_certificate).values(serial=serial, certificate_pem=pem,
                                                                       subject_name=name).on_conflict_do_nothing())
@@ -146,6 +157,13 @@ class SubmissionRepository:
         rows = await self.session.execute(select(spt_payment).where(spt_payment.c.spt_id == spt_id)
                                           .order_by(spt_payment.c.kap_kjs))
         return [_payment(r) for r in rows]
+
+    async def payments_of(self, spt_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PaymentRow]]:
+        found: dict[uuid.UUID, list[PaymentRow]] = {i: [] for i in spt_ids}
+        for r in await self.session.execute(select(spt_payment).where(spt_payment.c.spt_id == func.any(spt_ids))
+                                            .order_by(spt_payment.c.spt_id, spt_payment.c.kap_kjs)):
+            found[r.spt_id].append(_payment(r))
+        return found
 
     async def request_payment(self, *, spt_id: uuid.UUID, kap_kjs: str, amount: Decimal, payment_due_date: date,
                               requested_at: datetime) -> None:
@@ -185,3 +203,12 @@ class SubmissionRepository:
     async def receipt_of(self, spt_id: uuid.UUID) -> ReceiptRow | None:
         row = (await self.session.execute(select(spt_receipt).where(spt_receipt.c.spt_id == spt_id))).first()
         return _receipt(row) if row is not None else None
+
+    async def receipts_of(self, spt_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReceiptRow]:
+        rows = await self.session.execute(select(spt_receipt).where(spt_receipt.c.spt_id == func.any(spt_ids)))
+        return {r.spt_id: _receipt(r) for r in rows}
+
+    async def with_stps(self, spt_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of the returns that bear an STP."""
+        return set((await self.session.execute(select(stp.c.spt_id).where(stp.c.spt_id == func.any(spt_ids))
+                                               .distinct())).scalars())

@@ -38,7 +38,15 @@ def signed_content(view: SptMasaPpnRead, *, spt_id: uuid.UUID, version: int, sub
     """The document signed for an SPT Masa PPN version: every figure of the return as the taxpayer sees it, which
     version of which return it is, who signs and when. Canonical JSON (sorted keys, no spaces, amounts as strings),
     so the same return always gives the same bytes."""
-    doc: dict[str, Any] = view.model_dump(mode="json", exclude={"open_return", "owed"})
+    return signed_document(view.model_dump(mode="json", exclude={"open_return", "owed"}), spt_id=spt_id,
+                           version=version, submitted_at=submitted_at, signer_account_id=signer_account_id)
+
+
+def signed_document(figures: dict[str, Any], *, spt_id: uuid.UUID, version: int, submitted_at: datetime,
+                    signer_account_id: str | None) -> bytes:
+    """The document signed for a version of a return of any form: its figures (as the form reads them), which
+    version of which return it is, who signs and when; canonical JSON."""
+    doc = dict(figures)
     doc.update(spt_id=str(spt_id), spt_version=version, version_label=version_label(version),
                submitted_at=submitted_at.isoformat(), signer_account_id=signer_account_id)
     return canonical(doc)
@@ -63,6 +71,13 @@ def payment_parts(amount_due: Decimal, ppnbm_owed: Decimal) -> list[PaymentPart]
     with its own KAP-KJS. Empty for a nil or lebih bayar return without PPnBM: it files at once."""
     parts = [PaymentPart(PPN_KAP_KJS, amount_due), PaymentPart(PPNBM_KAP_KJS, ppnbm_owed)]
     return [PaymentPart(p.kap_kjs, p.amount.quantize(Decimal(1))) for p in parts if p.amount > 0]
+
+
+def raised_parts(payable: dict[str, Decimal], previous: dict[str, Decimal]) -> list[PaymentPart]:
+    """What a pembetulan must have paid before it is filed: per KAP-KJS, what it owes beyond the version it
+    corrects (that one's payments stand)."""
+    raised = ((k, payable.get(k, Decimal(0)) - previous.get(k, Decimal(0))) for k in sorted({*payable, *previous}))
+    return [PaymentPart(k, v.quantize(Decimal(1))) for k, v in raised if v > 0]
 
 
 def receipt_number(filed_on: date, token: str | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,21 +14,43 @@ from kit.money import MoneyAmount
 from kit.text import secret
 
 
-class SubmissionCreate(BaseModel):
-    """Sign and submit the open version of the return. The passphrase opens the signer's credential at identity for
-    this one call; filing never stores it."""
+class SigningSessionUse(BaseModel):
+    """A signing session the signer opened at identity (`POST /v1/signing-credentials/{id}/sessions`, one
+    passphrase check): its id and secret, passed through to identity, never stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+    secret: secret(64)
+
+
+class Signer(BaseModel):
+    """The signer's credential, opened by exactly one of its passphrase (one slow check per call) and a signing
+    session (`return.passphrase_or_session` otherwise). filing never stores either."""
 
     model_config = ConfigDict(extra="forbid")
 
     credential_id: uuid.UUID = Field(description="the signer's Kode Otorisasi or electronic certificate")
-    passphrase: secret(256)
+    passphrase: secret(256) | None = None
+    signing_session: SigningSessionUse | None = Field(
+        None, description="instead of `passphrase`: a session opened at identity with it, bound to the signer's "
+                          "login session (the token's `sid`, else its `jti`, is forwarded to identity)")
+
+
+class SubmissionCreate(Signer):
+    """Sign and submit the open version of the return."""
+
     revision: int | None = Field(None, ge=0, description="the draft's `revision` the taxpayer reviewed (0 when no "
                                                           "draft was started): refused with `return.changed` if the "
                                                           "draft changed since")
+    kind: Literal["normal", "pembetulan"] | None = Field(
+        None, description="what the taxpayer means to file: refused with `return.normal_exists` (normal) when a "
+                          "Normal is filed, `correction.no_normal` (pembetulan) when none is; by default the Normal, "
+                          "or the next pembetulan once a version is filed")
 
 
 class PaymentRead(BaseModel):
-    kap_kjs: str = Field(description="411211-100 (PPN) or 411221-100 (PPnBM)")
+    kap_kjs: str = Field(description="e.g. 411211-100 (PPN), 411221-100 (PPnBM), 411121-100 (PPh 21)")
     amount: MoneyAmount
     status: Literal["requested", "paid", "expired"]
     payment_due_date: date = Field(description="effective due date of the payment; paying later bears interest")
@@ -76,10 +98,16 @@ class SubmissionRead(BaseModel):
     amount_payable: MoneyAmount
     overpayment: MoneyAmount
     due_date: date = Field(description="effective filing due date")
+    previous_spt_id: uuid.UUID | None = Field(None, description="a pembetulan: the filed version it corrects")
+    tax_raise: MoneyAmount = Field(description="a pembetulan: what it adds to the tax payable (what it pays, and "
+                                               "what UU KUP Art 8(2)/(2a) interest runs on)")
+    shows_overpayment_or_loss: bool = Field(description="it shows a lebih bayar or a loss, or lowers the tax of the "
+                                                        "version it corrects (UU KUP Art 8(1a))")
     payments: list[PaymentRead] = Field(description="what the return waits for (kurang bayar, PPnBM); empty when "
                                                     "it filed at once")
     receipt: ReceiptRead | None = Field(description="set once filed")
-    stps: list[StpRead] = Field(description="sanctions issued on this return (a late filing's Art 7(1) fine)")
+    stps: list[StpRead] = Field(description="sanctions issued on this return (a late filing's Art 7(1) fine, a "
+                                            "pembetulan's Art 8(2)/(2a) interest)")
 
 
 class ReceiptVerificationRead(BaseModel):
@@ -93,3 +121,51 @@ class ReceiptVerificationRead(BaseModel):
     content_digest: str
     valid: bool = Field(description="the stored content hashes to this digest and the signature over it verifies")
     reason: str
+
+
+class BatchReturn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    npwp: str = Field(pattern=r"^\d{16}$")
+    form: str = Field("spt_masa_ppn", pattern=r"^[a-z][a-z0-9_-]*$",
+                      description="e.g. spt_masa_ppn (default), spt-masa-pph21, spt-tahunan-op")
+    period: str = Field(description="YYYY-MM for a masa form, YYYY for an annual one", examples=["2026-03"])
+    revision: int | None = Field(None, ge=0, description="as in the single submission: `return.changed` if the "
+                                                          "draft moved since")
+
+
+BATCH_MAX = 500
+
+
+class BatchSubmissionCreate(Signer):
+    """Many returns (a PJAP or consultant's clients) signed with one credential in ONE identity call."""
+
+    returns: list[BatchReturn] = Field(min_length=1, max_length=BATCH_MAX)
+
+
+class BatchItemError(BaseModel):
+    code: str
+    title: str
+    detail: str
+    status: int
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class BatchItemRead(BaseModel):
+    index: int
+    npwp: str
+    form: str
+    period: str
+    status: Literal["filed", "awaiting_payment", "refused"]
+    submission: SubmissionRead | None = Field(None, description="the submission as the single route answers it "
+                                                                "(receipt or payments)")
+    error: BatchItemError | None = Field(None, description="why this return was refused (nothing written for it); "
+                                                           "`details.path` points into the request")
+
+
+class BatchSubmissionRead(BaseModel):
+    filed: int
+    awaiting_payment: int
+    refused: int
+    certificate_serial: str | None = Field(description="the certificate that signed (none when nothing was signed)")
+    items: list[BatchItemRead] = Field(description="one per return asked, in the request's order")

@@ -1,14 +1,18 @@
-"""Use cases of the submissions slice.
+"""Use cases of the submissions slice: signing and submitting a version of a return of any form (the SPT Masa PPN,
+prefilled from e-Faktur, and the data-driven forms of `forms/`), the Normal or a pembetulan (UU KUP Art 8).
 
-Submitting an SPT Masa PPN is three steps, so that identity is never called inside an open transaction:
-1. a short read: the return is owed, not filed yet (a second Normal is refused), still a draft, its due dates are
-   known, and no audit of its period has started (UU KUP Art 3(7)(d)); the content to sign is built from it;
+Submitting is three steps, so that identity is never called inside an open transaction:
+1. a short read: the return is owed, still a draft, its due dates are known, the form's required fields and
+   attachments are there (Art 3(7)(b)), no audit of its period has started and no assessment was issued
+   (Art 3(7)(d); for a pembetulan Art 8(1) and (1a)); the content to sign is built from it;
 2. identity signs the content's digest with the signer's credential and passphrase (no transaction open; a refusal
    means the return is unsigned, Art 3(7)(a), and nothing is written);
 3. one transaction re-reads the return (it must be the same draft with the same figures, else `return.changed`),
-   keeps the signature and either files it (nil or lebih bayar: receipt, `SPTSubmitted`, and the Art 7(1) STP when
-   late) or, for a kurang bayar, waits for payment ("Bayar dan Lapor": `awaiting_payment` and one
-   `SPTPaymentRequested` per KAP-KJS).
+   keeps the signature and either files it (nothing to pay: receipt, `SPTSubmitted` for a Normal or `SPTCorrected`
+   for a pembetulan, and the Art 7(1) STP when a Normal is late) or, when it owes tax, waits for payment ("Bayar dan
+   Lapor": `awaiting_payment` and one `SPTPaymentRequested` per KAP-KJS). A pembetulan pays only what it raises
+   over the version it corrects; once paid, the raise bears Art 8(2)/(2a) interest, issued as an STP
+   (`correction_interest`) in the transaction that files it.
 payment's `PaymentConfirmed` completes a waiting return (filed at the payment's time, with its NTPN) once every
 requested payment is in; its `BillingExpired` sends the return back to draft. Both run in the consumer's
 transaction, and a fact seen twice (even under another event id) finds its row already moved and changes nothing.
@@ -20,20 +24,36 @@ import asyncio
 import base64
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
-from contracts.filing import SPTPaymentRequested, SPTSubmitted
+from contracts.filing import SPTCorrected, SPTPaymentRequested, SPTSubmitted
 from contracts.payment import BillingExpired, PaymentConfirmed
 from filing.assessments import service as assessments
-from filing.calendar.periods import TaxPeriod
+from filing.calendar.periods import TaxPeriod, TaxYear
 from filing.clock import JAKARTA, Clock
-from filing.corrections.rules import NORMAL, ensure_normal_allowed, version_label
-from filing.identity_client import IdentityClient, IdentityUnavailable, Signatures, SigningRefused
+from filing.corrections.errors import CorrectionWithoutNormal
+from filing.corrections.rules import (
+    NORMAL,
+    CorrectionRequest,
+    correction_interest,
+    correction_interest_start,
+    ensure_correction_allowed,
+    ensure_normal_allowed,
+    next_version,
+    version_label,
+)
+from filing.forms import service as forms
+from filing.forms.errors import FieldRequired
+from filing.forms.schema import FormSchema
+from filing.forms.schema import form as data_form
+from filing.forms.service import form_code
+from filing.identity_client import IdentityClient, IdentityUnavailable, Signatures, SigningRefused, SigningSession
 from filing.obligations.deadlines import due_date
 from filing.obligations.kinds import Obligation
 from filing.registry import service as registry
@@ -42,37 +62,131 @@ from filing.returns.errors import ReturnChanged, ReturnNotDraft, ReturnNotOwed, 
 from filing.returns.repository import SptRepository, SptRow
 from filing.returns.rules import Submission, ensure_considered_filed, not_filed_reasons
 from filing.sanctions import service as sanctions
+from filing.sanctions.rates import InterestRateTable, InterestTier
 from filing.sanctions.stp import bill_due_date
 from filing.submissions import pdf
-from filing.submissions.errors import PaidAmountDiffers, ReceiptNotFound, SignerUnavailable, SubmissionNotFound
+from filing.submissions.errors import (
+    BatchDuplicate,
+    NoLoginSession,
+    PaidAmountDiffers,
+    PassphraseOrSession,
+    ReceiptNotFound,
+    SignerUnavailable,
+    SubmissionNotFound,
+)
 from filing.submissions.repository import PaymentRow, ReceiptRow, SubmissionRepository, SubmissionRow
 from filing.submissions.rules import (
+    PPN_KAP_KJS,
+    PPNBM_KAP_KJS,
+    PaymentPart,
     amount_text,
     digest_of,
     mask_npwp,
-    payment_parts,
+    raised_parts,
     receipt_number,
     signature_valid,
-    signed_content,
+    signed_document,
     signer_account,
     subject_name,
 )
 from filing.submissions.schemas import (
+    BatchItemError,
+    BatchItemRead,
+    BatchSubmissionCreate,
+    BatchSubmissionRead,
     PaymentRead,
     ReceiptRead,
     ReceiptVerificationRead,
+    Signer,
     SubmissionCreate,
     SubmissionRead,
 )
-from kit.auth import Principal, acting_taxpayer
+from kit.auth import Principal, TaxpayerForbidden, acting_taxpayer
 from kit.db import UnitOfWork
+from kit.errors import AppError
 from kit.outbox import publish
 
 log = logging.getLogger(__name__)
 SUBMIT, READ = "filing:submit", "filing:read"
-FORM = Obligation.SPT_MASA_PPN
+PPN_FORM = Obligation.SPT_MASA_PPN.value
 AGGREGATE = "spt"
 WHOLE = Decimal(1)
+_PAYMENT_OF = {Obligation.SPT_MASA_PPN: Obligation.PPN_PAYMENT, Obligation.SPT_MASA_PPH: Obligation.MASA_TAX_PAYMENT}
+
+
+# -- forms -----------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Form:
+    """A form as submission sees it: the SPT Masa PPN (its own module) or a data-driven one."""
+
+    code: str
+    obligation: Obligation
+    title: str
+    schema: FormSchema | None = None
+
+    def period(self, text: str) -> TaxPeriod | TaxYear:
+        return self.schema.period(text) if self.schema else TaxPeriod.parse(text)
+
+
+def form_of(code: str) -> Form:
+    if code == PPN_FORM:
+        return Form(PPN_FORM, Obligation.SPT_MASA_PPN, "SPT Masa PPN")
+    schema = data_form(code)
+    return Form(schema.form, schema.obligation, schema.title, schema)
+
+
+def payment_due(obligation: Obligation, period: TaxPeriod | TaxYear) -> date:
+    """When the tax a return reports is due: the masa tax's payment date; an annual PPh 29 before the filing
+    deadline (UU KUP Art 9(2b))."""
+    return due_date(_PAYMENT_OF.get(obligation, obligation), period).effective
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a submission needs of a return of any form, read in the caller's transaction."""
+
+    doc: dict[str, Any]  # the return's figures as they are signed
+    outcome: str
+    amount_payable: Decimal
+    overpayment: Decimal
+    payable: dict[str, Decimal]  # KAP-KJS -> owed in full (> 0), whole rupiah
+    overpayment_or_loss: bool
+    missing_fields: list[str] = field(default_factory=list)
+    attachments: frozenset[str] = frozenset()
+    required_attachments: frozenset[str] = frozenset()
+
+
+async def _ensure_owed(session: AsyncSession, npwp: str, form: Form, period: TaxPeriod | TaxYear) -> None:
+    taxpayer = await registry.registered(session, npwp)
+    if form.schema is not None:
+        forms.ensure_owed(form.schema, taxpayer, period)
+    elif not (isinstance(period, TaxPeriod) and taxpayer.is_pkp_in(period)):
+        raise ReturnNotOwed(f"{npwp} was not a PKP in {period}: no SPT Masa PPN is owed", npwp=npwp,
+                            period=str(period))
+
+
+async def current_figures(session: AsyncSession, npwp: str, form: Form, period: TaxPeriod | TaxYear) -> Figures:
+    if form.schema is None:
+        assert isinstance(period, TaxPeriod)
+        view = await returns.view(session, npwp, period)
+        payable = {k: v.quantize(WHOLE) for k, v in ((PPN_KAP_KJS, view.amount_due), (PPNBM_KAP_KJS, view.ppnbm_owed))
+                   if v > 0}
+        return Figures(view.model_dump(mode="json", exclude={"open_return", "owed"}), view.outcome.value,
+                       view.amount_due, view.overpayment, payable, view.outcome.value == "lebih_bayar")
+    read = await forms.current(session, npwp, form.schema, period)
+    doc = read.model_dump(mode="json", exclude={"open_return", "owed", "missing_fields", "missing_attachments"})
+    return Figures(doc, read.outcome, read.amount_due, read.overpayment,
+                   {p.kap_kjs: p.amount for p in read.parts if p.amount > 0},
+                   read.outcome == "lebih_bayar" or read.shows_loss, read.missing_fields,
+                   frozenset(read.attachments), form.schema.required_attachments)
+
+
+@dataclass(frozen=True)
+class _Correction:
+    previous: SptRow
+    parts: list[PaymentPart]  # what it raises, per KAP-KJS
+    tax_raise: Decimal
+    overpayment_or_loss: bool
 
 
 @dataclass(frozen=True)
@@ -80,7 +194,8 @@ class _Prepared:
     """What step 1 found and step 3 must find again."""
 
     npwp: str
-    masa: TaxPeriod
+    form: Form
+    period: TaxPeriod | TaxYear
     spt_id: uuid.UUID
     version: int
     revision: int  # of the draft; 0 for one the submission starts
@@ -95,14 +210,22 @@ class _Prepared:
 async def submit_spt_masa_ppn(uow: UnitOfWork, identity: IdentityClient, clock: Clock, principal: Principal, *,
                               npwp: str | None, period: str, body: SubmissionCreate, public_url: str
                               ) -> SubmissionRead:
+    return await submit(uow, identity, clock, principal, npwp=npwp, form=PPN_FORM, period=period, body=body,
+                        public_url=public_url)
+
+
+async def submit(uow: UnitOfWork, identity: IdentityClient, clock: Clock, principal: Principal, *,
+                 npwp: str | None, form: str, period: str, body: SubmissionCreate, public_url: str) -> SubmissionRead:
     principal.require(SUBMIT)
     npwp = acting_taxpayer(principal, npwp)
-    masa = TaxPeriod.parse(period)
+    key = _key(principal, body)
+    f = form_of(form)
+    p = f.period(period)
     now = clock.now()
     async with uow:
-        prepared = await _prepare(uow.session, npwp=npwp, masa=masa, now=now, signer=signer_account(principal),
-                                  expected_revision=body.revision)
-    signed = await _sign(identity, prepared, body)
+        prepared = await _prepare(uow.session, npwp=npwp, form=f, period=p, now=now, signer=signer_account(principal),
+                                  expected_revision=body.revision, kind=body.kind)
+    signed = await _sign(identity, [prepared], body.credential_id, key)
     async with uow:
         await _submit(uow.session, prepared, signed, credential_id=body.credential_id)
         result = await _read(uow.session, prepared.spt_id, public_url)
@@ -110,91 +233,234 @@ async def submit_spt_masa_ppn(uow: UnitOfWork, identity: IdentityClient, clock: 
     return result
 
 
-async def _prepare(session: AsyncSession, *, npwp: str, masa: TaxPeriod, now: datetime, signer: str | None,
-                   expected_revision: int | None) -> _Prepared:
-    period = str(masa)
-    if not (await registry.registered(session, npwp)).is_pkp_in(masa):
-        raise ReturnNotOwed(f"{npwp} was not a PKP in {masa}: no SPT Masa PPN is owed", npwp=npwp, period=period)
+async def submit_batch(uow: UnitOfWork, identity: IdentityClient, clock: Clock, principal: Principal, *,
+                       body: BatchSubmissionCreate, public_url: str) -> BatchSubmissionRead:
+    """A PJAP or consultant filing for many clients: every return is checked as one submitted alone (step 1, one
+    read transaction), the digests of all accepted ones are signed in ONE identity call (step 2: a refusal or an
+    outage signs and writes nothing, and the whole request answers it), then each is filed or waits for payment in
+    one transaction, a savepoint per return (step 3), so a return that moved meanwhile is refused alone."""
+    principal.require(SUBMIT)
+    for i, item in enumerate(body.returns):
+        if item.npwp not in principal.taxpayer_ids:
+            raise TaxpayerForbidden(f"not allowed to act for {item.npwp}", path=f"/returns/{i}/npwp")
+    seen: set[tuple[str, str, str]] = set()
+    for i, item in enumerate(body.returns):
+        mention = (item.npwp, form_code(item.form), item.period)
+        if mention in seen:
+            raise BatchDuplicate(f"{item.npwp} {item.form} {item.period} is listed twice", path=f"/returns/{i}")
+        seen.add(mention)
+    key = _key(principal, body)
+    now, signer = clock.now(), signer_account(principal)
+    items: list[BatchItemRead | None] = [None] * len(body.returns)
+    accepted: list[tuple[int, _Prepared]] = []
+    async with uow:  # step 1: read only, so a refusal leaves the transaction usable for the next return
+        for i, item in enumerate(body.returns):
+            try:
+                f = form_of(form_code(item.form))
+                accepted.append((i, await _prepare(uow.session, npwp=item.npwp, form=f, period=f.period(item.period),
+                                                   now=now, signer=signer, expected_revision=item.revision,
+                                                   kind=None)))
+            except AppError as error:
+                items[i] = _refused(i, item.npwp, form_code(item.form), item.period, error)
+    if not accepted:
+        return _batch(items, None)
+    signed = await _sign(identity, [p for _, p in accepted], body.credential_id, key)
+    async with uow:
+        repo = SubmissionRepository(uow.session)
+        await _keep_certificate(repo, signed)
+        done: list[tuple[int, _Prepared]] = []
+        for (i, prepared), signature in zip(accepted, signed.signatures, strict=True):
+            try:
+                async with uow.session.begin_nested():
+                    await _submit(uow.session, prepared, signed, credential_id=body.credential_id,
+                                  signature=signature, keep_certificate=False)
+                done.append((i, prepared))
+            except AppError as error:
+                items[i] = _refused(i, prepared.npwp, prepared.form.code, str(prepared.period), error)
+        reads = await _read_many(uow.session, [p.spt_id for _, p in done], public_url) if done else {}
+        for i, prepared in done:
+            result = reads[prepared.spt_id]
+            items[i] = BatchItemRead(index=i, npwp=prepared.npwp, form=prepared.form.code, period=str(prepared.period),
+                                     status=result.status, submission=result)
+        await uow.commit()
+    return _batch(items, signed.certificate_serial)
+
+
+def _refused(index: int, npwp: str, form: str, period: str, error: AppError) -> BatchItemRead:
+    path = error.details.get("path")
+    details = {**error.details, "path": f"/returns/{index}{path if isinstance(path, str) else ''}"}
+    return BatchItemRead(index=index, npwp=npwp, form=form, period=period, status="refused",
+                         error=BatchItemError(code=error.code, title=error.title, detail=error.detail,
+                                              status=error.status, details=details))
+
+
+def _batch(items: list[BatchItemRead | None], certificate_serial: str | None) -> BatchSubmissionRead:
+    done = [x for x in items if x is not None]
+    assert len(done) == len(items)
+    return BatchSubmissionRead(filed=sum(x.status == "filed" for x in done),
+                               awaiting_payment=sum(x.status == "awaiting_payment" for x in done),
+                               refused=sum(x.status == "refused" for x in done),
+                               certificate_serial=certificate_serial, items=done)
+
+
+async def _checked(session: AsyncSession, *, npwp: str, form: Form, period: TaxPeriod | TaxYear, version: int,
+                   filed: list[SptRow], figures: Figures, today: date) -> tuple[_Correction | None, date | None]:
+    """Every rule a submission must pass, before signing and again in the filing transaction: the form's required
+    fields, Art 8 for a pembetulan, Art 3(7). Returns the pembetulan's figures and the audit's start."""
+    if figures.missing_fields:
+        first = figures.missing_fields[0]
+        raise FieldRequired(f"/figures/{first} is required", path=f"/figures/{first}", missing=figures.missing_fields)
+    code, p = form.code, str(period)
+    audit = await assessments.audit_started_on(session, npwp, code, p)
+    correction = None
+    if version != NORMAL:
+        previous = filed[-1]
+        earlier = await SubmissionRepository(session).submission(previous.id)
+        before = {k: Decimal(v) for k, v in (earlier.payable if earlier else {}).items()}
+        parts = raised_parts(figures.payable, before)
+        lowers = sum(figures.payable.values(), Decimal(0)) < sum(before.values(), Decimal(0))
+        correction = _Correction(previous, parts, sum((x.amount for x in parts), Decimal(0)),
+                                 figures.overpayment_or_loss or lowers)
+        ensure_correction_allowed(CorrectionRequest(
+            period, today, frozenset(v.version for v in filed), audit_started_on=audit,
+            shows_overpayment_or_loss=correction.overpayment_or_loss))
+    ensure_considered_filed(Submission(
+        period=period, submitted_on=today, signed=True, required_attachments=figures.required_attachments,
+        attachments=figures.attachments, shows_overpayment=figures.overpayment > 0, audit_started_on=audit,
+        assessment_issued_on=await assessments.assessment_issued_on(session, npwp, code, p)))
+    return correction, audit
+
+
+async def _prepare(session: AsyncSession, *, npwp: str, form: Form, period: TaxPeriod | TaxYear, now: datetime,
+                   signer: str | None, expected_revision: int | None, kind: str | None) -> _Prepared:
+    await _ensure_owed(session, npwp, form, period)
     spts = SptRepository(session)
-    draft = await spts.open_return(npwp, FORM.value, period)
-    ensure_normal_allowed([v for v in await spts.versions(npwp, FORM.value, period)
-                           if draft is None or v != draft.version])
+    draft = await spts.open_return(npwp, form.code, str(period))
+    filed = await spts.filed_versions(npwp, form.code, str(period))
+    if kind == "normal":
+        ensure_normal_allowed([v.version for v in filed])
+    elif kind == "pembetulan" and not filed:
+        raise CorrectionWithoutNormal(period=str(period))
     if draft is not None and draft.status != "draft":
         raise ReturnNotDraft(f"version {draft.version} is {draft.status}", spt_id=str(draft.id), status=draft.status)
     revision = draft.revision if draft is not None else 0
     if expected_revision is not None and expected_revision != revision:
         raise ReturnChanged(f"the draft is at revision {revision}, not {expected_revision}", path="/revision",
                             revision=revision)
-    # Every date the filing needs, before anything is signed (`calendar.year_unknown` otherwise).
+    version = draft.version if draft is not None else next_version([v.version for v in filed])
     today = now.date()
-    deadline = due_date(FORM, masa)
-    due_date(Obligation.PPN_PAYMENT, masa)
-    if today > deadline.effective:
+    figures = await current_figures(session, npwp, form, period)
+    correction, audit = await _checked(session, npwp=npwp, form=form, period=period, version=version, filed=filed,
+                                       figures=figures, today=today)
+    # Every date and rate the filing needs, before anything is signed (`calendar.year_unknown`,
+    # `interest.rate_unknown` otherwise).
+    deadline = due_date(form.obligation, period)
+    payment_due(form.obligation, period)
+    if version == NORMAL and today > deadline.effective:
         bill_due_date(today)  # the late-filing STP's
-    audit = await assessments.audit_started_on(session, npwp, FORM.value, period)
-    ensure_considered_filed(Submission(period=masa, submitted_on=today, signed=True, audit_started_on=audit))
+    if correction is not None and correction.tax_raise > 0:
+        bill_due_date(today)  # the interest STP's
+        if today > (starts := correction_interest_start(form.obligation, period)):
+            InterestRateTable.load().rate(InterestTier.T2, starts)
     spt_id = draft.id if draft is not None else uuid.uuid4()
-    version = draft.version if draft is not None else NORMAL
-    content = signed_content(await returns.view(session, npwp, masa), spt_id=spt_id, version=version,
-                             submitted_at=now, signer_account_id=signer)
-    return _Prepared(npwp, masa, spt_id, version, revision, draft is None, now, signer, digest_of(content), audit)
+    content = signed_document(figures.doc, spt_id=spt_id, version=version, submitted_at=now,
+                              signer_account_id=signer)
+    return _Prepared(npwp, form, period, spt_id, version, revision, draft is None, now, signer, digest_of(content),
+                     audit)
 
 
-async def _sign(identity: IdentityClient, prepared: _Prepared, body: SubmissionCreate) -> Signatures:
-    """Identity's signature over the digest. A refusal leaves the return unsigned: not filed (Art 3(7)(a))."""
+@dataclass(frozen=True)
+class _Key:
+    """What opens the signer's credential at identity for this call: the passphrase or a signing session."""
+
+    passphrase: str | None
+    session: SigningSession | None
+
+
+def _key(principal: Principal, body: Signer) -> _Key:
+    if (body.passphrase is None) == (body.signing_session is None):
+        raise PassphraseOrSession(path="/passphrase")
+    if body.signing_session is None:
+        assert body.passphrase is not None
+        return _Key(body.passphrase.get_secret_value(), None)
+    # identity binds a session to the login session (device) that opened it: the token's `sid`, else its `jti`
+    device = next((v for c in ("sid", "jti") if isinstance(v := principal.claims.get(c), str) and v), None)
+    if device is None:
+        raise NoLoginSession(path="/signing_session")
+    use = body.signing_session
+    return _Key(None, SigningSession(str(use.id), use.secret.get_secret_value(), device))
+
+
+def _refusal_path(code: str) -> str:
+    if code.startswith("signing_session."):
+        return "/signing_session"
+    return "/passphrase" if code in ("credential.passphrase_wrong", "credential.locked") else "/credential_id"
+
+
+async def _sign(identity: IdentityClient, prepared: list[_Prepared], credential_id: uuid.UUID, key: _Key
+                ) -> Signatures:
+    """Identity's signatures over the digests, in ONE call. A refusal leaves every return unsigned: not filed
+    (Art 3(7)(a)), and nothing is written."""
+    first = prepared[0]
     try:
-        signed = await identity.sign(credential_id=str(body.credential_id),
-                                     passphrase=body.passphrase.get_secret_value(),
-                                     digests=[base64.b64encode(prepared.digest).decode()],
-                                     account_id=prepared.signer, acting_for=prepared.npwp)
+        signed = await identity.sign(credential_id=str(credential_id), passphrase=key.passphrase,
+                                     signing_session=key.session,
+                                     digests=[base64.b64encode(p.digest).decode() for p in prepared],
+                                     account_id=first.signer, acting_for=first.npwp)
     except SigningRefused as refused:
-        reasons = not_filed_reasons(Submission(period=prepared.masa, submitted_on=prepared.submitted_at.date(),
-                                               signed=False, audit_started_on=prepared.audit_started_on))
-        path = "/passphrase" if refused.code in ("credential.passphrase_wrong", "credential.locked") \
-            else "/credential_id"
-        known = {k: refused.details[k] for k in ("attempts_remaining", "locked_until") if k in refused.details}
+        reasons = not_filed_reasons(Submission(period=first.period, submitted_on=first.submitted_at.date(),
+                                               signed=False, audit_started_on=first.audit_started_on))
+        known = {k: refused.details[k] for k in ("attempts_remaining", "locked_until", "expired_at",
+                                                 "max_signatures", "signatures_used", "requested")
+                 if k in refused.details}
         raise ReturnUnsigned(f"the SPT is not signed: {refused.reason()}", reasons=[r.value for r in reasons],
-                             signer_code=refused.code, path=path, **known) from None
+                             signer_code=refused.code, path=_refusal_path(refused.code), **known) from None
     except IdentityUnavailable as exc:
         raise SignerUnavailable(f"identity: {exc}"[:300]) from None
-    if len(signed.signatures) != 1:
-        raise SignerUnavailable(f"identity returned {len(signed.signatures)} signatures for 1 digest")
+    if len(signed.signatures) != len(prepared):
+        raise SignerUnavailable(f"identity returned {len(signed.signatures)} signatures for {len(prepared)} digests")
     return signed
 
 
 async def _submit(session: AsyncSession, prepared: _Prepared, signed: Signatures, *,
-                  credential_id: uuid.UUID) -> None:
+                  credential_id: uuid.UUID, signature: str | None = None, keep_certificate: bool = True) -> None:
+    """Step 3 for one return (`signature`: its own, when `signed` holds a batch's; the batch keeps the certificate
+    once)."""
     p = prepared
-    period = str(p.masa)
+    period = str(p.period)
     spts = SptRepository(session)
-    draft = await spts.open_return(p.npwp, FORM.value, period, lock=True)
-    if p.new and draft is None and await spts.add_draft(npwp=p.npwp, form=FORM.value, period=period,
+    draft = await spts.open_return(p.npwp, p.form.code, period, lock=True)
+    if p.new and draft is None and await spts.add_draft(npwp=p.npwp, form=p.form.code, period=period,
                                                         version=p.version, spt_id=p.spt_id):
-        draft = await spts.open_return(p.npwp, FORM.value, period, lock=True)
+        draft = await spts.open_return(p.npwp, p.form.code, period, lock=True)
     if draft is None or (draft.id, draft.revision, draft.status) != (p.spt_id, p.revision, "draft"):
         raise ReturnChanged("the return changed while it was being signed: review it and submit again",
                             period=period)
-    view = await returns.view(session, p.npwp, p.masa)
-    content = signed_content(view, spt_id=p.spt_id, version=p.version, submitted_at=p.submitted_at,
-                             signer_account_id=p.signer)
+    figures = await current_figures(session, p.npwp, p.form, p.period)
+    content = signed_document(figures.doc, spt_id=p.spt_id, version=p.version, submitted_at=p.submitted_at,
+                              signer_account_id=p.signer)
     if digest_of(content) != p.digest:
         raise ReturnChanged("the return's figures changed while it was being signed: review it and submit again",
                             period=period)
-    audit = await assessments.audit_started_on(session, p.npwp, FORM.value, period)
-    ensure_considered_filed(Submission(period=p.masa, submitted_on=p.submitted_at.date(), signed=True,
-                                       audit_started_on=audit))
-    deadline = due_date(FORM, p.masa)
+    filed = await spts.filed_versions(p.npwp, p.form.code, period)
+    correction, _ = await _checked(session, npwp=p.npwp, form=p.form, period=p.period, version=p.version,
+                                   filed=filed, figures=figures, today=p.submitted_at.date())
+    deadline = due_date(p.form.obligation, p.period)
     repo = SubmissionRepository(session)
-    pem = signed.certificate_pem
-    await repo.keep_certificate(signed.certificate_serial, pem, await asyncio.to_thread(subject_name, pem))
+    if keep_certificate:
+        await _keep_certificate(repo, signed)
     submission = SubmissionRow(
-        spt_id=p.spt_id, content=content.decode(), content_digest=p.digest.hex(), signature=signed.signatures[0],
+        spt_id=p.spt_id, content=content.decode(), content_digest=p.digest.hex(), signature=signature or signed.signatures[0],
         certificate_serial=signed.certificate_serial, credential_id=credential_id, signer_account_id=p.signer,
-        submitted_at=p.submitted_at, outcome=view.outcome.value, amount_payable=view.amount_due,
-        overpayment=view.overpayment, due_date=deadline.effective)
+        submitted_at=p.submitted_at, outcome=figures.outcome, amount_payable=figures.amount_payable,
+        overpayment=figures.overpayment, due_date=deadline.effective,
+        payable={k: amount_text(v) for k, v in figures.payable.items()},
+        previous_spt_id=correction.previous.id if correction else None,
+        tax_raise=correction.tax_raise if correction else Decimal(0),
+        shows_overpayment_or_loss=correction.overpayment_or_loss if correction else figures.overpayment_or_loss)
     await repo.save_submission(vars(submission))
 
-    parts = payment_parts(view.amount_due, view.ppnbm_owed)
+    parts = correction.parts if correction else [PaymentPart(k, v) for k, v in sorted(figures.payable.items())]
     earlier = {e.kap_kjs: e for e in await repo.payments(p.spt_id) if e.status == "paid"}
     for part in parts:
         if part.kap_kjs in earlier and earlier[part.kap_kjs].amount != part.amount:
@@ -208,23 +474,32 @@ async def _submit(session: AsyncSession, prepared: _Prepared, signed: Signatures
                     filed_at=p.submitted_at, issued_at=p.submitted_at, causation_id=None)
         return
     revision = await repo.set_status(p.spt_id, "awaiting_payment")
-    payment_due = due_date(Obligation.PPN_PAYMENT, p.masa).effective
+    due = payment_due(p.form.obligation, p.period)
     for part in unpaid:
         await repo.request_payment(spt_id=p.spt_id, kap_kjs=part.kap_kjs, amount=part.amount,
-                                   payment_due_date=payment_due, requested_at=p.submitted_at)
+                                   payment_due_date=due, requested_at=p.submitted_at)
         await publish(session, SPTPaymentRequested(
-            spt_id=str(p.spt_id), npwp=p.npwp, form=FORM.value, period=period, spt_version=p.version,
-            kap_kjs=part.kap_kjs, amount=amount_text(part.amount), payment_due_date=payment_due,
+            spt_id=str(p.spt_id), npwp=p.npwp, form=p.form.code, period=period, spt_version=p.version,
+            kap_kjs=part.kap_kjs, amount=amount_text(part.amount), payment_due_date=due,
             requested_at=p.submitted_at,
         ), key=p.npwp, subject=str(p.spt_id), aggregate_type=AGGREGATE, sequence=revision)
 
 
+async def _keep_certificate(repo: SubmissionRepository, signed: Signatures) -> None:
+    pem = signed.certificate_pem
+    await repo.keep_certificate(signed.certificate_serial, pem, await asyncio.to_thread(subject_name, pem))
+
+
 async def _file(session: AsyncSession, *, spt: SptRow, submission: SubmissionRow, payments: list[PaymentRow],
                 filed_at: datetime, issued_at: datetime, causation_id: str | None) -> None:
-    """The return is filed: its receipt, `SPTSubmitted`, and the Art 7(1) STP when it is late (same transaction)."""
+    """The return is filed: its receipt, `SPTSubmitted` (a Normal) or `SPTCorrected` (a pembetulan), the Art 7(1)
+    STP when a Normal is late, the Art 8(2)/(2a) interest STP of a pembetulan's raise (same transaction)."""
     repo = SubmissionRepository(session)
+    form = form_of(spt.form)
     filed_on = filed_at.astimezone(JAKARTA).date()
-    late = filed_on > submission.due_date
+    issued_on = issued_at.astimezone(JAKARTA).date()
+    correction = spt.version != NORMAL
+    late = not correction and filed_on > submission.due_date  # a pembetulan is not filed late: the Normal was
     paid = sorted((x for x in payments if x.status == "paid"), key=lambda x: x.kap_kjs)  # PPN (411211) first
     first = paid[0] if paid else None
     payment_date = first.paid_at.astimezone(JAKARTA).date() if first is not None and first.paid_at else None
@@ -235,20 +510,39 @@ async def _file(session: AsyncSession, *, spt: SptRow, submission: SubmissionRow
         due_date=submission.due_date, late=late, billing_code=first.billing_code if first else None,
         ntpn=first.ntpn if first else None, payment_date=payment_date))
     revision = await repo.set_status(spt.id, "filed", filed_at=filed_at)
-    await publish(session, SPTSubmitted(
+    common: dict[str, Any] = dict(
         spt_id=str(spt.id), npwp=spt.npwp, form=spt.form, period=spt.period, spt_version=spt.version,
         filed_at=filed_at, receipt_number=number, content_digest=submission.content_digest,
-        outcome=submission.outcome,  # type: ignore[arg-type]
-        amount_payable=amount_text(submission.amount_payable), overpayment=amount_text(submission.overpayment),
-        due_date=submission.due_date, late=late, billing_code=first.billing_code if first else None,
+        outcome=submission.outcome, amount_payable=amount_text(submission.amount_payable),
+        overpayment=amount_text(submission.overpayment), billing_code=first.billing_code if first else None,
         ntpn=first.ntpn if first else None, payment_date=payment_date,
-        signer_account_id=submission.signer_account_id,
-    ), key=spt.npwp, subject=str(spt.id), aggregate_type=AGGREGATE, sequence=revision, causation_id=causation_id)
+        signer_account_id=submission.signer_account_id)
+    if correction:
+        previous = await repo.spt(submission.previous_spt_id) if submission.previous_spt_id else None
+        event: SPTSubmitted | SPTCorrected = SPTCorrected(
+            **common, previous_spt_id=str(submission.previous_spt_id),
+            previous_spt_version=previous.version if previous else spt.version - 1,
+            tax_raise=amount_text(submission.tax_raise),
+            shows_overpayment_or_loss=submission.shows_overpayment_or_loss)
+    else:
+        event = SPTSubmitted(**common, due_date=submission.due_date, late=late)
+    await publish(session, event, key=spt.npwp, subject=str(spt.id), aggregate_type=AGGREGATE, sequence=revision,
+                  causation_id=causation_id)
     if late:
-        await sanctions.issue_late_filing_stp(session, npwp=spt.npwp, obligation=Obligation(spt.form),
-                                              period=spt.period, spt_id=spt.id,
-                                              issued_on=issued_at.astimezone(JAKARTA).date(),
-                                              causation_id=causation_id)
+        await sanctions.issue_late_filing_stp(session, npwp=spt.npwp, obligation=form.obligation,
+                                              period=spt.period, spt_id=spt.id, issued_on=issued_on,
+                                              causation_id=causation_id, form=spt.form,
+                                              pph_kap=form.schema.kap if form.schema else None)
+    if correction:
+        period = form.period(spt.period)
+        starts = correction_interest_start(form.obligation, period)
+        for part in paid:
+            charge = correction_interest(part.amount, starts_on=starts,
+                                         paid_on=part.paid_at.astimezone(JAKARTA).date() if part.paid_at else filed_on)
+            if charge.amount > 0:
+                await sanctions.issue_correction_interest_stp(
+                    session, npwp=spt.npwp, form=spt.form, period=spt.period, spt_id=spt.id,
+                    kap_kjs=part.kap_kjs, charge=charge, issued_on=issued_on, causation_id=causation_id)
 
 
 # -- payment's events (in the consumer's transaction) ----------------------------------------------------------------
@@ -302,39 +596,55 @@ async def record_billing_expired(session: AsyncSession, envelope: Envelope, even
 
 # -- reading ---------------------------------------------------------------------------------------------------------
 async def get_submission(uow: UnitOfWork, principal: Principal, *, npwp: str | None, period: str,
-                         public_url: str) -> SubmissionRead:
+                         public_url: str, form: str = PPN_FORM) -> SubmissionRead:
     """The newest submitted version of the period: awaiting payment, or filed with its receipt."""
     principal.require(READ)
     npwp = acting_taxpayer(principal, npwp)
-    masa = TaxPeriod.parse(period)
+    f = form_of(form)
+    p = f.period(period)
     async with uow:
-        spt = await SubmissionRepository(uow.session).latest_submitted(npwp, FORM.value, str(masa))
+        spt = await SubmissionRepository(uow.session).latest_submitted(npwp, f.code, str(p))
         if spt is None:
-            raise SubmissionNotFound(f"no SPT Masa PPN of {masa} was submitted", period=str(masa))
+            raise SubmissionNotFound(f"no {f.title} of {p} was submitted", period=str(p))
         return await _read(uow.session, spt.id, public_url)
 
 
 async def _read(session: AsyncSession, spt_id: uuid.UUID, public_url: str) -> SubmissionRead:
+    return (await _read_many(session, [spt_id], public_url))[spt_id]
+
+
+async def _read_many(session: AsyncSession, spt_ids: list[uuid.UUID], public_url: str
+                     ) -> dict[uuid.UUID, SubmissionRead]:
+    """Submitted returns as the API reads them, a handful of statements for any number."""
     repo = SubmissionRepository(session)
-    spt = await _spt(repo, spt_id)
-    submission = await repo.submission(spt_id)
-    if submission is None:
-        raise SubmissionNotFound("the return was not submitted")
-    receipt = await repo.receipt_of(spt_id)
-    return SubmissionRead(
-        spt_id=spt.id, npwp=spt.npwp, form=spt.form, period=spt.period, spt_version=spt.version,
-        version_label=version_label(spt.version), status=spt.status,  # type: ignore[arg-type]
-        revision=spt.revision, submitted_at=submission.submitted_at, content_digest=submission.content_digest,
-        signer_account_id=submission.signer_account_id, certificate_serial=submission.certificate_serial,
-        outcome=submission.outcome,  # type: ignore[arg-type]
-        amount_payable=submission.amount_payable.quantize(WHOLE), overpayment=submission.overpayment.quantize(WHOLE),
-        due_date=submission.due_date,
-        payments=[PaymentRead(kap_kjs=x.kap_kjs, amount=x.amount.quantize(WHOLE), status=x.status,  # type: ignore[arg-type]
-                              payment_due_date=x.payment_due_date, requested_at=x.requested_at,
-                              billing_code=x.billing_code, ntpn=x.ntpn, paid_at=x.paid_at)
-                  for x in await repo.payments(spt_id)],
-        receipt=_receipt(receipt, public_url) if receipt is not None else None,
-        stps=await sanctions.stps_of(session, [spt_id]))
+    spts, submissions = await repo.spts(spt_ids), await repo.submissions(spt_ids)
+    receipts, payments = await repo.receipts_of(spt_ids), await repo.payments_of(spt_ids)
+    fined = await repo.with_stps(spt_ids)
+    reads: dict[uuid.UUID, SubmissionRead] = {}
+    for spt_id in spt_ids:
+        spt, submission, receipt = spts.get(spt_id), submissions.get(spt_id), receipts.get(spt_id)
+        if spt is None:
+            raise SubmissionNotFound("no such return")
+        if submission is None:
+            raise SubmissionNotFound("the return was not submitted")
+        stps = await sanctions.stps_of(session, [spt_id]) if spt_id in fined else []
+        reads[spt_id] = SubmissionRead(
+            spt_id=spt.id, npwp=spt.npwp, form=spt.form, period=spt.period, spt_version=spt.version,
+            version_label=version_label(spt.version), status=spt.status,  # type: ignore[arg-type]
+            revision=spt.revision, submitted_at=submission.submitted_at, content_digest=submission.content_digest,
+            signer_account_id=submission.signer_account_id, certificate_serial=submission.certificate_serial,
+            outcome=submission.outcome,  # type: ignore[arg-type]
+            amount_payable=submission.amount_payable.quantize(WHOLE),
+            overpayment=submission.overpayment.quantize(WHOLE), due_date=submission.due_date,
+            previous_spt_id=submission.previous_spt_id, tax_raise=submission.tax_raise.quantize(WHOLE),
+            shows_overpayment_or_loss=submission.shows_overpayment_or_loss,
+            payments=[PaymentRead(kap_kjs=x.kap_kjs, amount=x.amount.quantize(WHOLE),
+                                  status=x.status,  # type: ignore[arg-type]
+                                  payment_due_date=x.payment_due_date, requested_at=x.requested_at,
+                                  billing_code=x.billing_code, ntpn=x.ntpn, paid_at=x.paid_at)
+                      for x in payments[spt_id]],
+            receipt=_receipt(receipt, public_url) if receipt is not None else None, stps=stps)
+    return reads
 
 
 async def _spt(repo: SubmissionRepository, spt_id: uuid.UUID) -> SptRow:

@@ -65,3 +65,46 @@ class DigestInvalid(ValidationFailed):
 
 class BatchTooLarge(AppError):
     code, status, title = "credential.batch_too_large", 413, "Too many digests in one call"
+
+
+class PassphraseOrSession(ValidationFailed):
+    code, title = "signature.passphrase_or_session", "Send exactly one of `passphrase` and `signing_session`"
+
+
+class SessionTermsRejected(ValidationFailed):
+    """`details.max_ttl_s` and `details.max_signatures`: the most a session may be opened for."""
+
+    code, title = "signing_session.terms_rejected", "The session's asked-for lifetime or budget is above the maximum"
+
+
+class SessionNotFound(NotFound):
+    code, title = "signing_session.not_found", "Signing session not found"
+
+
+class SessionInvalid(Forbidden):
+    """Unknown session, wrong secret, or a session of another credential or account: not told apart."""
+
+    code, title = "signing_session.invalid", "The signing session or its secret is not valid"
+
+
+class SessionDeviceMismatch(Forbidden):
+    code, title = "signing_session.device_mismatch", \
+        "The signing session was opened from another login session (device)"
+
+
+class SessionExpired(Conflict):
+    """`details.expired_at`."""
+
+    code, title = "signing_session.expired", "The signing session has expired; open a new one"
+
+
+class SessionClosed(Conflict):
+    """`details.reason`: holder_request, credential_revoked or credential_locked."""
+
+    code, title = "signing_session.closed", "The signing session is closed; open a new one"
+
+
+class SessionExhausted(Conflict):
+    """`details.max_signatures`, `details.signatures_used`, `details.requested`: nothing was signed."""
+
+    code, title = "signing_session.exhausted", "The signing session's signature budget would be exceeded"

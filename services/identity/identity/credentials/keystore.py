@@ -7,6 +7,11 @@ A wrong passphrase fails the GCM tag check; nothing else tells it apart, and not
 Cost per signing call: one scrypt (~55 ms at N=2^14, r=8, p=1), then ~28 µs per ECDSA P-256 signature. Everything
 here is CPU-bound and synchronous: callers run it in a worker thread (`asyncio.to_thread`).
 
+Signing sessions (a hardware token's PIN unlock): once the passphrase has opened the key, it is sealed again under a
+random 256-bit session secret that only the holder gets: key = HKDF-SHA256(secret), AES-256-GCM with the session id and
+the credential id as associated data. No slow KDF there: the secret is random, not a human's choice, so nothing is
+gained by stretching it; opening costs microseconds instead of one scrypt.
+
 Signatures are ECDSA P-256 over the caller's SHA-256 digest (`Prehashed`), DER-encoded: exactly the
 `ecdsa-with-SHA256` signature of the original document, so CMS/PAdES/XAdES verifiers accept them.
 """
@@ -22,16 +27,24 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 KEY_ALGORITHM = "ecdsa-p256"
 SIGNATURE_ALGORITHM = "ecdsa-p256-sha256"  # X.509 / CMS: ecdsa-with-SHA256 (1.2.840.10045.4.3.2)
 _ECDSA_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()))
 _AAD_PREFIX = b"lontar.signing-credential.v1:"
+_SESSION_AAD_PREFIX = b"lontar.signing-session.v1:"
+_SESSION_INFO = b"lontar.signing-session.v1 key"
+SESSION_SECRET_SIZE = 32
 
 
 class PassphraseMismatch(Exception):
     """The passphrase does not open the sealed key."""
+
+
+class SessionSecretMismatch(Exception):
+    """The session secret does not open the session's sealed key (or the key was moved to another session)."""
 
 
 @dataclass(frozen=True)
@@ -94,10 +107,54 @@ def unseal(sealed: SealedKey, passphrase: str, *, credential_id: bytes) -> ec.El
 def sign_digests(sealed: SealedKey, passphrase: str, *, credential_id: bytes, public_key: ec.EllipticCurvePublicKey,
                  digests: list[bytes]) -> list[bytes]:
     """Open the key once, check it belongs to the certificate, sign every digest in order (DER signatures)."""
+    return sign_all(unseal_checked(sealed, passphrase, credential_id=credential_id, public_key=public_key), digests)
+
+
+def unseal_checked(sealed: SealedKey, passphrase: str, *, credential_id: bytes,
+                   public_key: ec.EllipticCurvePublicKey) -> ec.EllipticCurvePrivateKey:
     private = unseal(sealed, passphrase, credential_id=credential_id)
     if private.public_key().public_numbers() != public_key.public_numbers():
         raise ValueError("the sealed key does not match the credential's certificate")
-    return sign_all(private, digests)
+    return private
+
+
+@dataclass(frozen=True)
+class SessionSealedKey:
+    ciphertext: bytes
+    nonce: bytes
+
+
+def _session_aad(session_id: bytes, credential_id: bytes) -> bytes:
+    return _SESSION_AAD_PREFIX + session_id + credential_id
+
+
+def _session_key(secret: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SESSION_INFO).derive(secret)
+
+
+def seal_for_session(private_key: ec.EllipticCurvePrivateKey, *, session_id: bytes,
+                     credential_id: bytes) -> tuple[bytes, SessionSealedKey]:
+    """A fresh random secret, and the key sealed under it. The secret goes to the holder only, never to storage."""
+    secret, nonce = os.urandom(SESSION_SECRET_SIZE), os.urandom(12)
+    der = private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    ciphertext = AESGCM(_session_key(secret)).encrypt(nonce, der, _session_aad(session_id, credential_id))
+    return secret, SessionSealedKey(ciphertext, nonce)
+
+
+def unseal_session(sealed: SessionSealedKey, secret: bytes, *, session_id: bytes,
+                   credential_id: bytes) -> ec.EllipticCurvePrivateKey:
+    if len(secret) != SESSION_SECRET_SIZE:
+        raise SessionSecretMismatch()
+    try:
+        der = AESGCM(_session_key(secret)).decrypt(sealed.nonce, sealed.ciphertext,
+                                                   _session_aad(session_id, credential_id))
+    except InvalidTag:
+        raise SessionSecretMismatch() from None
+    private = serialization.load_der_private_key(der, password=None)
+    if not isinstance(private, ec.EllipticCurvePrivateKey):
+        raise ValueError("sealed key is not an EC key")
+    return private
 
 
 def sign_all(private_key: ec.EllipticCurvePrivateKey, digests: list[bytes]) -> list[bytes]:

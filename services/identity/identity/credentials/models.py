@@ -1,4 +1,4 @@
-"""Tables of the signing-credential module (migration 0003), on identity's declarative base."""
+"""Tables of the signing-credential module (migrations 0003, 0006), on identity's declarative base."""
 
 from __future__ import annotations
 
@@ -66,3 +66,35 @@ class SigningCredential(Timestamps, Base):
     signature_count: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SigningSession(Base):
+    """A signing session (migration 0006): one passphrase check re-seals the credential's key under a random 256-bit
+    session secret that only the holder gets (never stored), for a short time, a budget of signatures and the login
+    session (device) that opened it. Closing erases the sealed key."""
+
+    __tablename__ = "signing_session"
+    __table_args__ = (
+        Index("signing_session_open_idx", "credential_id", postgresql_where=text("closed_at IS NULL")),
+        CheckConstraint("max_signatures > 0", name="max_signatures"),
+        CheckConstraint("signatures_used >= 0 AND signatures_used <= max_signatures", name="budget"),
+        CheckConstraint("device_claim IN ('sid', 'jti')", name="device_claim"),
+        CheckConstraint("(closed_at IS NULL) = (sealed_key IS NOT NULL)", name="sealed_while_open"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    credential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("signing_credential.id"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    # PKCS#8 DER of the private key, AES-256-GCM under HKDF-SHA256(session secret); AAD: session id + credential id.
+    sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_nonce: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The login session that opened it, from the holder's token: `sid`, or the token's own `jti` when it has none.
+    device_claim: Mapped[str] = mapped_column(Text)
+    device: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    max_signatures: Mapped[int] = mapped_column(Integer)
+    signatures_used: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text)  # holder_request | credential_revoked | credential_locked

@@ -73,11 +73,43 @@ class SigningCredentialList(BaseModel):
     items: list[SigningCredentialRead]
 
 
+class SigningSessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    passphrase: secret(256)
+    ttl_s: int | None = Field(None, ge=10, description="how long the session lasts; default 900 (15 min), at most "
+                                                        "`session_max_ttl_s` (3,600), never past the credential")
+    max_signatures: int | None = Field(None, ge=1, description="signature budget; default 10,000, at most "
+                                                               "`session_max_signatures` (100,000)")
+
+
+class SigningSessionOpened(BaseModel):
+    session_id: uuid.UUID
+    credential_id: uuid.UUID
+    session_secret: str = Field(description="base64url, 32 random bytes: shown once, never stored; send it with "
+                                            "`session_id` instead of the passphrase")
+    expires_at: datetime
+    max_signatures: int
+
+
+class SigningSessionUse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+    secret: secret(64)
+    device: text(200, min_length=1) = Field(
+        description="the login session of the signer's verified access token that this call serves: its `sid` "
+                    "claim, or its `jti` when it has none; must be the one that opened the session")
+
+
 class SignatureRequest(BaseModel):
+    """Exactly one of `passphrase` (one scrypt per call) and `signing_session` (opened once with the passphrase)."""
+
     model_config = ConfigDict(extra="forbid")
 
     credential_id: uuid.UUID
-    passphrase: secret(256)
+    passphrase: secret(256) | None = None
+    signing_session: SigningSessionUse | None = None
     digests: list[text(100)] = Field(min_length=1, description="base64 (standard alphabet, padded) SHA-256 digests; "
                                                          "at most `max_digests_per_call` (5,000) per call")
     account_id: uuid.UUID | None = Field(None, description="the person on whose behalf the caller signs; when "

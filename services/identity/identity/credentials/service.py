@@ -1,6 +1,10 @@
-"""Signing-credential use cases: issue, list, revoke, sign. Each commits its own transaction (rows, outbox events
-and audit rows together); slow work (the face check over HTTP, scrypt) happens outside any lock or transaction,
-except scrypt when signing, which runs under the credential's row lock so wrong-passphrase counting is exact."""
+"""Signing-credential use cases: issue, list, revoke, sign, and signing sessions (open, sign in one, close). Each
+commits its own transaction (rows, outbox events and audit rows together); slow work (the face check over HTTP,
+scrypt) happens outside any lock or transaction, except scrypt when signing or opening a session, which runs under the
+credential's row lock so wrong-passphrase counting is exact.
+
+Row locks are always taken credential first, then its sessions (signing in a session, revoking, locking out), so
+these use cases never deadlock one another."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from identity.audit import service as audit
-from identity.credentials import events, keystore
+from identity.credentials import events, keystore, session_rules
 from identity.credentials.authority import Holder, NoIdentifier
 from identity.credentials.errors import (
     BatchTooLarge,
@@ -29,20 +33,26 @@ from identity.credentials.errors import (
     DigestInvalid,
     FaceCheckFailed,
     NotEligible,
+    PassphraseOrSession,
     PersonalTokenRequired,
     PersonChanged,
+    SessionClosed,
+    SessionDeviceMismatch,
+    SessionInvalid,
+    SessionNotFound,
     WrongPassphrase,
 )
-from identity.credentials.models import SigningCredential
+from identity.credentials.models import SigningCredential, SigningSession
 from identity.credentials.passphrase import check_passphrase, normalise
 from identity.credentials.repository import CredentialRepository
 from identity.credentials.runtime import CredentialsRuntime
-from identity.credentials.schemas import SignatureRequest, SigningCredentialCreate
+from identity.credentials.schemas import SignatureRequest, SigningCredentialCreate, SigningSessionCreate
 from kit.auth import Principal
 from kit.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 DIGEST_SIZE = 32  # SHA-256
+INLINE_SIGNATURES = 16  # up to this many (~30 µs each) are signed on the event loop; more go to a worker thread
 
 
 def personal_account_id(principal: Principal) -> uuid.UUID:
@@ -150,6 +160,7 @@ async def _revoke(uow: UnitOfWork, credential: SigningCredential, *, reason: str
     credential.status = "revoked"
     credential.revoked_at = now
     credential.revoked_reason = reason
+    await _close_sessions(uow, credential, reason="credential_revoked", now=now, actor=actor, ip=ip)
     await events.credential_revoked(uow.session, credential, key=key, revoked_at=now)
     await audit.record(uow.session, "credential_revoked", actor=actor, ip=ip, details={
         "credential_id": str(credential.id), "kind": credential.kind,
@@ -184,10 +195,14 @@ async def sign_digests(uow: UnitOfWork, runtime: CredentialsRuntime, principal: 
     passphrase is counted exactly; after `max_failed_passphrases` within `failure_window_s` it locks for
     `lockout_s`."""
     settings = runtime.settings
+    if (body.passphrase is None) == (body.signing_session is None):
+        raise PassphraseOrSession()
     if len(body.digests) > settings.max_digests_per_call:
         raise BatchTooLarge(f"at most {settings.max_digests_per_call} digests per call",
                             max_digests=settings.max_digests_per_call)
     digests = decode_digests(body.digests)
+    if body.passphrase is None:
+        return await _sign_in_session(uow, principal, body=body, digests=digests, ip=ip)
     passphrase = normalise(body.passphrase.get_secret_value())
     now = datetime.now(UTC)
 
@@ -222,6 +237,8 @@ async def sign_digests(uow: UnitOfWork, runtime: CredentialsRuntime, principal: 
         except keystore.PassphraseMismatch:
             remaining = _count_failure(credential, now, runtime)
             if remaining == 0:
+                await _close_sessions(uow, credential, reason="credential_locked", now=now,
+                                      actor=str(credential.account_id), ip=ip)
                 await refuse("wrong_passphrase_locked", CredentialLocked(
                     locked_until=credential.locked_until.isoformat() if credential.locked_until else None))
             await refuse("wrong_passphrase", WrongPassphrase(attempts_remaining=remaining))
@@ -236,6 +253,184 @@ async def sign_digests(uow: UnitOfWork, runtime: CredentialsRuntime, principal: 
                            details=_signature_details(credential, principal, len(digests)))
         await uow.commit()
     return SignedBatch(credential, signatures)
+
+
+async def _sign_in_session(uow: UnitOfWork, principal: Principal, *, body: SignatureRequest,
+                           digests: list[bytes], ip: str | None) -> SignedBatch:
+    """Sign with a session's key: no passphrase, no scrypt. The budget is taken in one conditional UPDATE, so
+    concurrent calls never sign more than `max_signatures` between them; the signing itself happens after commit."""
+    use = body.signing_session
+    assert use is not None
+    secret = session_rules.decode_secret(use.secret.get_secret_value())
+    now = datetime.now(UTC)
+    count = len(digests)
+
+    async with uow:
+        repo = CredentialRepository(uow.session)
+        found = await repo.session_with_credential(use.id)
+        signing_session, credential = found if found else (None, None)
+
+        async def refuse(outcome: str, error: Exception) -> NoReturn:
+            await uow.session.rollback()  # nothing of this call stays but the refusal's audit row
+            await audit.record(uow.session, "signature_failed", outcome=outcome, actor=actor,
+                               acting_for=body.acting_for, ip=ip, details=details)
+            await uow.commit()
+            raise error
+
+        actor = str(signing_session.account_id) if signing_session else None
+        details: dict[str, object] = {"signing_session_id": str(use.id), "digest_count": count,
+                                      "caller": principal.subject}
+        if (signing_session is None or credential is None or signing_session.credential_id != body.credential_id
+                or (body.account_id is not None and signing_session.account_id != body.account_id)):
+            await refuse("session_invalid", SessionInvalid())
+        details = {**_signature_details(credential, principal, count), "signing_session_id": str(use.id)}
+        if signing_session.closed_at is not None or signing_session.sealed_key is None \
+                or signing_session.key_nonce is None:  # closing erased the key: nothing left to check the secret on
+            await refuse("session_closed", SessionClosed(reason=signing_session.closed_reason))
+        # the secret first: without it, nothing more about the session is told
+        try:
+            if secret is None:
+                raise keystore.SessionSecretMismatch()
+            private = keystore.unseal_session(
+                keystore.SessionSealedKey(signing_session.sealed_key, signing_session.key_nonce), secret,
+                session_id=signing_session.id.bytes, credential_id=credential.id.bytes)
+        except keystore.SessionSecretMismatch:
+            await refuse("session_invalid", SessionInvalid())
+        if signing_session.device != use.device:
+            await refuse("session_device_mismatch", SessionDeviceMismatch())
+        problem = session_rules.unusable(
+            closed_at=signing_session.closed_at, closed_reason=signing_session.closed_reason,
+            expires_at=signing_session.expires_at, max_signatures=signing_session.max_signatures,
+            signatures_used=signing_session.signatures_used, requested=count, now=now)
+        if problem is not None:
+            await refuse(f"session_{problem.code.rpartition('.')[2]}", problem)
+        if credential.status == "revoked":  # revoking closes the sessions; this is the belt to those braces
+            await refuse("revoked", CredentialRevoked())
+        if credential.valid_until <= now:
+            await refuse("expired", CredentialExpired(valid_until=credential.valid_until.isoformat()))
+
+        await audit.record(uow.session, "signature_created", actor=actor, acting_for=body.acting_for, ip=ip,
+                           details=details)
+        await uow.session.flush()  # before taking the row locks, which are held until commit
+        await repo.count_signatures(credential.id, count, now)
+        if await repo.spend(signing_session.id, count, now) is None:  # closed, expired or spent meanwhile
+            await uow.session.rollback()
+            fresh = await repo.signing_session(use.id)
+            assert fresh is not None
+            problem = session_rules.unusable(
+                closed_at=fresh.closed_at, closed_reason=fresh.closed_reason, expires_at=fresh.expires_at,
+                max_signatures=fresh.max_signatures, signatures_used=fresh.signatures_used, requested=count, now=now)
+            problem = problem or SessionInvalid()
+            await refuse(f"session_{problem.code.rpartition('.')[2]}", problem)
+        await uow.commit()
+    if count <= INLINE_SIGNATURES:
+        signatures = keystore.sign_all(private, digests)
+    else:
+        signatures = await asyncio.to_thread(keystore.sign_all, private, digests)
+    return SignedBatch(credential, signatures)
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    signing_session: SigningSession
+    secret: str  # base64url; given to the holder once
+
+
+async def open_session(uow: UnitOfWork, runtime: CredentialsRuntime, principal: Principal, *,
+                       credential_id: uuid.UUID, body: SigningSessionCreate,
+                       ip: str | None = None) -> OpenedSession:
+    """One passphrase check (counted like a signing call's, under the credential's row lock) opens a session: the key
+    sealed again under a random secret the holder gets once, bound to their login session (device)."""
+    account_id = personal_account_id(principal)
+    device = session_rules.device_of(principal.claims)
+    passphrase = normalise(body.passphrase.get_secret_value())
+    settings = runtime.settings
+    now = datetime.now(UTC)
+    lifetime, budget = session_rules.session_terms(ttl_s=body.ttl_s, max_signatures=body.max_signatures,
+                                                   settings=settings)  # before any passphrase work
+
+    async with uow:
+        repo = CredentialRepository(uow.session)
+        credential = await repo.get_for_update(credential_id)
+        if credential is None or credential.account_id != account_id:
+            raise CredentialNotFound()
+
+        async def refuse(outcome: str, error: Exception) -> NoReturn:
+            await audit.record(uow.session, "signing_session_refused", outcome=outcome, actor=str(account_id), ip=ip,
+                               details={"credential_id": str(credential.id), "kind": credential.kind,
+                                        "certificate_serial": credential.serial_number})
+            await uow.commit()
+            raise error
+
+        if credential.status == "revoked":
+            await refuse("revoked", CredentialRevoked())
+        if credential.valid_until <= now:
+            await refuse("expired", CredentialExpired(valid_until=credential.valid_until.isoformat()))
+        if credential.locked_until is not None and credential.locked_until > now:
+            await refuse("locked", CredentialLocked(locked_until=credential.locked_until.isoformat()))
+
+        sealed = keystore.SealedKey(credential.sealed_key, credential.key_nonce, credential.kdf_salt,
+                                    keystore.KdfParams.from_json(credential.kdf_params))
+        public_key = x509.load_pem_x509_certificate(credential.certificate_pem.encode()).public_key()
+        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        try:
+            private = await asyncio.to_thread(keystore.unseal_checked, sealed, passphrase,
+                                              credential_id=credential.id.bytes, public_key=public_key)
+        except keystore.PassphraseMismatch:
+            remaining = _count_failure(credential, now, runtime)
+            if remaining == 0:
+                await _close_sessions(uow, credential, reason="credential_locked", now=now, actor=str(account_id),
+                                      ip=ip)
+                await refuse("wrong_passphrase_locked", CredentialLocked(
+                    locked_until=credential.locked_until.isoformat() if credential.locked_until else None))
+            await refuse("wrong_passphrase", WrongPassphrase(attempts_remaining=remaining))
+
+        credential.failed_attempts = 0
+        credential.first_failed_at = None
+        credential.locked_until = None
+        expires_at = min(now + lifetime, credential.valid_until)
+        session_id = uuid.uuid4()
+        secret, session_sealed = keystore.seal_for_session(private, session_id=session_id.bytes,
+                                                           credential_id=credential.id.bytes)
+        signing_session = SigningSession(
+            id=session_id, credential_id=credential.id, account_id=account_id, sealed_key=session_sealed.ciphertext,
+            key_nonce=session_sealed.nonce, device_claim=device.claim, device=device.value, created_at=now,
+            expires_at=expires_at, max_signatures=budget, signatures_used=0)
+        repo.add_session(signing_session)
+        await audit.record(uow.session, "signing_session_opened", actor=str(account_id), ip=ip, details={
+            "credential_id": str(credential.id), "signing_session_id": str(session_id),
+            "certificate_serial": credential.serial_number, "expires_at": expires_at.isoformat(),
+            "max_signatures": budget, "device_claim": device.claim})
+        await uow.commit()
+    return OpenedSession(signing_session, session_rules.encode_secret(secret))
+
+
+async def close_session(uow: UnitOfWork, principal: Principal, *, credential_id: uuid.UUID,
+                        session_id: uuid.UUID, ip: str | None = None) -> None:
+    """The holder closes one of their sessions (from any of their logins). Closing a closed session does nothing."""
+    account_id = personal_account_id(principal)
+    async with uow:
+        repo = CredentialRepository(uow.session)
+        signing_session = await repo.signing_session(session_id)
+        if signing_session is None or signing_session.credential_id != credential_id \
+                or signing_session.account_id != account_id:
+            raise SessionNotFound()
+        closed = await repo.close_sessions(credential_id=credential_id, session_id=session_id,
+                                           reason="holder_request", now=datetime.now(UTC))
+        if closed:
+            await audit.record(uow.session, "signing_session_closed", actor=str(account_id), ip=ip, details={
+                "credential_id": str(credential_id), "signing_session_ids": [str(session_id)],
+                "reason": "holder_request"})
+        await uow.commit()
+
+
+async def _close_sessions(uow: UnitOfWork, credential: SigningCredential, *, reason: str, now: datetime,
+                          actor: str, ip: str | None) -> None:
+    closed = await CredentialRepository(uow.session).close_sessions(credential_id=credential.id, reason=reason,
+                                                                    now=now)
+    if closed:
+        await audit.record(uow.session, "signing_session_closed", actor=actor, ip=ip, details={
+            "credential_id": str(credential.id), "signing_session_ids": [str(i) for i in closed], "reason": reason})
 
 
 def _count_failure(credential: SigningCredential, now: datetime, runtime: CredentialsRuntime) -> int:

@@ -37,3 +37,10 @@ class CredentialSettings(BaseModel):
     lockout_s: int = 1800
 
     max_digests_per_call: int = 5000
+
+    # Signing sessions (a hardware token's PIN unlock): one passphrase check opens the key for a short while, for a
+    # budget of signatures, bound to the holder's login session. Asked-for terms above the maxima are refused.
+    session_default_ttl_s: int = Field(900, ge=60)
+    session_max_ttl_s: int = Field(3600, ge=60)
+    session_default_max_signatures: int = Field(10_000, ge=1)
+    session_max_signatures: int = Field(100_000, ge=1)

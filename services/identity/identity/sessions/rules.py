@@ -1,11 +1,12 @@
-"""Session rules with no I/O: login back-off, the taxpayer a token request names, refresh-token hashing."""
+"""Session rules with no I/O: login back-off, the taxpayer a token request names, the scopes it asks for,
+refresh-token hashing."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
 
-from identity.sessions.errors import InvalidGrant
+from identity.sessions.errors import InvalidGrant, InvalidScope
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
@@ -34,6 +35,18 @@ def taxpayer_of(resource: str) -> str:
     if not resource.startswith(TAXPAYER_RESOURCE) or len(resource) != len(TAXPAYER_RESOURCE) + 16:
         raise InvalidGrant(f"resource must be {TAXPAYER_RESOURCE}<NPWP16>")
     return resource[len(TAXPAYER_RESOURCE):]
+
+
+def narrowed(allowed: list[str], requested: str | None) -> list[str]:
+    """The scopes a token gets: all it may have, or the subset the request asks for (RFC 6749 §3.3); asking for one
+    it may not have is `invalid_scope`, never a silent drop."""
+    if not requested or not requested.split():
+        return sorted(set(allowed))
+    asked = set(requested.split())
+    beyond = sorted(asked - set(allowed))
+    if beyond:
+        raise InvalidScope(f"scope not allowed: {' '.join(beyond)}")
+    return sorted(asked)
 
 
 def token_hash(token: str) -> str:

@@ -19,11 +19,18 @@ from identity.otp import service as otp
 from identity.otp.errors import OTPInvalid
 from identity.passwords import Passwords, check_password_rules
 from identity.roles import FULL, PERSON_SCOPES, scopes_for
-from identity.sessions.errors import InvalidClient, InvalidGrant, LoginThrottled, ResetNotFound
+from identity.sessions.errors import (
+    ClientNotDelegated,
+    InvalidClient,
+    InvalidGrant,
+    InvalidRequest,
+    LoginThrottled,
+    NoRoleForTarget,
+    ResetNotFound,
+)
 from identity.sessions.repository import SessionRepository
-from identity.sessions.rules import backoff_key, blocked_until, masked_login, taxpayer_of, token_hash
+from identity.sessions.rules import backoff_key, blocked_until, masked_login, narrowed, taxpayer_of, token_hash
 from identity.settings import IdentitySettings
-from identity.taxpayers.errors import NotRepresentative
 from identity.tokens import TokenIssuer
 from kit.auth import Principal
 from kit.db import UnitOfWork
@@ -51,7 +58,13 @@ async def password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords:
     can keep the owner out; a password reset makes the address it was done from known). Unknown logins do the same
     work (a lookup, an Argon2id check against a dummy hash, the same counters keyed by the login as typed) and get
     the same answers, throttling included (OWASP ASVS 5.0 V6.3.8)."""
-    login = normalise(login)
+    async with passwords.admitted():  # under a surge: 503 at once, before taking a connection or a lock
+        return await _password_grant(uow, settings, passwords, issuer, login=normalise(login), password=password,
+                                     ip=ip)
+
+
+async def _password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords: Passwords, issuer: TokenIssuer, *,
+                          login: str, password: str, ip: str) -> Issued:
     key = backoff_key(login)
     async with uow:
         s = uow.session
@@ -154,8 +167,18 @@ async def refresh_grant(uow: UnitOfWork, settings: IdentitySettings, issuer: Tok
 
 
 async def client_credentials_grant(uow: UnitOfWork, passwords: Passwords, issuer: TokenIssuer, *, client_id: str,
-                                   client_secret: str, resource: str | None, ip: str) -> Issued:
-    """A machine client's own token; with `resource`, a token to act for a taxpayer that delegated to it."""
+                                   client_secret: str, resource: str | None, ip: str,
+                                   scope: str | None = None) -> Issued:
+    """A machine client's own token; with `resource`, a token to act for a taxpayer that delegated to it; with
+    `scope`, only those of its scopes. The secret is an Argon2id hash too: admitted like a login."""
+    async with passwords.admitted():
+        return await _client_credentials_grant(uow, passwords, issuer, client_id=client_id,
+                                               client_secret=client_secret, resource=resource, ip=ip, scope=scope)
+
+
+async def _client_credentials_grant(uow: UnitOfWork, passwords: Passwords, issuer: TokenIssuer, *, client_id: str,
+                                    client_secret: str, resource: str | None, ip: str, scope: str | None) -> Issued:
+    npwp = taxpayer_of(resource) if resource is not None else None
     async with uow:
         s = uow.session
         repo = SessionRepository(s)
@@ -168,18 +191,18 @@ async def client_credentials_grant(uow: UnitOfWork, passwords: Passwords, issuer
         enforce(token_buckets, client.client_id, client.rate_limit_per_minute)
         scopes = client.scopes.split()
         extra = {"client_kind": client.kind, "client_id": client.client_id, "rpm": client.rate_limit_per_minute}
-        if resource is None:
+        if npwp is None:
+            scopes = narrowed(scopes, scope)
             token, ttl = issuer.issue(subject=client.client_id, scopes=scopes, extra=extra)
             await record(s, "client_token", actor=client.client_id, ip=ip)
             await uow.commit()
             return Issued(token, ttl, " ".join(scopes))
-        npwp = taxpayer_of(resource)
         delegation = await repo.active_delegation(npwp, client.client_id)
         if delegation is None:
             await record(s, "impersonation_denied", outcome="failure", actor=client.client_id, acting_for=npwp, ip=ip)
             await uow.commit()
-            raise NotRepresentative(f"{client.client_id} has no delegation from {npwp}")
-        granted = sorted(set(scopes) & set(delegation.scopes.split()))
+            raise ClientNotDelegated(f"{client.client_id} has no delegation from {npwp}")
+        granted = narrowed(sorted(set(scopes) & set(delegation.scopes.split())), scope)
         token, ttl = issuer.issue(subject=npwp, scopes=granted, taxpayer_ids=[npwp],
                                   actor={"sub": client.client_id, "client_kind": client.kind}, extra=extra)
         await record(s, "impersonation", actor=client.client_id, acting_for=npwp, ip=ip)
@@ -188,26 +211,26 @@ async def client_credentials_grant(uow: UnitOfWork, passwords: Passwords, issuer
 
 
 async def exchange_grant(uow: UnitOfWork, issuer: TokenIssuer, principal: Principal, *, resource: str,
-                         ip: str) -> Issued:
+                         ip: str, scope: str | None = None) -> Issued:
     """A person acts for a taxpayer that granted them a role: the new token's subject is the taxpayer and `act`
     names the person, so every action is attributed to the natural person who took it."""
     npwp = taxpayer_of(resource)
     if principal.actor is not None or principal.claims.get("client_kind"):
-        raise InvalidGrant("exchange a person's own token, not a delegated or client token")
+        raise InvalidRequest("exchange a person's own token, not a delegated or client token")  # RFC 8693 §2.2.2
     async with uow:
         s = uow.session
         repo = SessionRepository(s)
         account = await repo.account(uuid.UUID(principal.subject))
         if account is None or account.status != "active":
-            raise InvalidGrant("unknown account")
+            raise InvalidRequest("the subject token's account is not active")
         person = await repo.person(account.person_id)
         assert person is not None
         roles = (await repo.roles_by_taxpayer(person.id)).get(npwp, [])
         if not roles:
             await record(s, "impersonation_denied", outcome="failure", actor=str(account.id), acting_for=npwp, ip=ip)
             await uow.commit()
-            raise NotRepresentative(f"no role for taxpayer {npwp}")
-        scopes = scopes_for(roles)
+            raise NoRoleForTarget(f"no role for taxpayer {npwp}")
+        scopes = narrowed(scopes_for(roles), scope)
         token, ttl = issuer.issue(
             subject=npwp, scopes=scopes, taxpayer_ids=[npwp], roles={npwp: roles},
             actor={"sub": str(account.id), "name": person.full_name, "identity_number": person.identity_number})

@@ -35,6 +35,7 @@ from identity.taxpayers.schemas import (
     TaxpayerCreate,
     TaxpayerRead,
 )
+from kit.access import REGISTRY_READ, REGISTRY_WRITE, service_caller
 from kit.auth import CurrentPrincipal
 
 router = APIRouter(tags=["me and my taxpayers"])
@@ -125,18 +126,19 @@ async def revoke_role(npwp: NPWP, grant_id: uuid.UUID, principal: CurrentPrincip
     await service.revoke_role(uow, principal, npwp, grant_id, ip=ip)
 
 
-# -- minimal internal taxpayer records (officer tooling and tests) ----------------------------------------------
+# -- minimal internal taxpayer records (officer tooling and tests), for internal services' tokens ---------------
 internal_router = APIRouter(prefix="/internal/v1/taxpayers", tags=["taxpayers (internal)"])
 
 
 @internal_router.post("", status_code=201, response_model=TaxpayerRead, summary="Create a taxpayer record",
-                      responses={409: TaxpayerAlreadyRegistered.openapi()})
+                      responses={409: TaxpayerAlreadyRegistered.openapi()},
+                      dependencies=[service_caller(REGISTRY_WRITE)])
 async def create_taxpayer(body: TaxpayerCreate, uow: UoW) -> TaxpayerRead:
     return TaxpayerRead.model_validate(await service.register_taxpayer(uow, body))
 
 
 @internal_router.get("/{npwp}", response_model=TaxpayerRead, summary="Read a taxpayer record",
-                     responses={404: TaxpayerNotFound.openapi()})
+                     responses={404: TaxpayerNotFound.openapi()}, dependencies=[service_caller(REGISTRY_READ)])
 async def read_taxpayer(npwp: NPWP, uow: UoW) -> TaxpayerRead:
     return TaxpayerRead.model_validate(await service.get_taxpayer(uow, npwp))
 

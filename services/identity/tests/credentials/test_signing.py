@@ -147,8 +147,9 @@ async def test_only_internal_services_with_the_scope_may_sign(world: Any) -> Non
     body = {"credential_id": credential["id"], "passphrase": world.passphrase, "digests": world.b64(world.digests(1))}
 
     assert (await world.http.post("/internal/v1/signatures", json=body)).status_code == 401
-    for headers in (ani.headers, world.signer(scopes=("identity:read",)),
-                    world.token(str(ani.account_id), scopes=["identity:sign"])):
+    for headers, code in ((ani.headers, "auth.service_token_required"),
+                          (world.signer(scopes=("identity:read",)), "auth.missing_scope"),
+                          (world.token(str(ani.account_id), scopes=["identity:sign"]), "auth.service_token_required")):
         response = await world.http.post("/internal/v1/signatures", json=body, headers=headers)
-        assert response.status_code == 403 and response.json()["code"] == "auth.missing_scope"
+        assert response.status_code == 403 and response.json()["code"] == code
     assert (await world.http.post("/internal/v1/signatures", json=body, headers=world.signer())).status_code == 200

@@ -15,7 +15,7 @@ from identity.taxpayers.service import register_taxpayer
 from kit.db import UnitOfWork
 from kit.testing.events import outbox_events, random_npwp
 from kit.testing.service import api_client
-from services.identity.tests.factories import officer_headers, random_npwp15
+from services.identity.tests.factories import officer_headers, random_npwp15, service_headers
 
 
 async def events_for(sessions, npwp: str, event_type: str = "TaxpayerRegistered") -> list:  # type: ignore[no-untyped-def,type-arg]
@@ -70,16 +70,18 @@ async def test_a_duplicate_changes_nothing(sessions) -> None:  # type: ignore[no
 
 async def test_api_creates_reads_and_reports_errors_as_problem_json(settings) -> None:  # type: ignore[no-untyped-def]
     npwp = random_npwp()
+    write, read = service_headers(settings, "registry:write"), service_headers(settings, "registry:read")
     async with api_client(create_app(settings)) as http:
-        created = await http.post("/internal/v1/taxpayers", json={"npwp": npwp, "name": "CV Maju"})
+        created = await http.post("/internal/v1/taxpayers", json={"npwp": npwp, "name": "CV Maju"}, headers=write)
         assert created.status_code == 201
-        assert (await http.get(f"/internal/v1/taxpayers/{npwp}")).json()["name"] == "CV Maju"
+        assert (await http.get(f"/internal/v1/taxpayers/{npwp}", headers=read)).json()["name"] == "CV Maju"
+        assert (await http.get(f"/internal/v1/taxpayers/{npwp}", headers=write)).status_code == 403
 
-        missing = await http.get(f"/internal/v1/taxpayers/{random_npwp()}")
+        missing = await http.get(f"/internal/v1/taxpayers/{random_npwp()}", headers=read)
         assert missing.status_code == 404 and missing.json()["code"] == "taxpayer.not_found"
         for bad in ({"npwp": "01.234.567.8-901.000", "name": "X"}, {"npwp": npwp}, {"npwp": npwp, "name": ""},
                     {"npwp": npwp, "name": "X", "kind": "alien"}):
-            response = await http.post("/internal/v1/taxpayers", json=bad)
+            response = await http.post("/internal/v1/taxpayers", json=bad, headers=write)
             assert response.status_code == 422, bad
             assert response.headers["content-type"] == "application/problem+json"
 
@@ -95,7 +97,8 @@ async def test_every_way_in_writes_the_same_first_facts(settings, sessions, flow
                                    "CV Lama,tidak,cv@lama.id\n", headers={**officer_headers(settings),
                                                                          "content-type": "text/csv"})
         assert imported.json()["created"] == 1
-        assert (await http.post("/internal/v1/taxpayers", json={"npwp": internal, "name": "CV Baru"})).status_code == 201
+        assert (await http.post("/internal/v1/taxpayers", json={"npwp": internal, "name": "CV Baru"},
+                                headers=service_headers(settings, "registry:write"))).status_code == 201
     for npwp, source in ((registered, "registration"), ("0" + legacy15, "legacy_import"), (internal, "registration")):
         async with sessions() as session:
             envelopes = (await session.execute(text(

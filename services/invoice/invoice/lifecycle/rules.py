@@ -4,7 +4,7 @@ replacement may not change, the amounts of a Nota Retur, the input-tax window. N
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -24,12 +24,18 @@ def upload_deadline(invoice_date: date) -> date:
     return date(year, month, 20)
 
 
+def signed_late(invoice_date: date, signed_at: datetime) -> bool:
+    """Signed (approved) after the upload deadline, on the Jakarta calendar: the faktur was made late (UU KUP Art
+    14(4)), the fact `InvoiceSigned.late` carries to filing's sanctions."""
+    return signed_at.astimezone(JAKARTA).date() > upload_deadline(invoice_date)
+
+
 def warnings_of(row: dict[str, Any]) -> list[dict[str, Any]]:
     """`invoice.late_upload`: signed after the upload deadline (or, for a draft, the deadline has passed)."""
     deadline = upload_deadline(row["invoice_date"])
     if row.get("signed_at") is not None:
         when = row["signed_at"].astimezone(JAKARTA).date()
-        if when > deadline:
+        if signed_late(row["invoice_date"], row["signed_at"]):
             return [{"code": "invoice.late_upload", "deadline": deadline.isoformat(),
                      "message": f"signed on {when.isoformat()}, after the upload deadline {deadline.isoformat()}"}]
         return []

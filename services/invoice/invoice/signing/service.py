@@ -19,7 +19,7 @@ from contracts.invoice import InvoiceReplaced, InvoiceSigned
 from invoice.auth import READ_SCOPES, SIGN_SCOPES, authorize
 from invoice.codes import error
 from invoice.identity_client import IdentityClient, IdentityUnavailable, SigningRefused
-from invoice.lifecycle.rules import buyer_npwp
+from invoice.lifecycle.rules import buyer_npwp, signed_late
 from invoice.settings import InvoiceSettings
 from invoice.signing.errors import NothingToSign, SigningJobNotFound
 from invoice.signing.repository import SigningRepository
@@ -232,7 +232,8 @@ def _signed(row: dict[str, Any], number: str, now: datetime, job: Any, certifica
         buyer_npwp=buyer_npwp(row), buyer_document=row["buyer_document"], invoice_date=row["invoice_date"],
         period=row["period"], transaction_code=row["trx_code"], reference=row["ref_desc"], dpp=str(row["dpp"]),
         dpp_other=str(row["dpp_other"]), ppn=str(row["ppn"]), ppnbm=str(row["ppnbm"]), signed_at=now,
-        signer_account_id=job["account_id"], certificate_serial=certificate_serial)
+        signer_account_id=job["account_id"], certificate_serial=certificate_serial,
+        late=signed_late(row["invoice_date"], now))
     return outbox_row(event, key=row["seller_npwp"], subject=str(row["id"]), aggregate_type=AGGREGATE,
                       sequence=row["version"] + 1)
 

@@ -3,11 +3,12 @@ input-tax window (§3.9); export number formatting."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
 
+from invoice.clock import JAKARTA
 from invoice.export import _num
 from invoice.lifecycle.errors import LifecycleInvalid
 from invoice.lifecycle.rules import (
@@ -15,6 +16,7 @@ from invoice.lifecycle.rules import (
     check_input_tax_period,
     return_lines,
     return_totals,
+    signed_late,
     upload_deadline,
     warnings_of,
 )
@@ -80,3 +82,17 @@ def test_input_tax_is_credited_within_three_periods_and_never_in_the_future(acti
         with pytest.raises(LifecycleInvalid) as refused:
             check_input_tax_period(action, period, "2025-03", "2025-12")
         assert refused.value.code == code
+
+
+@pytest.mark.parametrize(("invoice_date", "signed_on", "deadline", "late"), [
+    (date(2026, 2, 10), date(2026, 3, 20), date(2026, 3, 20), False),  # on the deadline
+    (date(2026, 2, 10), date(2026, 3, 21), date(2026, 3, 20), True),
+    (date(2026, 1, 31), date(2026, 2, 20), date(2026, 2, 20), False),
+    (date(2025, 12, 5), date(2026, 1, 21), date(2026, 1, 20), True),  # over the year end
+    (date(2026, 3, 1), date(2026, 3, 1), date(2026, 4, 20), False),
+])
+def test_a_faktur_signed_after_its_upload_deadline_is_late(invoice_date: date, signed_on: date, deadline: date,
+                                                            late: bool) -> None:
+    """The `late` of InvoiceSigned (UU KUP Art 14(4)), judged on the Jakarta day: 23:30 WIB is still that day."""
+    signed_at = datetime.combine(signed_on, time(23, 30), JAKARTA)
+    assert (upload_deadline(invoice_date), signed_late(invoice_date, signed_at)) == (deadline, late)

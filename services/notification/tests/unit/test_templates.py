@@ -1,6 +1,6 @@
 import pytest
 
-from notification.templating import REDACTED, Catalogue, TemplateError, UnknownTemplate, parse_template
+from notification.templating import REDACTED, Catalogue, Rendered, TemplateError, UnknownTemplate, parse_template
 
 PARAMS = {"code": "123456", "minutes": 5, "valid_until": "10:15"}
 
@@ -8,8 +8,10 @@ PARAMS = {"code": "123456", "minutes": 5, "valid_until": "10:15"}
 def test_every_packaged_template_loads_in_both_languages() -> None:
     catalogue = Catalogue.load()
     purposes = ("activation", "password_reset", "contact_change", "sensitive_change", "login")
+    tax = {"spt.submitted", "spt.corrected", "stp.issued", "skp.issued", "kswp.issued", "billing.created",
+           "payment.confirmed", "debt.recorded", "instalment.granted", "phtb.validated", "deposit.credited"}
     assert {f"otp.{p}" for p in purposes} | {"taxpayer.registered", "password.changed", "login.new_device",
-                                              "role.granted"} == set(catalogue.templates)
+                                              "role.granted"} | tax == set(catalogue.templates)
     for template in catalogue.templates.values():
         assert set(template.locales) == {"id", "en"}
 
@@ -58,9 +60,25 @@ def test_values_are_inserted_literally() -> None:
     ({"locales": {"id": {"sms": "${code"}, "en": {"sms": "${code}"}}}, "malformed placeholder"),
     ({"params": ["minutes"]}, "code"),
     ({"channels": ["sms", "email"]}, "lacks body, subject"),
+    ({"formats": {"amount": "rupiah"}}, "'amount' is not a declared parameter"),
+    ({"formats": {"minutes": "roman"}}, "unknown format 'roman'"),
+    ({"formats": {"minutes": "label:nope"}}, "unknown format 'label:nope'"),
+    ({"formats": ["minutes"]}, "formats map"),
 ])
 def test_malformed_templates_are_refused_at_load(change: dict, error: str) -> None:  # type: ignore[type-arg]
     raw = {"name": "otp.x", "kind": "otp", "params": ["code", "minutes"], "channels": ["sms"],
            "locales": {"id": {"sms": "${code}"}, "en": {"sms": "${code} ${minutes}"}}} | change
     with pytest.raises(TemplateError, match=error):
         parse_template(raw)
+
+
+def test_formatted_parameters_read_in_the_language_rendered_and_absent_ones_as_a_dash() -> None:
+    template = parse_template({
+        "name": "x", "kind": "notice", "params": ["amount", "due", "note"], "channels": ["inbox"],
+        "formats": {"amount": "rupiah", "due": "date"},
+        "locales": {"id": {"subject": "${amount}", "body": "${due} ${note}"},
+                    "en": {"subject": "${amount}", "body": "${due} ${note}"}}})
+    params = {"amount": "1234567", "due": "2027-01-01", "note": None}
+    assert template.render("inbox", "id", params) == Rendered("Rp1.234.567,00", "1 Januari 2027 -", "id")
+    assert template.render("inbox", "en", params) == Rendered("IDR 1,234,567.00", "1 January 2027 -", "en")
+    assert template.render("inbox", "id", params | {"due": None}).body == "- -"

@@ -15,6 +15,7 @@ from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyRe
 from payment.billing import errors, service
 from payment.billing.schemas import BillingCreate, BillingRead
 from payment.errors import responses
+from payment.phtb.errors import NOPInvalid
 
 Idempotent = Annotated[Idempotency, idempotent()]
 
@@ -29,7 +30,8 @@ router = APIRouter(prefix="/v1/billing-codes", tags=["billing codes"])
                                  errors.KapKjsInvalid, errors.KapUnknown, errors.KjsNotForKap, errors.PeriodRequired,
                                  errors.PeriodInvalid, errors.PeriodNotApplicable, errors.AssessmentNumberRequired,
                                  errors.AssessmentNumberInvalid, errors.AssessmentNumberNotApplicable,
-                                 errors.AmountInvalid, IdempotencyInProgress, IdempotencyKeyReused))
+                                 errors.AmountInvalid, errors.TransferRequired, errors.TransferNotApplicable,
+                                 NOPInvalid, IdempotencyInProgress, IdempotencyKeyReused))
 async def create_billing_code(body: BillingCreate, principal: CurrentPrincipal, uow: Uow,
                               idempotency: Idempotent) -> JSONResponse:
     return await idempotency.run(201, lambda: service.create_mandiri_billing(uow, principal, body))

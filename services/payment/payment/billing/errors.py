@@ -64,3 +64,14 @@ class BillingNotFound(NotFound):
     """Also the answer for another taxpayer's code: its existence is not revealed."""
 
     code, title = "billing.not_found", "No such billing code"
+
+
+class TransferRequired(ValidationFailed):
+    """A PPh PHTB code (411128-402) names the transfer it pays: `details.missing` lists what is absent of `nop`,
+    `transfer_value` and `buyer_id`."""
+
+    code, title = "billing.transfer_required", "A PPh PHTB billing code names the property, value and buyer"
+
+
+class TransferNotApplicable(ValidationFailed):
+    code, title = "billing.transfer_not_applicable", "Only a PPh PHTB billing code (411128-402) names a transfer"

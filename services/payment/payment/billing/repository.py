@@ -54,10 +54,23 @@ class BillingRepository:
     async def open_for_debt(self, debt_id: uuid.UUID, *, lock: bool = False) -> Billing | None:
         """The debt's code that is still payable or already paid (at most one: `billing_debt_open_key`); `lock`
         locks it, as a confirmation does, before the debt."""
-        query = select(Billing).where(Billing.debt_id == debt_id, Billing.status != "expired")
+        query = select(Billing).where(Billing.debt_id == debt_id, Billing.instalment_number.is_(None),
+                                      Billing.status != "expired")
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         return (await self.session.scalars(query)).one_or_none()
+
+    async def open_for_instalments(self, debt_id: uuid.UUID, numbers: list[int] | None = None, *,
+                                   lock: bool = False) -> list[Billing]:
+        """The debt's instalment codes still payable or paid (all instalments, or those `numbers`), in number
+        order; `lock` locks them (codes before the debt, as everywhere)."""
+        query = (select(Billing).where(Billing.debt_id == debt_id, Billing.instalment_number.is_not(None),
+                                       Billing.status != "expired").order_by(Billing.instalment_number))
+        if numbers is not None:
+            query = query.where(Billing.instalment_number.in_(numbers))
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return list((await self.session.scalars(query)).all())
 
     async def mark_expired(self, billing: Billing, now: datetime) -> None:
         billing.status, billing.expired_at, billing.version = "expired", now, billing.version + 1

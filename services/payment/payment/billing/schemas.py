@@ -30,6 +30,14 @@ class BillingCreate(BaseModel):
     assessment_number: text(100) | None = Field(default=None,
                                                 description="the STP/SKP number, when the KAP-KJS pays one")
     amount: StrictStr | StrictInt = Field(description=AMOUNT_DESCRIPTION, examples=["1500000"])
+    # PPh PHTB (411128-402) only, and then all three: the transfer the payment is for (PP 34/2016).
+    nop: text(32) | None = Field(default=None, examples=["31.71.010.001.002-0123.0"],
+                                 description="PPh PHTB: the property's NOP (18 digits; dots and dash allowed)")
+    transfer_value: StrictStr | StrictInt | None = Field(default=None,
+                                                         description="PPh PHTB: the gross transfer value, "
+                                                                     "whole rupiah")
+    buyer_id: str | None = Field(default=None, pattern=r"^[0-9]{16}$",
+                                 description="PPh PHTB: the buyer's NPWP16 or NIK")
 
 
 class BillingRead(BaseModel):
@@ -45,11 +53,15 @@ class BillingRead(BaseModel):
     origin: Literal["mandiri", "spt", "bill"]
     spt_id: str | None
     debt_id: uuid.UUID | None = Field(default=None, description="the debt a code from a bill pays")
+    instalment_number: int | None = Field(default=None, description="the instalment of the debt it pays")
     status: Literal["active", "paid", "expired"]
     created_at: datetime
     expires_at: datetime
     paid_at: datetime | None = None
     ntpn: str | None = Field(default=None, description="once paid: the state's receipt number")
+    nop: str | None = Field(default=None, description="PPh PHTB: the property's NOP")
+    transfer_value: str | None = Field(default=None, description="PPh PHTB: the gross transfer value")
+    buyer_id: str | None = Field(default=None, description="PPh PHTB: the buyer's NPWP16 or NIK")
 
     @classmethod
     def of(cls, billing: Billing, payment: Payment | None, now: datetime) -> BillingRead:
@@ -58,7 +70,10 @@ class BillingRead(BaseModel):
                    kap_name=rule.kap_name, kjs_name=rule.kjs_name, period=billing.period,
                    assessment_number=billing.assessment_number, amount=amount_text(billing.amount),
                    origin=billing.origin,  # type: ignore[arg-type]
-                   spt_id=billing.spt_id, debt_id=billing.debt_id,
+                   spt_id=billing.spt_id, debt_id=billing.debt_id, instalment_number=billing.instalment_number,
                    status=status_at(billing.status, billing.expires_at, now),  # type: ignore[arg-type]
                    created_at=billing.created_at, expires_at=billing.expires_at,
-                   paid_at=payment.paid_at if payment else None, ntpn=payment.ntpn if payment else None)
+                   paid_at=payment.paid_at if payment else None, ntpn=payment.ntpn if payment else None,
+                   nop=billing.nop, buyer_id=billing.buyer_id,
+                   transfer_value=amount_text(billing.transfer_value) if billing.transfer_value is not None
+                   else None)

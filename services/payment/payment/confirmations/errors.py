@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kit.errors import Conflict, Forbidden, ValidationFailed
+from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class NTPNInvalid(ValidationFailed):
@@ -42,3 +42,9 @@ class AmountMismatch(ValidationFailed):
 
 class PaidAtInvalid(ValidationFailed):
     code, title = "confirmation.paid_at_invalid", "paid_at is in the future"
+
+
+class PaymentNotFound(NotFound):
+    """No confirmed payment has this NTPN (or it is not one this caller may read)."""
+
+    code, title = "payment.not_found", "No payment with this NTPN"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment.models import Billing, Payment
+from payment.models import Billing, Payment, taxpayer
 
 # Any unique conflict (NTPN, bank reference, billing code) inserts nothing; the service finds out which.
 _INSERT = insert(Payment).on_conflict_do_nothing().returning(Payment)
@@ -31,3 +31,11 @@ class PaymentRepository:
 
     async def insert(self, values: dict[str, Any]) -> Payment | None:
         return (await self.session.scalars(_INSERT, [values])).one_or_none()
+
+    async def by_ntpn(self, ntpn: str) -> tuple[Payment, Billing, str | None] | None:
+        """The payment, its billing code and the taxpayer's name from the registry replica (None until known)."""
+        row = (await self.session.execute(
+            select(Payment, Billing, taxpayer.c.name).join(Billing, Billing.id == Payment.billing_id)
+            .outerjoin(taxpayer, taxpayer.c.npwp == Payment.npwp).where(Payment.ntpn == ntpn)
+        )).first()
+        return (row[0], row[1], row[2]) if row else None

@@ -70,3 +70,25 @@ class PaymentReceipt(BaseModel):
                    kap_kjs=billing.kap_kjs, period=billing.period, assessment_number=billing.assessment_number,
                    amount=amount_text(payment.amount), bank_reference=payment.bank_reference,
                    paid_at=payment.paid_at, confirmed_at=payment.confirmed_at)
+
+
+class PaymentVerification(BaseModel):
+    """The public check of a BPN (its QR code): the payment exists, for what and how much; the NPWP masked."""
+
+    ntpn: str
+    valid: bool = Field(description="a payment with this NTPN was received by the state")
+    npwp_masked: str
+    kap_kjs: str
+    kap_name: str
+    kjs_name: str
+    period: str | None
+    amount: str
+    paid_at: datetime
+    bank: str
+
+    @classmethod
+    def of(cls, payment: Payment, billing: Billing, npwp_masked: str) -> PaymentVerification:
+        rule = rule_for(billing.kap_kjs)
+        return cls(ntpn=payment.ntpn, valid=True, npwp_masked=npwp_masked, kap_kjs=billing.kap_kjs,
+                   kap_name=rule.kap_name, kjs_name=rule.kjs_name, period=billing.period,
+                   amount=amount_text(payment.amount), paid_at=payment.paid_at, bank=payment.bank_id)

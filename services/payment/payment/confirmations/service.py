@@ -9,6 +9,7 @@ derive from it too, so the ledger's primary key is a second guard."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,23 +17,27 @@ from contracts.payment import PaymentConfirmed
 from kit.auth import Principal
 from kit.db import UnitOfWork
 from kit.outbox import publish
-from payment.auth import bank_id
+from payment.auth import READ, bank_id
 from payment.billing.amount import amount_text, check_amount
 from payment.billing.codes import validate_billing_code
 from payment.billing.errors import BillingNotFound
+from payment.billing.issuance import AGGREGATE
+from payment.billing.kap_kjs import rule_for
 from payment.billing.repository import BillingRepository
-from payment.billing.service import AGGREGATE
 from payment.confirmations.errors import (
     AlreadyPaid,
     AmountMismatch,
     BankReferenceReused,
     BillingExpired,
     PaidAtInvalid,
+    PaymentNotFound,
 )
-from payment.confirmations.ntpn import new_ntpn
+from payment.confirmations.ntpn import new_ntpn, validate_ntpn
+from payment.confirmations.pdf import bpn_verification_url, mask_npwp, render_bpn
 from payment.confirmations.repository import PaymentRepository
-from payment.confirmations.schemas import BillingInquiry, PaymentConfirm
+from payment.confirmations.schemas import BillingInquiry, PaymentConfirm, PaymentVerification
 from payment.debts import service as debts
+from payment.deposit import service as deposit
 from payment.ledger import service as ledger
 from payment.ledger.postings import DEPOSIT_KAP_KJS, payment_posting
 from payment.models import Billing, Payment
@@ -95,6 +100,9 @@ async def confirm_payment(uow: UnitOfWork, principal: Principal, body: PaymentCo
             liability_recorded=debt is not None), effective_at=paid_at)
         if debt is not None:
             await debts.settle_in(uow.session, debt, ntpn=payment.ntpn, paid_at=paid_at)
+        if billing.kap_kjs == DEPOSIT_KAP_KJS:
+            await deposit.credited_in(uow.session, npwp=billing.npwp, amount=payment.amount, ntpn=payment.ntpn,
+                                      payment_id=str(payment.id), deposited_at=paid_at)
         await publish(uow.session, PaymentConfirmed(
             payment_id=str(payment.id), ntpn=payment.ntpn, billing_id=str(billing.id), billing_code=billing.code,
             npwp=billing.npwp, kap_kjs=billing.kap_kjs, period=billing.period,
@@ -142,3 +150,42 @@ def _settles(billing: Billing) -> str:
     if billing.origin == "bill":
         return "debt"
     return "self_assessed"
+
+
+async def bpn_for_taxpayer(uow: UnitOfWork, principal: Principal, ntpn: str, public_url: str) -> tuple[str, bytes]:
+    """The BPN of one of the caller's taxpayers' payments: (file name, PDF). Another taxpayer's is not found."""
+    principal.require(READ)
+    return await _bpn(uow, ntpn, public_url, lambda p: p.npwp in principal.taxpayer_ids)
+
+
+async def bpn_for_bank(uow: UnitOfWork, principal: Principal, ntpn: str, public_url: str) -> tuple[str, bytes]:
+    """The BPN of a payment this bank confirmed: (file name, PDF). Another bank's is not found."""
+    bank = bank_id(principal)
+    return await _bpn(uow, ntpn, public_url, lambda p: p.bank_id == bank)
+
+
+async def _bpn(uow: UnitOfWork, ntpn: str, public_url: str, allowed: Callable[[Payment], bool]) -> tuple[str, bytes]:
+    ntpn = validate_ntpn(ntpn)
+    async with uow:
+        found = await PaymentRepository(uow.session).by_ntpn(ntpn)
+    if found is None or not allowed(found[0]):
+        raise PaymentNotFound(f"no payment {ntpn} for this caller")
+    payment, billing, name = found
+    rule = rule_for(billing.kap_kjs)
+    pdf = render_bpn(ntpn=payment.ntpn, billing_code=payment.billing_code, npwp=payment.npwp, name=name,
+                     kap_kjs=billing.kap_kjs, kap_name=rule.kap_name, kjs_name=rule.kjs_name, period=billing.period,
+                     assessment_number=billing.assessment_number, amount=payment.amount, paid_at=payment.paid_at,
+                     bank=payment.bank_id, bank_reference=payment.bank_reference, confirmed_at=payment.confirmed_at,
+                     url=bpn_verification_url(public_url, payment.ntpn))
+    return f"BPN-{payment.ntpn}.pdf", pdf
+
+
+async def verification(uow: UnitOfWork, ntpn: str) -> PaymentVerification:
+    """The public check behind the BPN's QR code (no token): the NPWP masked, no name, no bank reference."""
+    ntpn = validate_ntpn(ntpn)
+    async with uow:
+        found = await PaymentRepository(uow.session).by_ntpn(ntpn)
+    if found is None:
+        raise PaymentNotFound(f"no payment {ntpn}")
+    payment, billing, _ = found
+    return PaymentVerification.of(payment, billing, mask_npwp(payment.npwp))

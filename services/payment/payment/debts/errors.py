@@ -61,3 +61,17 @@ class LegacyFileTooLarge(AppError):
 
 class LegacyImportNotFound(NotFound):
     code, title = "legacy_debt.import_not_found", "No such legacy debt import"
+
+
+class DebtInInstalments(Conflict):
+    """Instalments or a postponement of the debt were granted: each instalment is paid with its own code
+    (`details.arrangement_id`). Once a missed instalment makes the remainder due, the debt is payable whole again."""
+
+    code, title = "debt.in_instalments", "The debt is paid in instalments"
+
+
+class AmountNotOutstanding(ValidationFailed):
+    """A code naming a debt's STP/SKP number pays what the debt still owes (`details.outstanding`, `debt_id`), in
+    one payment."""
+
+    code, title = "debt.amount_not_outstanding", "The amount is not what the debt still owes"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, literal, select, tuple_, update
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.db import notify_once
 from kit.outbox import NOTIFY_CHANNEL
 from kit.pagination import CursorParams
-from payment.models import Billing, Debt, LegacyDebtImport, outbox
+from payment.models import Billing, Debt, LegacyDebtImport, Payment, outbox
 
 # A conflict on either unique key (source + reference, or the STP/SKP number) inserts nothing; the service finds
 # out which.
@@ -75,9 +76,37 @@ class DebtRepository:
         rows = (await self.session.execute(query)).all()
         return [(r[0], r[1]) for r in rows[:params.limit]], len(rows) > params.limit
 
-    async def mark_settled(self, debt: Debt, *, settled_at: datetime, ntpn: str) -> None:
+    async def mark_settled(self, debt: Debt, *, settled_at: datetime, ntpn: str | None) -> None:
         debt.status, debt.settled_at, debt.ntpn, debt.version = "settled", settled_at, ntpn, debt.version + 1
+        debt.outstanding, debt.interest_next_on = Decimal(0), None
         await self.session.flush()
+
+    async def paid_by(self, ntpn: str) -> tuple[Decimal, int | None]:
+        """The amount of the payment `ntpn` and the instalment its code pays (None: the whole debt)."""
+        row = (await self.session.execute(
+            select(Billing.amount, Billing.instalment_number).join(Payment, Payment.billing_id == Billing.id)
+            .where(Payment.ntpn == ntpn))).one()
+        return row[0], row[1]
+
+    async def ntpns_for(self, debt_id: uuid.UUID) -> list[str]:
+        """The payments of the debt's codes (the whole debt, its instalments), in payment order."""
+        rows = await self.session.scalars(
+            select(Payment.ntpn).join(Billing, Payment.billing_id == Billing.id)
+            .where(Billing.debt_id == debt_id).order_by(Payment.paid_at, Payment.confirmed_at, Payment.ntpn))
+        return list(rows)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    # -- Art 19 interest -------------------------------------------------------------------------------------------
+    async def claim_interest_due(self, today: date, limit: int) -> list[Debt]:
+        """Open debts for which another month of interest counts by `today`, locked (SKIP LOCKED: several workers
+        never take the same debt, and a debt being paid right now is left to its payment)."""
+        return list((await self.session.scalars(
+            select(Debt).where(Debt.status == "open", Debt.interest_next_on.is_not(None),
+                               Debt.interest_next_on <= today)
+            .order_by(Debt.interest_next_on, Debt.id).limit(limit)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True))).all())
 
     async def add_events(self, rows: list[dict[str, Any]]) -> None:
         """Outbox rows (`kit.outbox.outbox_row`) in one statement (a batch of imported debts); the relay is woken at
@@ -101,4 +130,4 @@ class DebtRepository:
 
 
 def _open_code() -> Any:
-    return and_(Billing.debt_id == Debt.id, Billing.status != "expired")
+    return and_(Billing.debt_id == Debt.id, Billing.instalment_number.is_(None), Billing.status != "expired")

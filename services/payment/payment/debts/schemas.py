@@ -35,6 +35,7 @@ class DebtRead(BaseModel):
     period: str | None = Field(description="the tax period it is for, when known")
     assessment_number: str | None = Field(description="the STP/SKP number")
     amount: str
+    outstanding: str = Field(description="still owed: the amount, plus instalment interest granted, less what paid it")
     issued_on: date
     due_date: date
     status: Literal["open", "settled"]
@@ -57,7 +58,8 @@ class DebtRead(BaseModel):
         return cls(id=debt.id, npwp=debt.npwp, kind=debt.kind,  # type: ignore[arg-type]
                    kap_kjs=debt.kap_kjs, kap_name=rule.kap_name, kjs_name=rule.kjs_name, period=debt.period,
                    assessment_number=debt.assessment_number, amount=amount_text(debt.amount),
-                   issued_on=debt.issued_on, due_date=debt.due_date, status=debt.status,  # type: ignore[arg-type]
+                   outstanding=amount_text(debt.outstanding), issued_on=debt.issued_on, due_date=debt.due_date,
+                   status=debt.status,  # type: ignore[arg-type]
                    legacy=debt.legacy, source=debt.source,  # type: ignore[arg-type]
                    source_reference=debt.source_reference, recorded_at=debt.recorded_at,
                    settled_at=debt.settled_at, ntpn=debt.ntpn, billing=code)

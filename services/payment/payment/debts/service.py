@@ -25,27 +25,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
 from contracts.filing import SKPIssued, STPIssued
-from contracts.payment import DebtRecorded, DebtSettled
+from contracts.payment import DebtInterestAccrued, DebtRecorded, DebtSettled
 from kit.auth import Principal, acting_taxpayer
 from kit.db import UnitOfWork
 from kit.outbox import outbox_row, publish
 from kit.pagination import CursorParams, encode_cursor
 from payment.auth import READ, WRITE
-from payment.billing import service as billing
+from payment.billing import issuance as billing
 from payment.billing.amount import amount_text, check_amount
 from payment.billing.kap_kjs import BillingSubject
 from payment.billing.repository import BillingRepository
 from payment.billing.schemas import BillingRead
 from payment.debts.errors import (
+    AmountNotOutstanding,
     AssessmentAlreadyRecorded,
     DebtAlreadySettled,
+    DebtInInstalments,
     DebtNotFound,
+    InterestRateUnknown,
     LegacyImportNotFound,
 )
+from payment.debts.interest import MAX_INTEREST_MONTHS, add_months, interest, monthly_rate, months_counted
 from payment.debts.legacy import LegacyDebtRow, LegacyFile, Reconciliation, Rejection
 from payment.debts.repository import DebtRepository
 from payment.debts.rules import SKP_KINDS, debt_subject, due_date_for
 from payment.debts.schemas import DebtPage, DebtRead, LegacyImportReport
+from payment.instalments import service as instalments
 from payment.ledger import service as ledger
 from payment.ledger.postings import Posting, debt_posting
 from payment.models import Debt, LegacyDebtImport
@@ -54,6 +59,8 @@ from payment.settings import LegacyImportSettings
 log = logging.getLogger(__name__)
 AGGREGATE = "debt"
 WIB = timezone(timedelta(hours=7))
+ONE_DAY = timedelta(days=1)
+INTEREST_TIER = 1  # Art 19(1): an assessment not paid on time
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,8 @@ def _values(new: NewDebt, *, recorded_at: datetime, import_id: uuid.UUID | None 
                 period=new.period, assessment_number=new.subject.assessment_number, amount=new.amount,
                 issued_on=new.issued_on, due_date=new.due_date, source=new.source,
                 source_reference=new.source_reference, import_id=import_id, status="open", recorded_at=recorded_at,
-                version=1)
+                version=1, outstanding=new.amount, interest_principal=new.amount, interest_from=new.due_date,
+                interest_next_on=new.due_date + ONE_DAY, interest_months=0, interest_accrued=Decimal(0))
 
 
 def _posting(debt: Debt, subject: BillingSubject) -> Posting:
@@ -166,34 +174,61 @@ async def get_debt(uow: UnitOfWork, principal: Principal, debt_id: uuid.UUID) ->
 
 
 async def create_debt_billing(uow: UnitOfWork, principal: Principal, debt_id: uuid.UUID) -> BillingRead:
-    """The debt's billing code, for the whole amount: a new one, or the one still payable (a debt has one payable
+    """The debt's billing code, for what it still owes: a new one, or the one still payable (a debt has one payable
     code at a time, so it can never be paid twice). A code past its expiry that the worker has not reached yet is
-    expired here first (`BillingExpired`)."""
+    expired here first (`BillingExpired`). A debt paid in instalments is paid with each instalment's code."""
     principal.require(WRITE)
     async with uow:
-        s = uow.session
-        codes = BillingRepository(s)
-        locked = await codes.open_for_debt(debt_id, lock=True)
-        debt = await DebtRepository(s).get_for_update(debt_id)
-        if debt is None or debt.npwp not in principal.taxpayer_ids:
-            raise DebtNotFound(f"no debt {debt_id} for the taxpayers of this token")
-        if debt.status == "settled":
-            raise DebtAlreadySettled(f"debt {debt_id} is paid", ntpn=debt.ntpn)
-        now = datetime.now(UTC)
-        # A code made meanwhile by a concurrent request (committed once we held the debt) is fresh: not expired.
-        current = locked or await codes.open_for_debt(debt_id)
-        if current is not None and current.status == "paid":  # its confirmation settled the debt: not reached
-            raise DebtAlreadySettled(f"debt {debt_id} is paid", ntpn=debt.ntpn)
-        if current is not None and (current is not locked or now < current.expires_at):
-            return BillingRead.of(current, None, now)
-        if current is not None:
-            await billing.expire_in(s, current, now)
-        subject = debt_subject(debt.kap_kjs, period=debt.period, assessment_number=debt.assessment_number)
-        code = await billing.issue(s, npwp=debt.npwp, subject=subject, amount=debt.amount, origin="bill",
-                                   debt_id=debt.id, created_by=principal.acting_person)
-        read = BillingRead.of(code, None, code.created_at)
+        read = await _payable_code(uow.session, principal, debt_id)
         await uow.commit()
     return read
+
+
+async def code_for_named_debt(uow: UnitOfWork, principal: Principal, *, npwp: str, subject: BillingSubject,
+                              amount: Decimal) -> BillingRead | None:
+    """A self-assessed code whose KAP-KJS and STP/SKP number name a debt of the taxpayer: the debt's own code
+    (origin `bill`), so its payment settles the debt. None when no debt has that number (an ordinary mandiri code).
+    The amount must be what the debt still owes: a code pays a debt whole, never twice."""
+    async with uow:
+        named = await DebtRepository(uow.session).by_assessment(npwp, subject.rule.kap, subject.rule.kjs,
+                                                                subject.assessment_number or "")
+        if named is None:
+            return None
+        read = await _payable_code(uow.session, principal, named.id, amount=amount)
+        await uow.commit()
+    return read
+
+
+async def _payable_code(s: AsyncSession, principal: Principal, debt_id: uuid.UUID, *,
+                        amount: Decimal | None = None) -> BillingRead:
+    codes = BillingRepository(s)
+    locked = await codes.open_for_debt(debt_id, lock=True)
+    debt = await DebtRepository(s).get_for_update(debt_id)
+    if debt is None or debt.npwp not in principal.taxpayer_ids:
+        raise DebtNotFound(f"no debt {debt_id} for the taxpayers of this token")
+    if debt.status == "settled":
+        raise DebtAlreadySettled(f"debt {debt_id} is paid", ntpn=debt.ntpn)
+    arrangement = await instalments.granted_for(s, debt.id)
+    if arrangement is not None:
+        raise DebtInInstalments(f"debt {debt_id} is paid in instalments: pay each instalment's code",
+                                arrangement_id=str(arrangement.id))
+    if amount is not None and amount != debt.outstanding:
+        raise AmountNotOutstanding(f"debt {debt.id} ({debt.kap_kjs} {debt.assessment_number}) owes "
+                                   f"{amount_text(debt.outstanding)}", debt_id=str(debt.id),
+                                   outstanding=amount_text(debt.outstanding))
+    now = datetime.now(UTC)
+    # A code made meanwhile by a concurrent request (committed once we held the debt) is fresh: not expired.
+    current = locked or await codes.open_for_debt(debt_id)
+    if current is not None and current.status == "paid":  # its confirmation settled the debt: not reached
+        raise DebtAlreadySettled(f"debt {debt_id} is paid", ntpn=debt.ntpn)
+    if current is not None and (current is not locked or now < current.expires_at):
+        return BillingRead.of(current, None, now)
+    if current is not None:
+        await billing.expire_in(s, current, now)
+    subject = debt_subject(debt.kap_kjs, period=debt.period, assessment_number=debt.assessment_number)
+    code = await billing.issue(s, npwp=debt.npwp, subject=subject, amount=debt.outstanding, origin="bill",
+                               debt_id=debt.id, created_by=principal.acting_person)
+    return BillingRead.of(code, None, code.created_at)
 
 
 # -- settled by a payment (steps inside the confirmation's transaction) --------------------------------------------
@@ -206,13 +241,76 @@ async def lock_for_payment(session: AsyncSession, debt_id: uuid.UUID) -> Debt:
 
 
 async def settle_in(session: AsyncSession, debt: Debt, *, ntpn: str, paid_at: datetime) -> None:
-    """The debt is paid in full by the payment `ntpn` (its code is for the whole amount): settled, `DebtSettled`."""
+    """The payment `ntpn` (inserted already in this transaction) pays the debt: what it still owed (a code for the
+    whole debt), or one instalment (the code's `instalment_number`). Once nothing is owed: settled, `DebtSettled`."""
     if debt.status == "settled":
         raise DebtAlreadySettled(f"debt {debt.id} is paid", ntpn=debt.ntpn)
-    await DebtRepository(session).mark_settled(debt, settled_at=paid_at, ntpn=ntpn)
+    repo = DebtRepository(session)
+    amount, instalment_number = await repo.paid_by(ntpn)
+    if instalment_number is not None:
+        await instalments.paid_in(session, debt, instalment_number, ntpn=ntpn, paid_at=paid_at)
+    await _reduce_in(session, debt, amount, paid_at=paid_at, ntpn=ntpn)
+
+
+async def settle_by_allocation_in(session: AsyncSession, debt: Debt, *, allocation_id: str,
+                                  deemed_paid_at: datetime) -> None:
+    """The deposit paid what the debt still owed (the debt locked by the caller); the deposit date counts as the
+    payment date (tax-rules §4.4)."""
+    await _reduce_in(session, debt, debt.outstanding, paid_at=deemed_paid_at, allocation_id=allocation_id)
+
+
+async def _reduce_in(session: AsyncSession, debt: Debt, amount: Decimal, *, paid_at: datetime,
+                     ntpn: str | None = None, allocation_id: str | None = None) -> None:
+    if amount > debt.outstanding:  # the ledger refused this already (a liability is never paid beyond its debits)
+        raise RuntimeError(f"debt {debt.id} owes {debt.outstanding}, not {amount}")
+    repo = DebtRepository(session)
+    debt.outstanding -= amount
+    if debt.outstanding > 0:
+        await repo.flush()
+        return
+    ntpns = await repo.ntpns_for(debt.id)
+    await repo.mark_settled(debt, settled_at=paid_at, ntpn=ntpn)
     await publish(session, DebtSettled(
         debt_id=str(debt.id), npwp=debt.npwp, kap_kjs=debt.kap_kjs, assessment_number=debt.assessment_number,
-        period=debt.period, amount=amount_text(debt.amount), ntpns=[ntpn], settled_at=paid_at,
+        period=debt.period, amount=amount_text(debt.amount), ntpns=ntpns,
+        allocation_ids=[allocation_id] if allocation_id else [], settled_at=paid_at,
+    ), key=debt.npwp, subject=str(debt.id), aggregate_type=AGGREGATE, sequence=debt.version)
+
+
+# -- Art 19 interest on unpaid debts (a worker step) ---------------------------------------------------------------
+async def accrue_debt_interest(uow: UnitOfWork, *, batch: int, today: date | None = None) -> int:
+    """Up to `batch` open debts for which another month of Art 19 interest (tier 1) counts by `today`: the total to
+    date reported to filing (`DebtInterestAccrued`, the debt's version as `sequence`), in one transaction. A part
+    month counts in full, at most 24 months. Returns how many debts it took; the caller repeats while a full batch
+    came back. Interest is not booked in the ledger: filing bills it (an STP), which comes back as a debt."""
+    today = today or datetime.now(WIB).date()
+    async with uow:
+        taken = await DebtRepository(uow.session).claim_interest_due(today, batch)
+        for debt in taken:
+            await _accrue_in(uow.session, debt, today)
+        await uow.commit()
+    return len(taken)
+
+
+async def _accrue_in(session: AsyncSession, debt: Debt, today: date) -> None:
+    months = months_counted(debt.interest_from, today)
+    try:
+        rate = monthly_rate(INTEREST_TIER, debt.interest_from)
+    except InterestRateUnknown:
+        log.warning("no interest rate for the debt's due date; retried tomorrow",
+                    extra={"debt_id": str(debt.id), "interest_from": debt.interest_from.isoformat()})
+        debt.interest_next_on = today + ONE_DAY
+        return
+    debt.interest_next_on = (None if months >= MAX_INTEREST_MONTHS
+                             else add_months(debt.interest_from, months) + ONE_DAY)
+    if months <= debt.interest_months:
+        return
+    amount = interest(debt.interest_principal, rate, months)
+    debt.interest_months, debt.interest_accrued, debt.version = months, amount, debt.version + 1
+    await publish(session, DebtInterestAccrued(
+        debt_id=str(debt.id), npwp=debt.npwp, kap_kjs=debt.kap_kjs, assessment_number=debt.assessment_number,
+        period=debt.period, principal=amount_text(debt.interest_principal), interest_from=debt.interest_from,
+        as_of=today, months=months, monthly_rate_percent=f"{rate:f}", interest=amount_text(amount),
     ), key=debt.npwp, subject=str(debt.id), aggregate_type=AGGREGATE, sequence=debt.version)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kit.errors import ValidationFailed
+from kit.errors import AppError, Conflict, NotFound, ValidationFailed
 
 
 class KindUnknown(ValidationFailed):
@@ -22,3 +22,53 @@ class TermTooLong(ValidationFailed):
     """`details.max_months`: the last payment may fall at most this many months after the debt's due date."""
 
     code, title = "instalment.term_too_long", "The instalments or postponement run longer than allowed"
+
+
+class CalendarYearUnknown(AppError):
+    """No holiday list is kept for the year (`details.year`): a decision deadline there would be a guess."""
+
+    code, status, title = "calendar.year_unknown", 422, "No working-day calendar for this year"
+
+
+class ArrangementNotFound(NotFound):
+    """Also the answer for another taxpayer's application: its existence is not revealed."""
+
+    code, title = "instalment.not_found", "No such instalment or postponement application"
+
+
+class AlreadyApplied(Conflict):
+    """The debt has an application waiting for a decision, or a granted schedule (`details.arrangement_id`)."""
+
+    code, title = "instalment.already_applied", "The debt already has an application or a schedule"
+
+
+class AlreadyDecided(Conflict):
+    """`details.status`: what the decision was."""
+
+    code, title = "instalment.already_decided", "The application was decided already"
+
+
+class NotGranted(Conflict):
+    """Only a granted schedule's instalments are payable (`details.status`: applied, rejected, accelerated, ...)."""
+
+    code, title = "instalment.not_granted", "The schedule is not granted, or no longer runs"
+
+
+class InstalmentNotFound(NotFound):
+    code, title = "instalment.number_unknown", "The schedule has no instalment with this number"
+
+
+class InstalmentPaid(Conflict):
+    """`details.ntpn`: the payment that paid it."""
+
+    code, title = "instalment.already_paid", "This instalment is paid"
+
+
+class RejectionReasonRequired(ValidationFailed):
+    code, title = "instalment.reason_required", "A rejection states its reason"
+
+
+class PostponementTermsInvalid(ValidationFailed):
+    """A postponement names `postponed_to` and no `instalments`; instalments name `instalments` (2 or more)."""
+
+    code, title = "instalment.request_invalid", "The request does not fit its kind"

@@ -155,12 +155,12 @@ class LedgerRepository:
         return list(rows.scalars())
 
     async def owed_unlike_open_debts(self) -> list[tuple[str, Decimal, Decimal]]:
-        """(npwp, owed in the ledger, open debts) of each taxpayer where the two differ."""
+        """(npwp, owed in the ledger, what open debts still owe) of each taxpayer where the two differ."""
         debits, credits = _sums(_A.c.id)
         nets = (select(_A.c.npwp, (debits - credits).label("net"))
                 .where(_A.c.kind == str(AccountKind.TAXPAYER_LIABILITY)).subquery())
         owed = select(nets.c.npwp, func.sum(nets.c.net).label("owed")).group_by(nets.c.npwp).subquery()
-        debts = (select(Debt.npwp.label("npwp"), func.sum(Debt.amount).label("open"))
+        debts = (select(Debt.npwp.label("npwp"), func.sum(Debt.outstanding).label("open"))
                  .where(Debt.status == "open").group_by(Debt.npwp).subquery())
         npwp = func.coalesce(owed.c.npwp, debts.c.npwp)
         in_ledger, in_debts = func.coalesce(owed.c.owed, ZERO), func.coalesce(debts.c.open, ZERO)

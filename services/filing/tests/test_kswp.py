@@ -1,0 +1,151 @@
+"""KSWP (tax-rules.md §7.1) for a requesting agency: valid only when the NPWP is active, the name matches and the SPT
+Tahunan of the last 2 tax years (whose deadline passed) is filed; customs also the last 3 SPT Masa PPN. The answer,
+its later reads and the letter are all rendered from one stored snapshot (seed 000 item 23): the letter's fields
+equal the answer's, and neither moves when the data they were checked from changes. The API's day is 15 April
+2026: the last SPT Tahunan Badan due are 2024 (30 Apr 2025) and 2023; the last SPT Masa PPN due are Feb, Jan 2026
+and Dec 2025."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from filing.settings import FilingSettings
+from kit.db import create_engine, create_sessionmaker
+from kit.testing.events import outbox_envelopes, random_npwp
+from services.filing.tests.conftest import MAKER, auth
+from services.filing.tests.seed import add_taxpayer, at, file_return
+from services.filing.tests.test_submission import pdf_text
+
+PATH = "/v1/kswp"
+
+
+def agency(client_id: str = "oss-bkpm", scopes: tuple[str, ...] = ("filing:kswp",)) -> dict[str, str]:
+    token = MAKER.make(subject=client_id, scopes=scopes, client_kind="internal", client_id=client_id)
+    return {"authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def engine(settings: FilingSettings) -> AsyncIterator[AsyncEngine]:
+    e = create_engine(settings.database, application_name="test.kswp", pool_size=2)
+    try:
+        yield e
+    finally:
+        await e.dispose()
+
+
+async def clean_company(engine: AsyncEngine, **overrides: Any) -> str:
+    """A PKP company that filed everything the checks look at (Feb 2026 late: still filed)."""
+    npwp = await add_taxpayer(engine, name="PT Contoh Lontar Sejahtera", pkp=((True, date(2025, 1, 1)),),
+                              **overrides)
+    for year in ("2023", "2024"):
+        await file_return(engine, npwp, "spt_tahunan_badan", year, at(date(int(year) + 1, 4, 20)))
+    for period, day in [("2025-12", date(2026, 1, 20)), ("2026-01", date(2026, 2, 20)), ("2026-02", date(2026, 4, 2))]:
+        await file_return(engine, npwp, "spt_masa_ppn", period, at(day))
+    return npwp
+
+
+def request(npwp: str, **overrides: str) -> dict[str, str]:
+    return {"npwp": npwp, "name": "PT. Contoh Lontar  Sejahtera", "agency": "Kementerian Investasi/BKPM",
+            "service": "Izin usaha (OSS)", "variant": "customs", **overrides}
+
+
+async def test_valid_answer_letter_and_verification_come_from_one_snapshot(api: httpx.AsyncClient,
+                                                                           engine: AsyncEngine) -> None:
+    npwp = await clean_company(engine)
+    response = await api.post(PATH, json=request(npwp), headers={**agency(), "Idempotency-Key": npwp})
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    assert (answer["status"], answer["reasons"], answer["variant"], answer["taxpayer_name"]) == (
+        "valid", [], "customs", "PT Contoh Lontar Sejahtera")
+    assert [(c["code"], c["passed"]) for c in answer["checks"]] == [
+        ("npwp_active", True), ("name_matches", True), ("spt_tahunan_filed", True), ("spt_masa_ppn_filed", True)]
+    annual, masa = answer["checks"][2]["returns"], answer["checks"][3]["returns"]
+    assert [(r["period"], r["due_date"], r["owed"], r["filed"]) for r in annual] == [
+        ("2024", "2025-04-30", True, True), ("2023", "2024-04-30", True, True)]  # 2023: no 2024 calendar, nominal
+    assert [(r["period"], r["due_date"]) for r in masa] == [
+        ("2026-02", "2026-03-31"), ("2026-01", "2026-03-02"), ("2025-12", "2026-02-02")]
+    assert (await api.post(PATH, json=request(npwp), headers={**agency(), "Idempotency-Key": npwp})
+            ).json() == answer  # a retry replays the same answer
+
+    # the data the check read changes: nothing already answered moves
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE taxpayer SET name = 'PT Lain' WHERE npwp = :n"), {"n": npwp})
+        await conn.execute(text("DELETE FROM spt WHERE npwp = :n AND form = 'spt_tahunan_badan'"), {"n": npwp})
+    read = await api.get(f"{PATH}/{answer['kswp_id']}", headers=agency())
+    assert read.status_code == 200 and read.json() == answer
+    letter = await api.get(f"{PATH}/{answer['kswp_id']}/letter", headers=agency())
+    assert letter.status_code == 200 and letter.headers["content-type"] == "application/pdf"
+    printed = pdf_text(letter.content)
+    # every field of the answer is on the letter, as the answer has it
+    for value in (answer["letter_number"], answer["npwp"], answer["taxpayer_name"], answer["requested_name"],
+                  answer["agency"], answer["service"], answer["snapshot_digest"], answer["verification_url"]):
+        assert value in printed.replace("\n", ""), value
+    assert ": VALID" in printed and "Kepabeanan" in printed
+    for check in answer["checks"][2:]:
+        for r in check["returns"]:
+            assert f"{r['period']} (batas {r['due_date']}): dilaporkan" in printed
+    assert "PT Lain" not in printed
+
+    code = answer["verification_code"]
+    assert answer["verification_url"].endswith(f"/v1/kswp/verification/{code}")
+    public = await api.get(f"{PATH}/verification/{code}")
+    assert public.status_code == 200
+    assert {k: public.json()[k] for k in ("letter_number", "npwp", "status", "snapshot_digest", "authentic")} == {
+        "letter_number": answer["letter_number"], "npwp": "*" * 12 + npwp[-4:], "status": "valid",
+        "snapshot_digest": answer["snapshot_digest"], "authentic": True}
+    assert (await api.get(f"{PATH}/verification/{'0' * 20}")).json()["code"] == "kswp.not_found"
+
+    sessions = create_sessionmaker(engine)
+    async with sessions() as s:
+        [(key, env, event)] = await outbox_envelopes(s, event_type="KSWPIssued", subjects=[answer["kswp_id"]])
+    assert (key, event.status, event.snapshot_digest, event.verification_code, event.letter_number) == (
+        npwp, "valid", answer["snapshot_digest"], code, answer["letter_number"])
+
+
+async def test_invalid_answers_name_their_reasons(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    missing_masa = await clean_company(engine)
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM spt WHERE npwp = :n AND period = '2026-01'"), {"n": missing_masa})
+    inactive = await clean_company(engine, status="non_effective")
+    no_annual = await add_taxpayer(engine, kind="individual", name="Ani Wijaya", registered=date(2023, 2, 1))
+    await file_return(engine, no_annual, "spt_tahunan_op", "2025", at(date(2026, 3, 30)))  # 2024 not filed
+
+    async def ask(body: dict[str, str]) -> dict[str, Any]:
+        response = await api.post(PATH, json=body, headers=agency())
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    customs = await ask(request(missing_masa))
+    assert (customs["status"], customs["reasons"]) == ("invalid", ["spt_masa_ppn_not_filed"])
+    assert (await ask(request(missing_masa, variant="standard")))["status"] == "valid"
+    assert (await ask(request(missing_masa, name="PT Contoh Lestari")))["reasons"] == [
+        "name_mismatch", "spt_masa_ppn_not_filed"]
+    assert (await ask(request(inactive)))["reasons"] == ["npwp_inactive"]
+    person = await ask(request(no_annual, name="ANI WIJAYA", variant="standard"))
+    assert person["reasons"] == ["spt_tahunan_not_filed"]
+    assert [(r["period"], r["filed"]) for r in person["checks"][2]["returns"]] == [("2025", True), ("2024", False)]
+    unknown = await ask(request(random_npwp()))
+    assert (unknown["status"], unknown["reasons"], unknown["taxpayer_name"]) == ("invalid", ["npwp_not_found"], None)
+    letter = await api.get(f"{PATH}/{unknown['kswp_id']}/letter", headers=agency())
+    assert ": TIDAK VALID" in pdf_text(letter.content) and "npwp_not_found" in pdf_text(letter.content)
+
+
+async def test_only_the_requesting_agency_reads_its_answer(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    npwp = await clean_company(engine)
+    answer = (await api.post(PATH, json=request(npwp), headers=agency())).json()
+    for path in (f"{PATH}/{answer['kswp_id']}", f"{PATH}/{answer['kswp_id']}/letter"):
+        response = await api.get(path, headers=agency("bea-cukai"))
+        assert (response.status_code, response.json()["code"]) == (404, "kswp.not_found")
+    for headers, expected in [({}, (401, "unauthorized")), (auth(npwp), (403, "auth.agency_required")),
+                              (agency(scopes=("filing:read",)), (403, "auth.missing_scope"))]:
+        response = await api.post(PATH, json=request(npwp), headers=headers)
+        assert (response.status_code, response.json()["code"]) == expected
+    response = await api.post(PATH, json={**request(npwp), "variant": "other"}, headers=agency())
+    assert (response.status_code, response.json()["code"]) == (422, "request.invalid")

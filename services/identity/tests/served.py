@@ -1,0 +1,48 @@
+"""identity's API over real HTTP for a test module: uvicorn on a free loopback port, in its own thread and event loop
+(its lifespan runs there), on the session's PostgreSQL and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import uvicorn
+from pydantic import SecretStr
+
+from identity.main import create_app
+from identity.settings import IdentitySettings, OTPSettings, TokenSettings
+from kit.testing.service import free_port, service_settings
+from services.identity.tests.conftest import SEALING_PUBLIC, TOKEN_KEY
+
+
+def module_settings(infra: Any, **login: Any) -> IdentitySettings:
+    """The `settings` fixture's values, for a module-scoped server; `login` overrides the login settings."""
+    base = service_settings(infra, IdentitySettings, "identity")
+    return base.model_copy(update={
+        "otp": OTPSettings(notification_public_key=SEALING_PUBLIC, per_ip_per_hour=10_000, resend_cooldown_s=0),
+        "login": base.login.model_copy(update={"argon2_memory_kib": 1024, "argon2_time_cost": 1, **login}),
+        "tokens": TokenSettings(signing_key=SecretStr(TOKEN_KEY))})
+
+
+@contextmanager
+def served(settings: IdentitySettings) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, lifespan="on", timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="identity-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("identity's API did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
