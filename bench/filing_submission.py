@@ -209,8 +209,8 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
     paced = int(OFFERED * PACED_S)
     total = one_by_one + paced + batched
     settings = FilingSettings(
-        database=DatabaseSettings(dsn=url, pool_size=20, max_overflow=10), kafka=KafkaSettings(
-            enable_idempotence=False), worker_port=free_port(), log_level="WARNING",
+        database=DatabaseSettings(dsn=url, pool_size=CONCURRENCY, max_overflow=0), kafka=KafkaSettings(
+            enable_idempotence=False), worker_port=free_port(), log_level="ERROR",
         identity=IdentityClientSettings(base_url=identity.url, client_id=signer.client_id,
                                         client_secret=SecretStr(signer.client_secret)))
     engine = create_engine(settings.database, application_name="bench.filing_submission", pool_size=2)

@@ -88,12 +88,14 @@ class IdentityClient:
             return self._token
 
     async def sign(self, *, credential_id: str, passphrase: str | None = None, digests: list[str],
-                   account_id: str | None, acting_for: str, signing_session: SigningSession | None = None
+                   account_id: str | None, acting_for: str | None, signing_session: SigningSession | None = None
                    ) -> Signatures:
         """`digests`: base64 SHA-256 digests; the credential opened by exactly one of `passphrase` and
         `signing_session`. Raises `SigningRefused` (identity's answer, not retried: a wrong passphrase counts once)
         or `IdentityUnavailable` (after `attempts` tries on transport errors and 5xx)."""
-        body: dict[str, Any] = {"credential_id": credential_id, "digests": digests, "acting_for": acting_for}
+        body: dict[str, Any] = {"credential_id": credential_id, "digests": digests}
+        if acting_for:  # a batch for several taxpayers names none
+            body["acting_for"] = acting_for
         if signing_session is not None:
             body["signing_session"] = {"id": signing_session.id, "secret": signing_session.secret,
                                        "device": signing_session.device}

@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -62,6 +62,7 @@ class StandIn:
     sessions: dict[str, SigningSession] = field(default_factory=dict)
     signing_calls: int = 0
     digests_signed: int = 0
+    before_signing: Callable[[], None] | None = None  # a test's hook: runs once, while the caller waits on identity
 
     def open_session(self, credential: Credential, *, device: str, ttl_s: int = 900,
                      max_signatures: int = 10_000) -> SigningSession:
@@ -165,6 +166,9 @@ def create_app(state: StandIn) -> FastAPI:
                                 attempts_remaining=MAX_FAILURES - credential.failures)
             credential.failures = 0
         state.digests_signed += len(digests)
+        if state.before_signing is not None:
+            hook, state.before_signing = state.before_signing, None
+            hook()
         signed = [base64.b64encode(credential.key.sign(d, ec.ECDSA(Prehashed(hashes.SHA256())))).decode()
                   for d in digests]
         return {"credential_id": credential.id, "certificate_serial": credential.serial,

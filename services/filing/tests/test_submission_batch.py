@@ -5,7 +5,9 @@ their own. One app and one engine for the module. The API's clock is 15 April 20
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -192,8 +194,7 @@ async def test_a_batch_refused_as_a_whole_signs_and_writes_nothing(
     both = {**base, "passphrase": consultant.credential.passphrase, "signing_session": session}
     assert problem(await app.post(BATCH, json=both, headers=consultant.headers())) == (
         422, "submission.passphrase_or_session")
-    assert problem(await app.post(BATCH, json=base, headers=consultant.headers())) == (
-        422, "submission.passphrase_or_session")
+    assert problem(await app.post(BATCH, json=base, headers=consultant.headers())) == (422, "request.invalid")
     twice = {**base, "signing_session": session, "returns": [item(a), item(b), item(a)]}
     r = await app.post(BATCH, json=twice, headers=consultant.headers())
     assert problem(r) == (422, "submission.batch_duplicate") and r.json()["details"]["path"] == "/returns/2"
@@ -237,3 +238,47 @@ async def test_one_return_submitted_with_a_signing_session(
     bare = MAKER.make(subject=consultant.account, scopes=SCOPES, taxpayer_ids=[b], jti="")
     r = await app.post(path, json=body, headers={"authorization": f"Bearer {bare}"})
     assert problem(r) == (422, "submission.no_login_session")
+
+
+async def test_a_return_that_moves_while_the_batch_is_signed_is_refused_alone(
+        app: httpx.AsyncClient, engine: AsyncEngine, identity: StandIn, infra: Any) -> None:
+    a, b = await nil(engine), await nil(engine)
+    consultant = Consultant(identity, a, b)
+    dsn = service_settings(infra, FilingSettings, "filing").database
+
+    async def invoice_arrives() -> None:  # an invoice of b's March is consumed while identity signs
+        other = create_engine(dsn, application_name="test.batch.hook", pool_size=1)
+        try:
+            async with other.begin() as conn:
+                await conn.execute(insert(ppn_output).values(npwp=b, period="2026-03", transaction_code="01",
+                                                             invoices=1, dpp=1_000_000, ppn=110_000))
+        finally:
+            await other.dispose()
+
+    identity.before_signing = lambda: _in_thread(invoice_arrives)
+    r = await app.post(BATCH, json={"credential_id": consultant.credential.id,
+                                    "passphrase": consultant.credential.passphrase,
+                                    "returns": [item(a), item(b)]}, headers=consultant.headers())
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [(x["status"], (x["error"] or {}).get("code")) for x in items] == [
+        ("filed", None), ("refused", "return.changed")]
+    assert items[1]["error"]["details"]["path"] == "/returns/1"
+    assert await statuses(engine, a, b) == {a: "filed"}  # b: not even the draft its submission started
+
+
+def _in_thread(work: Any) -> None:
+    """Run a coroutine function to completion on a loop of its own (the stand-in's thread already runs one)."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(work())
+        except BaseException as exc:  # noqa: BLE001 (re-raised below, in the caller's thread)
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(30)
+    if failure:
+        raise failure[0]

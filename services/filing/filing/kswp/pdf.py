@@ -1,22 +1,17 @@
 """The KSWP letter (Surat Keterangan Status Wajib Pajak) as a PDF, rendered from the stored snapshot (`KswpRead` is
-that snapshot as it is): every field printed is a field of the API answer. Core font (WinAnsi) text, so any reader
-or extractor gets it back; the QR code to the public verification drawn as vector squares (fpdf2 and segno, as the
-filing receipt)."""
+that snapshot as it is): every field printed is a field of the API answer. Drawn with kit.pdf's helpers (extractable
+text, a QR code to the public verification)."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
-import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from filing.clock import JAKARTA
 from filing.kswp.schemas import KswpCheck, KswpRead
+from kit.pdf import latin, qr, wib
 
-_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember")
 _CHECKS = {"npwp_active": "NPWP aktif", "name_matches": "Nama sesuai", "spt_tahunan_filed": "SPT Tahunan",
            "spt_masa_ppn_filed": "SPT Masa PPN"}
 _VARIANTS = {"standard": "Umum", "customs": "Kepabeanan"}
@@ -25,12 +20,6 @@ STATUS_TEXT = {"valid": "VALID", "invalid": "TIDAK VALID"}
 
 def verification_url(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/v1/kswp/verification/{code}"
-
-
-def latin(value: Any) -> str:
-    text = "" if value is None else str(value)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def check_line(check: KswpCheck) -> str:
@@ -63,15 +52,13 @@ def render(kswp: KswpRead) -> bytes:
         pdf.multi_cell(width - 95, 5, latin(f": {value if value not in (None, '') else '-'}"),
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    checked = kswp.checked_at.astimezone(JAKARTA)
     field("NPWP", kswp.npwp)
     field("Nama (data DJP)", kswp.taxpayer_name)
     field("Nama (permohonan)", kswp.requested_name)
     field("Instansi peminta", kswp.agency)
     field("Layanan", kswp.service)
     field("Jenis", _VARIANTS[kswp.variant])
-    field("Waktu pemeriksaan", f"{checked.day} {_MONTHS[checked.month - 1]} {checked.year} "
-                               f"{checked:%H:%M:%S} WIB")
+    field("Waktu pemeriksaan", wib(kswp.checked_at))
     pdf.ln(3)
     for check in kswp.checks:
         field(_CHECKS[check.code], check_line(check))
@@ -88,23 +75,6 @@ def render(kswp: KswpRead) -> bytes:
     pdf.set_font("Helvetica", "I", 8)
     pdf.multi_cell(width, 4, latin("Keaslian surat ini dapat diperiksa dengan memindai kode QR atau membuka "
                                    f"{kswp.verification_url}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _qr(pdf, kswp.verification_url, x=pdf.l_margin + width - 40, y=top, size=38)
+    qr(pdf, kswp.verification_url, x=pdf.l_margin + width - 40, y=top, size=38)
     return bytes(pdf.output())
 
-
-def _qr(pdf: FPDF, data: str, *, x: float, y: float, size: float) -> None:
-    matrix = [list(row) for row in segno.make(data, error="m", micro=False).matrix]
-    border = 2
-    module = size / (len(matrix) + 2 * border)
-    pdf.set_fill_color(0, 0, 0)
-    for r, cells in enumerate(matrix):
-        c = 0
-        while c < len(cells):
-            if cells[c]:
-                start = c
-                while c < len(cells) and cells[c]:
-                    c += 1
-                pdf.rect(x + (start + border) * module, y + (r + border) * module, (c - start) * module, module,
-                         style="F")
-            else:
-                c += 1

@@ -1,5 +1,6 @@
-"""Consumer of `invoice.events` (group `filing.invoice-events`): the SPT Masa PPN prefill. Signatures come in runs
-(a signing job publishes thousands) and are applied a run at a time; the rest one by one."""
+"""Consumer of `invoice.events` (group `filing.invoice-events`): the SPT Masa PPN prefill. Every fetch is applied as
+one run with a handful of set-based statements (`service.record_invoice_facts`): a signing job publishes thousands of
+signatures, and the nota retur, credits and cancellations among them would otherwise cost a few statements each."""
 
 from __future__ import annotations
 
@@ -10,34 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import Envelope
 from contracts.invoice import InputTaxCredited, InvoiceCancelled, InvoiceReplaced, InvoiceSigned, ReturnIssued
 from filing.returns import service
+from filing.returns.service import InvoiceFactEvent
 from kit.consumer import Handlers
 
 
-async def invoices_signed(session: AsyncSession, events: Sequence[tuple[Envelope, InvoiceSigned]]) -> None:
-    await service.record_invoices_signed(session, [event for _, event in events])
-
-
-async def invoice_cancelled(session: AsyncSession, envelope: Envelope, event: InvoiceCancelled) -> None:
-    await service.record_invoice_voided(session, event)
-
-
-async def invoice_replaced(session: AsyncSession, envelope: Envelope, event: InvoiceReplaced) -> None:
-    await service.record_invoice_voided(session, event)
-
-
-async def return_issued(session: AsyncSession, envelope: Envelope, event: ReturnIssued) -> None:
-    await service.record_return(session, event)
-
-
-async def input_tax_decided(session: AsyncSession, envelope: Envelope, event: InputTaxCredited) -> None:
-    await service.record_input_tax_decision(session, event)
+async def invoice_facts(session: AsyncSession, events: Sequence[tuple[Envelope, InvoiceFactEvent]]) -> None:
+    await service.record_invoice_facts(session, [event for _, event in events])
 
 
 def invoice_handlers() -> Handlers:
+    """One run handler for all five facts, so the consumer hands it a whole fetch at once (a run is a sequence of
+    events for the same handler)."""
     handlers = Handlers()
-    handlers.on_many(InvoiceSigned)(invoices_signed)
-    handlers.on(InvoiceCancelled)(invoice_cancelled)
-    handlers.on(InvoiceReplaced)(invoice_replaced)
-    handlers.on(ReturnIssued)(return_issued)
-    handlers.on(InputTaxCredited)(input_tax_decided)
+    for contract in (InvoiceSigned, InvoiceCancelled, InvoiceReplaced, ReturnIssued, InputTaxCredited):
+        handlers.on_many(contract)(invoice_facts)
     return handlers

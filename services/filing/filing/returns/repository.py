@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filing.returns.models import ppn_input, ppn_input_credit, ppn_invoice, ppn_output, ppn_return, spt
+from filing.returns.models import ppn_input, ppn_input_credit, ppn_output, ppn_return, spt
 from filing.returns.prefill import (
     SIGNED,
     CreditFact,
@@ -45,14 +45,35 @@ _SIGN = text("""
     RETURNING i.invoice_id, i.seller_npwp, i.buyer_npwp, i.transaction_code, i.period, i.dpp, i.dpp_other, i.ppn,
               i.ppnbm""")
 
-# The row of one invoice, made pending if no event named it before, locked for the rest of the transaction: every
-# fact about an invoice is applied under this lock, so a credit and a cancellation cannot pass each other.
+# The rows of a run's invoices, made pending if no event named them before, locked for the rest of the transaction
+# (in key order: two transactions never wait for each other's rows in opposite orders): every fact about an invoice
+# is applied under this lock, so a credit and a cancellation cannot pass each other.
 _LOCK = text("""
     INSERT INTO ppn_invoice AS i (invoice_id, state, seller_npwp, buyer_npwp, transaction_code, period)
-    VALUES (:invoice_id, 'pending', :seller_npwp, :buyer_npwp, :transaction_code, :period)
+    SELECT v.invoice_id, 'pending', v.seller_npwp, v.buyer_npwp, v.transaction_code, v.period
+    FROM unnest(CAST(:ids AS text[]), CAST(:sellers AS text[]), CAST(:buyers AS text[]), CAST(:codes AS text[]),
+                CAST(:periods AS text[])) AS v(invoice_id, seller_npwp, buyer_npwp, transaction_code, period)
+    ORDER BY v.invoice_id
     ON CONFLICT (invoice_id) DO UPDATE SET period = coalesce(i.period, excluded.period)
     RETURNING i.invoice_id, i.state, i.seller_npwp, i.buyer_npwp, i.transaction_code, i.period, i.dpp, i.dpp_other,
               i.ppn, i.ppnbm""")
+
+_VOID = text("""
+    UPDATE ppn_invoice AS i SET state = v.state, replaced_by = v.replaced_by, updated_at = now()
+    FROM unnest(CAST(:ids AS text[]), CAST(:states AS text[]), CAST(:replaced_by AS text[]))
+         AS v(invoice_id, state, replaced_by)
+    WHERE i.invoice_id = v.invoice_id""")
+
+_RETURN_FLAGS = text("""
+    UPDATE ppn_return AS r SET seller_counted = v.seller_counted, buyer_counted = v.buyer_counted
+    FROM unnest(CAST(:ids AS text[]), CAST(:seller AS boolean[]), CAST(:buyer AS boolean[]))
+         AS v(return_id, seller_counted, buyer_counted)
+    WHERE r.return_id = v.return_id""")
+
+_CREDITS_COUNTED = text("""
+    UPDATE ppn_input_credit AS c SET counted = v.counted
+    FROM unnest(CAST(:ids AS text[]), CAST(:counted AS boolean[])) AS v(invoice_id, counted)
+    WHERE c.invoice_id = v.invoice_id""")
 
 _ADD_OUTPUT = text("""
     INSERT INTO ppn_output AS o (npwp, period, transaction_code, invoices, dpp, dpp_other, ppn, ppnbm, returns,
@@ -79,8 +100,8 @@ _ADD_INPUT = text("""
            credited_ppn = i.credited_ppn + excluded.credited_ppn, returns = i.returns + excluded.returns,
            returned_ppn = i.returned_ppn + excluded.returned_ppn, updated_at = now()""")
 
-_ADD_RETURN = insert(ppn_return).on_conflict_do_nothing().returning(ppn_return.c.return_id)
-_ADD_CREDIT = insert(ppn_input_credit).on_conflict_do_nothing().returning(ppn_input_credit.c.invoice_id)
+_ADD_RETURNS = insert(ppn_return).on_conflict_do_nothing()
+_ADD_CREDITS = insert(ppn_input_credit).on_conflict_do_nothing()
 
 
 def _amounts(row: Any) -> CodeAmounts:
@@ -143,57 +164,68 @@ class PrefillRepository:
                                                      for name in _AMOUNTS}})
         return [_invoice(row) for row in rows]
 
-    async def lock_invoice(self, key: InvoiceFact) -> InvoiceFact:
-        """The invoice's row (pending when no event named it yet), locked until the transaction ends."""
-        row = (await self.session.execute(_LOCK, {
-            "invoice_id": key.invoice_id, "seller_npwp": key.seller_npwp, "buyer_npwp": key.buyer_npwp,
-            "transaction_code": key.transaction_code, "period": key.period})).one()
-        return _invoice(row)
+    async def lock_invoices(self, keys: Sequence[InvoiceFact]) -> list[InvoiceFact]:
+        """The invoices' rows (pending when no event named them yet; one key per invoice id), locked until the
+        transaction ends."""
+        if not keys:
+            return []
+        rows = await self.session.execute(_LOCK, {
+            "ids": [k.invoice_id for k in keys], "sellers": [k.seller_npwp for k in keys],
+            "buyers": [k.buyer_npwp for k in keys], "codes": [k.transaction_code for k in keys],
+            "periods": [k.period for k in keys]})
+        return [_invoice(row) for row in rows]
 
-    async def void_invoice(self, invoice_id: str, *, state: str, replaced_by: str | None) -> None:
-        """The invoice and everything about it stop counting."""
-        await self.session.execute(update(ppn_invoice).where(ppn_invoice.c.invoice_id == invoice_id).values(
-            state=state, replaced_by=replaced_by, updated_at=func.now()))
-        await self.session.execute(update(ppn_return).where(ppn_return.c.invoice_id == invoice_id).values(
-            seller_counted=False, buyer_counted=False))
-        await self.session.execute(update(ppn_input_credit).where(ppn_input_credit.c.invoice_id == invoice_id)
-                                   .values(counted=False))
+    async def void_invoices(self, voided: Sequence[tuple[str, str, str | None]]) -> None:
+        """(invoice id, state, replaced by): the invoices stop counting (their nota retur and credits are set by
+        `set_return_flags` and `set_credits_counted`)."""
+        if voided:
+            await self.session.execute(_VOID, {"ids": [v[0] for v in voided], "states": [v[1] for v in voided],
+                                               "replaced_by": [v[2] for v in voided]})
 
-    async def returns_of(self, invoice_id: str) -> list[ReturnFact]:
-        rows = await self.session.execute(select(ppn_return).where(ppn_return.c.invoice_id == invoice_id)
-                                          .order_by(ppn_return.c.return_id))
+    async def returns_of(self, invoice_ids: Sequence[str], return_ids: Sequence[str] = ()) -> list[ReturnFact]:
+        """The nota retur against these invoices, and any with these ids."""
+        if not invoice_ids and not return_ids:
+            return []
+        rows = await self.session.execute(select(ppn_return).where(
+            ppn_return.c.invoice_id.in_(invoice_ids) | ppn_return.c.return_id.in_(return_ids))
+            .order_by(ppn_return.c.return_id))
         return [ReturnFact(r.return_id, r.invoice_id, r.seller_npwp, r.buyer_npwp, r.period, r.transaction_code,
                            _amounts(r), r.seller_counted, r.buyer_counted) for r in rows]
 
-    async def add_return(self, fact: ReturnFact) -> bool:
-        """False when the nota retur is already recorded."""
-        row = (await self.session.execute(_ADD_RETURN, {
-            "return_id": fact.return_id, "invoice_id": fact.invoice_id, "seller_npwp": fact.seller_npwp,
-            "buyer_npwp": fact.buyer_npwp, "period": fact.period, "transaction_code": fact.transaction_code,
-            **{name: getattr(fact.amounts, name) for name in _AMOUNTS}, "seller_counted": fact.seller_counted,
-            "buyer_counted": fact.buyer_counted})).first()
-        return row is not None
+    async def add_returns(self, facts: Sequence[ReturnFact]) -> None:
+        if facts:
+            await self.session.execute(_ADD_RETURNS, [{
+                "return_id": f.return_id, "invoice_id": f.invoice_id, "seller_npwp": f.seller_npwp,
+                "buyer_npwp": f.buyer_npwp, "period": f.period, "transaction_code": f.transaction_code,
+                **{name: getattr(f.amounts, name) for name in _AMOUNTS}, "seller_counted": f.seller_counted,
+                "buyer_counted": f.buyer_counted} for f in facts])
 
-    async def mark_returns_counted_for_buyer(self, return_ids: Sequence[str]) -> None:
-        if return_ids:
-            await self.session.execute(update(ppn_return).where(ppn_return.c.return_id.in_(return_ids))
-                                       .values(buyer_counted=True))
+    async def set_return_flags(self, facts: Sequence[ReturnFact]) -> None:
+        """Which side each nota retur counts for, as in `facts`."""
+        if facts:
+            await self.session.execute(_RETURN_FLAGS, {"ids": [f.return_id for f in facts],
+                                                       "seller": [f.seller_counted for f in facts],
+                                                       "buyer": [f.buyer_counted for f in facts]})
 
-    async def credit_of(self, invoice_id: str) -> CreditFact | None:
-        r = (await self.session.execute(select(ppn_input_credit).where(ppn_input_credit.c.invoice_id == invoice_id))
-             ).first()
-        if r is None:
-            return None
-        return CreditFact(r.invoice_id, r.buyer_npwp, r.seller_npwp, r.action, r.period, r.invoice_period,
-                          Decimal(r.ppn), Decimal(r.ppnbm), r.counted)
+    async def credits_of(self, invoice_ids: Sequence[str]) -> list[CreditFact]:
+        if not invoice_ids:
+            return []
+        rows = await self.session.execute(select(ppn_input_credit).where(
+            ppn_input_credit.c.invoice_id.in_(invoice_ids)))
+        return [CreditFact(r.invoice_id, r.buyer_npwp, r.seller_npwp, r.action, r.period, r.invoice_period,
+                           Decimal(r.ppn), Decimal(r.ppnbm), r.counted) for r in rows]
 
-    async def add_credit(self, fact: CreditFact) -> bool:
-        """False when a decision on the invoice is already recorded."""
-        row = (await self.session.execute(_ADD_CREDIT, {
-            "invoice_id": fact.invoice_id, "buyer_npwp": fact.buyer_npwp, "seller_npwp": fact.seller_npwp,
-            "action": fact.action, "period": fact.period, "invoice_period": fact.invoice_period, "ppn": fact.ppn,
-            "ppnbm": fact.ppnbm, "counted": fact.counted})).first()
-        return row is not None
+    async def add_credits(self, facts: Sequence[CreditFact]) -> None:
+        if facts:
+            await self.session.execute(_ADD_CREDITS, [{
+                "invoice_id": f.invoice_id, "buyer_npwp": f.buyer_npwp, "seller_npwp": f.seller_npwp,
+                "action": f.action, "period": f.period, "invoice_period": f.invoice_period, "ppn": f.ppn,
+                "ppnbm": f.ppnbm, "counted": f.counted} for f in facts])
+
+    async def set_credits_counted(self, facts: Sequence[CreditFact]) -> None:
+        if facts:
+            await self.session.execute(_CREDITS_COUNTED, {"ids": [f.invoice_id for f in facts],
+                                                          "counted": [f.counted for f in facts]})
 
     async def add_output(self, changes: Sequence[OutputChange]) -> None:
         if not changes:

@@ -10,6 +10,7 @@ The API's use cases each own their transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,7 @@ from filing.returns.prefill import (
     CreditFact,
     InputChange,
     InvoiceFact,
+    OutputChange,
     ReturnFact,
     merge,
     taken_back,
@@ -52,12 +54,25 @@ from kit.money import to_decimal
 from kit.replica import TaxpayerNotReplicated
 
 FORM = Obligation.SPT_MASA_PPN.value
+InvoiceFactEvent = InvoiceSigned | InvoiceCancelled | InvoiceReplaced | ReturnIssued | InputTaxCredited
 READ, DRAFT = "filing:read", "filing:draft"
 
 
 # -- the prefill: invoice facts (in the consumer's transaction) ------------------------------------------------------
 def _amounts(dpp: str, dpp_other: str, ppn: str, ppnbm: str) -> CodeAmounts:
     return CodeAmounts(*(to_decimal(v) for v in (dpp, dpp_other, ppn, ppnbm)))
+
+
+async def record_invoice_facts(session: AsyncSession, events: Sequence[InvoiceFactEvent]) -> None:
+    """A run of invoice facts (a whole fetch of the consumer) with a handful of statements whatever its length: the
+    signatures set-based, then the invoices the other facts name locked together, their nota retur and decisions
+    read together, those facts applied in their order in memory, and what changed written back set-based. The
+    prefill does not depend on the order facts arrive in (final states absorb), so taking the run's signatures
+    first gives what any order gives."""
+    await record_invoices_signed(session, [e for e in events if isinstance(e, InvoiceSigned)])
+    others = [e for e in events if not isinstance(e, InvoiceSigned)]
+    if others:
+        await _record_others(PrefillRepository(session), others)
 
 
 async def record_invoices_signed(session: AsyncSession, events: Sequence[InvoiceSigned]) -> None:
@@ -71,53 +86,92 @@ async def record_invoices_signed(session: AsyncSession, events: Sequence[Invoice
     await repo.add_output(merge(f.output() for f in signed_now))
 
 
-async def record_invoice_voided(session: AsyncSession, event: InvoiceCancelled | InvoiceReplaced) -> None:
-    """A cancellation or a replacement: what counted for the invoice stops counting. The replacement's own
-    InvoiceSigned adds its figures."""
-    repo = PrefillRepository(session)
-    invoice = await repo.lock_invoice(InvoiceFact(event.invoice_id, PENDING, event.seller_npwp, event.buyer_npwp,
-                                                  transaction_code_of(event.nsfp), event.period))
-    if invoice.state in VOID:
-        return
-    output, inputs = taken_back(invoice, await repo.returns_of(invoice.invoice_id),
-                                await repo.credit_of(invoice.invoice_id))
-    replaced_by = event.replacement_invoice_id if isinstance(event, InvoiceReplaced) else None
-    await repo.void_invoice(invoice.invoice_id, state=REPLACED if replaced_by else CANCELLED, replaced_by=replaced_by)
-    await repo.add_output(output)
-    await repo.add_input(inputs)
+def _key_of(event: InvoiceCancelled | InvoiceReplaced | ReturnIssued | InputTaxCredited) -> InvoiceFact:
+    """The pending row a fact makes for an invoice no event named before (its period unknown to a nota retur)."""
+    period = event.invoice_period if isinstance(event, InputTaxCredited) else (
+        None if isinstance(event, ReturnIssued) else event.period)
+    return InvoiceFact(event.invoice_id, PENDING, event.seller_npwp, event.buyer_npwp,
+                       transaction_code_of(event.nsfp), period)
 
 
-async def record_return(session: AsyncSession, event: ReturnIssued) -> None:
-    repo = PrefillRepository(session)
-    invoice = await repo.lock_invoice(InvoiceFact(event.invoice_id, PENDING, event.seller_npwp, event.buyer_npwp,
-                                                  transaction_code_of(event.nsfp), None))
-    stands = invoice.state not in VOID
-    credit = await repo.credit_of(event.invoice_id)
-    fact = ReturnFact(event.return_id, event.invoice_id, event.seller_npwp, event.buyer_npwp, event.period,
-                      transaction_code_of(event.nsfp), _amounts(event.dpp, event.dpp_other, event.ppn, event.ppnbm),
-                      seller_counted=stands, buyer_counted=stands and credit is not None and credit.counted)
-    if not await repo.add_return(fact):
-        return
-    await repo.add_output([fact.seller_side()] if fact.seller_counted else [])
-    await repo.add_input([fact.buyer_side()] if fact.buyer_counted else [])
+async def _record_others(repo: PrefillRepository,
+                         events: Sequence[InvoiceCancelled | InvoiceReplaced | ReturnIssued | InputTaxCredited]) -> None:
+    keys: dict[str, InvoiceFact] = {}
+    for e in events:  # one row per invoice: the first fact's fields, the first period known
+        key, first = _key_of(e), keys.get(e.invoice_id)
+        keys[e.invoice_id] = key if first is None else (
+            first if first.period is not None else replace(first, period=key.period))
+    # every fact about an invoice is applied under its row's lock, so a credit and a cancellation cannot pass
+    invoices = {f.invoice_id: f for f in await repo.lock_invoices(list(keys.values()))}
+    return_ids = [e.return_id for e in events if isinstance(e, ReturnIssued)]
+    returns: dict[str, dict[str, ReturnFact]] = {i: {} for i in invoices}
+    known_returns: set[str] = set()
+    for r in await repo.returns_of(list(invoices), return_ids):
+        known_returns.add(r.return_id)
+        returns.setdefault(r.invoice_id, {})[r.return_id] = r
+    credits = {c.invoice_id: c for c in await repo.credits_of(list(invoices))}
+    stored_returns = {r.return_id: r for rs in returns.values() for r in rs.values()}
+    stored_credits = dict(credits)
+    output: list[OutputChange] = []
+    inputs: list[InputChange] = []
+    voided: dict[str, InvoiceFact] = {}
+    replaced_by: dict[str, str | None] = {}
 
+    for e in events:
+        invoice = invoices[e.invoice_id]
+        if isinstance(e, InvoiceCancelled | InvoiceReplaced):
+            # a cancellation or a replacement: what counted for the invoice stops counting (the replacement's own
+            # InvoiceSigned adds its figures)
+            if invoice.state in VOID:
+                continue
+            out, inp = taken_back(invoice, returns[e.invoice_id].values(), credits.get(e.invoice_id))
+            output += out
+            inputs += inp
+            replacement = e.replacement_invoice_id if isinstance(e, InvoiceReplaced) else None
+            invoices[e.invoice_id] = voided[e.invoice_id] = replace(
+                invoice, state=REPLACED if replacement else CANCELLED)
+            replaced_by[e.invoice_id] = replacement
+            returns[e.invoice_id] = {i: replace(r, seller_counted=False, buyer_counted=False)
+                                     for i, r in returns[e.invoice_id].items()}
+            if (credit := credits.get(e.invoice_id)) is not None:
+                credits[e.invoice_id] = replace(credit, counted=False)
+        elif isinstance(e, ReturnIssued):
+            if e.return_id in known_returns:
+                continue
+            known_returns.add(e.return_id)
+            stands = invoice.state not in VOID
+            credit = credits.get(e.invoice_id)
+            fact = ReturnFact(e.return_id, e.invoice_id, e.seller_npwp, e.buyer_npwp, e.period,
+                              transaction_code_of(e.nsfp), _amounts(e.dpp, e.dpp_other, e.ppn, e.ppnbm),
+                              seller_counted=stands, buyer_counted=stands and credit is not None and credit.counted)
+            returns[e.invoice_id][e.return_id] = fact
+            output += [fact.seller_side()] if fact.seller_counted else []
+            inputs += [fact.buyer_side()] if fact.buyer_counted else []
+        else:
+            if e.invoice_id in credits:
+                continue
+            decision = CreditFact(e.invoice_id, e.buyer_npwp, e.seller_npwp, e.action, e.period, e.invoice_period,
+                                  to_decimal(e.ppn), to_decimal(e.ppnbm),
+                                  counted=e.action == "credit" and invoice.state not in VOID)
+            credits[e.invoice_id] = decision
+            if not decision.counted:
+                continue
+            inputs.append(decision.credit())
+            # nota retur the buyer issued before crediting now reduce its input tax too (in their own periods)
+            for r in list(returns[e.invoice_id].values()):
+                if r.seller_counted and not r.buyer_counted and r.buyer_npwp == e.buyer_npwp:
+                    inputs.append(r.buyer_side())
+                    returns[e.invoice_id][r.return_id] = replace(r, buyer_counted=True)
 
-async def record_input_tax_decision(session: AsyncSession, event: InputTaxCredited) -> None:
-    repo = PrefillRepository(session)
-    invoice = await repo.lock_invoice(InvoiceFact(event.invoice_id, PENDING, event.seller_npwp, event.buyer_npwp,
-                                                  transaction_code_of(event.nsfp), event.invoice_period))
-    fact = CreditFact(event.invoice_id, event.buyer_npwp, event.seller_npwp, event.action, event.period,
-                      event.invoice_period, to_decimal(event.ppn), to_decimal(event.ppnbm),
-                      counted=event.action == "credit" and invoice.state not in VOID)
-    if not await repo.add_credit(fact) or not fact.counted:
-        return
-    changes: list[InputChange] = [fact.credit()]
-    # nota retur the buyer issued before crediting now reduce its input tax too (in their own periods)
-    earlier = [r for r in await repo.returns_of(event.invoice_id)
-               if r.seller_counted and not r.buyer_counted and r.buyer_npwp == event.buyer_npwp]
-    changes += [r.buyer_side() for r in earlier]
-    await repo.mark_returns_counted_for_buyer([r.return_id for r in earlier])
-    await repo.add_input(merge(changes))
+    final_returns = [r for rs in returns.values() for r in rs.values()]
+    await repo.add_returns([r for r in final_returns if r.return_id not in stored_returns])
+    await repo.set_return_flags([r for r in final_returns if r.return_id in stored_returns
+                                 and r != stored_returns[r.return_id]])
+    await repo.add_credits([c for i, c in credits.items() if i not in stored_credits])
+    await repo.set_credits_counted([c for i, c in credits.items() if i in stored_credits and c != stored_credits[i]])
+    await repo.void_invoices([(i, f.state, replaced_by[i]) for i, f in sorted(voided.items())])
+    await repo.add_output(merge(output))
+    await repo.add_input(merge(inputs))
 
 
 # -- the draft (API) -------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ class ReceiptNotFound(NotFound):
 
 
 class PassphraseOrSession(ValidationFailed):
-    """`details.path`: `/passphrase` (both or neither sent)."""
+    """Both sent (the request's validation answers it; neither is `request.invalid`: the passphrase is missing)."""
 
     code, title = "submission.passphrase_or_session", "Send exactly one of `passphrase` and `signing_session`"
 

@@ -1,26 +1,20 @@
 """The receipt (bukti penerimaan elektronik) as a PDF: who filed which return when, its main figures, the digest of
-what was signed, the payment for a "Bayar dan Lapor" return, and a QR code to the public verification. Text in a
-core font (WinAnsi), so any reader or extractor gets it back; the QR code drawn as vector squares (fpdf2 and segno,
-as invoice's faktur)."""
+what was signed, the payment for a "Bayar dan Lapor" return, and a QR code to the public verification. Drawn with
+kit.pdf's helpers, as the other documents are."""
 
 from __future__ import annotations
 
 import json
-import unicodedata
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from filing.clock import JAKARTA
 from filing.forms.schema import forms
 from filing.submissions.schemas import ReceiptRead
+from kit.pdf import latin, masa, qr, rupiah, tanggal, wib
 
-_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember")
 _FORMS = {"spt_masa_ppn": "SPT Masa PPN"}
 _OUTCOMES = {"kurang_bayar": "Kurang Bayar", "lebih_bayar": "Lebih Bayar", "nihil": "Nihil"}
 
@@ -34,29 +28,8 @@ def verification_url(public_url: str, number: str) -> str:
     return f"{public_url.rstrip('/')}/v1/receipts/{number}/verification"
 
 
-def latin(value: Any) -> str:
-    """Core PDF fonts carry WinAnsi (Latin-1) only: other characters are decomposed (é → e) or become `?`."""
-    text = "" if value is None else str(value)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def rupiah(value: Any) -> str:
-    return "Rp" + f"{Decimal(str(value)):,.0f}".replace(",", ".")
-
-
-def tanggal(value: date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-def waktu(value: datetime) -> str:
-    local = value.astimezone(JAKARTA)
-    return f"{tanggal(local.date())} {local:%H:%M:%S} WIB"
-
-
-def masa(period: str) -> str:
-    year, month = period.split("-") if "-" in period else (period, None)
-    return f"{_MONTHS[int(month) - 1]} {year}" if month else year
+def _rp(value: Any) -> str:
+    return "Rp" + rupiah(value)
 
 
 def render(receipt: ReceiptRead, content: str, *, taxpayer_name: str, signer_name: str | None,
@@ -87,21 +60,21 @@ def render(receipt: ReceiptRead, content: str, *, taxpayer_name: str, signer_nam
     field("Jenis SPT", _FORMS.get(receipt.form) or _title(receipt.form))
     field("Masa / Tahun Pajak", masa(receipt.period))
     field("Status SPT", receipt.version_label)
-    field("Diterima", waktu(receipt.filed_at))
+    field("Diterima", wib(receipt.filed_at))
     field("Batas waktu", tanggal(receipt.due_date) + (" (terlambat)" if receipt.late else ""))
     pdf.ln(3)
     outcome = str(figures.get("outcome", ""))
     if receipt.form == "spt_masa_ppn":
-        field("PPN Keluaran terutang", rupiah(figures.get("output_ppn_owed", 0)))
-        field("PPN Masukan yang dapat dikreditkan", rupiah(figures.get("input", {}).get("creditable_ppn", 0)))
-        field("Kompensasi", rupiah(figures.get("compensation", 0)))
-        field("PPN " + _OUTCOMES.get(outcome, outcome), rupiah(abs(Decimal(str(figures.get("balance", 0))))))
+        field("PPN Keluaran terutang", _rp(figures.get("output_ppn_owed", 0)))
+        field("PPN Masukan yang dapat dikreditkan", _rp(figures.get("input", {}).get("creditable_ppn", 0)))
+        field("Kompensasi", _rp(figures.get("compensation", 0)))
+        field("PPN " + _OUTCOMES.get(outcome, outcome), _rp(abs(Decimal(str(figures.get("balance", 0))))))
         if Decimal(str(figures.get("ppnbm_owed", 0))):
-            field("PPnBM terutang", rupiah(figures["ppnbm_owed"]))
+            field("PPnBM terutang", _rp(figures["ppnbm_owed"]))
     else:  # a data-driven form: its amount per KAP-KJS and the balance
         for part in figures.get("parts", []):
-            field(f"KAP-KJS {part['kap_kjs']}", rupiah(part["amount"]))
-        field(_OUTCOMES.get(outcome, outcome), rupiah(abs(Decimal(str(figures.get("balance", 0))))))
+            field(f"KAP-KJS {part['kap_kjs']}", _rp(part["amount"]))
+        field(_OUTCOMES.get(outcome, outcome), _rp(abs(Decimal(str(figures.get("balance", 0))))))
     if receipt.ntpn:
         pdf.ln(3)
         field("Kode billing", receipt.billing_code)
@@ -118,24 +91,6 @@ def render(receipt: ReceiptRead, content: str, *, taxpayer_name: str, signer_nam
     pdf.set_font("Helvetica", "I", 8)
     pdf.multi_cell(width, 4, latin("Keaslian bukti ini dapat diperiksa dengan memindai kode QR atau membuka "
                                    f"{receipt.verification_url}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _qr(pdf, receipt.verification_url, x=pdf.l_margin + width - 40, y=top, size=38)
+    qr(pdf, receipt.verification_url, x=pdf.l_margin + width - 40, y=top, size=38)
     return bytes(pdf.output())
 
-
-def _qr(pdf: FPDF, data: str, *, x: float, y: float, size: float) -> None:
-    """The QR code drawn as filled squares (vector: no image library at run time)."""
-    matrix = [list(row) for row in segno.make(data, error="m", micro=False).matrix]
-    border = 2
-    module = size / (len(matrix) + 2 * border)
-    pdf.set_fill_color(0, 0, 0)
-    for r, cells in enumerate(matrix):
-        c = 0
-        while c < len(cells):
-            if cells[c]:
-                start = c
-                while c < len(cells) and cells[c]:
-                    c += 1
-                pdf.rect(x + (start + border) * module, y + (r + border) * module, (c - start) * module, module,
-                         style="F")
-            else:
-                c += 1

@@ -6,10 +6,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from filing.returns.spt_masa_ppn import Outcome
 from filing.sanctions.schemas import StpRead
+from filing.submissions.errors import PassphraseOrSession
 from kit.money import MoneyAmount
 from kit.text import secret
 
@@ -26,7 +28,8 @@ class SigningSessionUse(BaseModel):
 
 class Signer(BaseModel):
     """The signer's credential, opened by exactly one of its passphrase (one slow check per call) and a signing
-    session (`return.passphrase_or_session` otherwise). filing never stores either."""
+    session: both is `submission.passphrase_or_session`, neither `request.invalid` (the passphrase is missing, as
+    before sessions). filing never stores either."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,6 +38,14 @@ class Signer(BaseModel):
     signing_session: SigningSessionUse | None = Field(
         None, description="instead of `passphrase`: a session opened at identity with it, bound to the signer's "
                           "login session (the token's `sid`, else its `jti`, is forwarded to identity)")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> Signer:
+        if self.passphrase is not None and self.signing_session is not None:
+            raise PydanticCustomError(PassphraseOrSession.code, "send exactly one of passphrase and signing_session")
+        if self.passphrase is None and self.signing_session is None:  # as before sessions: the passphrase is missing
+            raise PydanticCustomError("missing", "passphrase (or signing_session) is required")
+        return self
 
 
 class SubmissionCreate(Signer):

@@ -406,7 +406,8 @@ async def _sign(identity: IdentityClient, prepared: list[_Prepared], credential_
         signed = await identity.sign(credential_id=str(credential_id), passphrase=key.passphrase,
                                      signing_session=key.session,
                                      digests=[base64.b64encode(p.digest).decode() for p in prepared],
-                                     account_id=first.signer, acting_for=first.npwp)
+                                     account_id=first.signer,
+                                     acting_for=first.npwp if len({p.npwp for p in prepared}) == 1 else None)
     except SigningRefused as refused:
         reasons = not_filed_reasons(Submission(period=first.period, submitted_on=first.submitted_at.date(),
                                                signed=False, audit_started_on=first.audit_started_on))

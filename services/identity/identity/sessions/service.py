@@ -129,8 +129,10 @@ async def _issue_for_person(repo: SessionRepository, settings: IdentitySettings,
                             account: Account, person: Person, *, family: uuid.UUID) -> Issued:
     own = await repo.own_npwp(person.id)
     scopes = list(PERSON_SCOPES) + (list(FULL) if own else [])
+    # `sid`: the login session (the refresh-token family, the same across refreshes): what a signing session is bound to
     token, ttl = issuer.issue(subject=str(account.id), scopes=scopes, taxpayer_ids=[own] if own else [],
-                              roles=await repo.roles_by_taxpayer(person.id), extra={"name": person.full_name})
+                              roles=await repo.roles_by_taxpayer(person.id),
+                              extra={"name": person.full_name, "sid": str(family)})
     refresh = secrets.token_urlsafe(32)
     repo.add_refresh_token(RefreshToken(
         family_id=family, account_id=account.id, token_hash=token_hash(refresh), scope=" ".join(scopes),
@@ -231,9 +233,11 @@ async def exchange_grant(uow: UnitOfWork, issuer: TokenIssuer, principal: Princi
             await uow.commit()
             raise NoRoleForTarget(f"no role for taxpayer {npwp}")
         scopes = narrowed(scopes_for(roles), scope)
+        sid = principal.claims.get("sid")  # the person's login session carries over to the token acting for the taxpayer
         token, ttl = issuer.issue(
             subject=npwp, scopes=scopes, taxpayer_ids=[npwp], roles={npwp: roles},
-            actor={"sub": str(account.id), "name": person.full_name, "identity_number": person.identity_number})
+            actor={"sub": str(account.id), "name": person.full_name, "identity_number": person.identity_number},
+            extra={"sid": sid} if sid else None)
         await record(s, "impersonation", actor=str(account.id), acting_for=npwp, ip=ip, details={"roles": roles})
         await uow.commit()
         return Issued(token, ttl, " ".join(scopes))

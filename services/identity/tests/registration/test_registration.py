@@ -30,6 +30,11 @@ async def test_resident_registers_by_nik_then_logs_in_refreshes_and_reuse_revoke
         first = tokens["refresh_token"]
         rotated = await http.post("/v1/oauth/token", data={"grant_type": "refresh_token", "refresh_token": first})
         assert rotated.status_code == 200
+        # `sid` names the login session (a signing session is bound to it): the same across refreshes, new per login
+        refreshed = jwt.decode(rotated.json()["access_token"], options={"verify_signature": False})
+        again_login = (await flows.login(http, flows.resident["nik"], flows.resident["password"])).json()
+        other = jwt.decode(again_login["access_token"], options={"verify_signature": False})
+        assert claims["sid"] == refreshed["sid"] != other["sid"]
         reuse = await http.post("/v1/oauth/token", data={"grant_type": "refresh_token", "refresh_token": first})
         assert reuse.status_code == 400 and reuse.json()["code"] == "oauth.invalid_grant"
         family_gone = await http.post("/v1/oauth/token", data={"grant_type": "refresh_token",
@@ -99,6 +104,7 @@ async def test_company_registration_needs_a_pic_who_is_an_ahu_officer(settings, 
         claims = jwt.decode(exchanged.json()["access_token"], options={"verify_signature": False})
         assert claims["sub"] == company["npwp"] and claims["tid"] == [company["npwp"]]
         assert claims["act"]["name"] == "Siti Rahayu" and claims["roles"] == {company["npwp"]: ["pic"]}
+        assert claims["sid"] == jwt.decode(token, options={"verify_signature": False})["sid"]  # the PIC's own login
         assert "invoice:sign" in claims["scope"].split()
 
         stranger = await http.post("/v1/oauth/token", data={

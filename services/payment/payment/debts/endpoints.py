@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 import uuid
-from typing import Annotated, Literal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import IO, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -58,23 +62,47 @@ async def create_debt_billing_code(debt_id: uuid.UUID, principal: CurrentPrincip
 internal_router = APIRouter(prefix="/internal/v1/legacy-debts", tags=["legacy debts (officer)"])
 
 
-async def csv_body(request: Request, settings: Settings) -> bytes:
-    """The request's body, refused past `legacy_import.max_bytes` before it is all read (kit's body limit counts
-    the bytes too: this route's limit is that setting, not the default)."""
+SPOOL_IN_MEMORY = 4 * 1024 * 1024  # a larger file goes to a temporary file on disk as it arrives
+
+
+@dataclass(frozen=True)
+class LegacyUpload:
+    file: IO[bytes]  # spooled: in memory up to SPOOL_IN_MEMORY, then on disk
+    digest: str  # SHA-256 of the body, hex
+    size: int
+
+
+async def csv_body(request: Request, settings: Settings) -> AsyncIterator[LegacyUpload]:
+    """The request's body spooled (a national file is ~100 bytes a row: never held in memory whole) with its
+    SHA-256, refused past `legacy_import.max_bytes` before it is all read (kit's body limit counts the bytes too:
+    this route's limit is that setting, not the default)."""
     limit = settings.legacy_import.max_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise errors.LegacyFileTooLarge(f"the file has {declared} bytes; one import takes {limit}", max_bytes=limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise errors.LegacyFileTooLarge(f"the file has more than {limit} bytes", max_bytes=limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (closed below)
+    try:
+        digest, size = hashlib.sha256(), 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise errors.LegacyFileTooLarge(f"the file has more than {limit} bytes", max_bytes=limit)
+            digest.update(chunk)
+            spool.write(chunk)
+        spool.seek(0)
+        yield LegacyUpload(spool, digest.hexdigest(), size)
+    finally:
+        spool.close()
 
 
-CsvBody = Annotated[bytes, Depends(csv_body)]
+CsvBody = Annotated[LegacyUpload, Depends(csv_body)]
+
+
+async def csv_identity(upload: CsvBody) -> list[bytes]:
+    """What identifies the request for `Idempotency-Key`: the file's digest (not a second pass over the file)."""
+    return [upload.digest.encode()]
+
+
 _ROW_CODES = "\n".join(f"- `{code}`: {what}" for code, what in ROW_CODES.items())
 
 
@@ -92,9 +120,9 @@ _ROW_CODES = "\n".join(f"- `{code}`: {what}" for code, what in ROW_CODES.items()
                         IdempotencyInProgress, IdempotencyKeyReused))
 @body_limit(lambda settings: settings.legacy_import.max_bytes, error=errors.LegacyFileTooLarge)
 async def import_legacy_debts(principal: OfficerClient, uow: Uow, settings: Settings, content: CsvBody,
-                              idempotency: Annotated[Idempotency, idempotent(body=csv_body)]) -> JSONResponse:
-    return await idempotency.run(201, lambda: service.import_legacy_debts(uow, principal, content,
-                                                                          settings.legacy_import))
+                              idempotency: Annotated[Idempotency, idempotent(body=csv_identity)]) -> JSONResponse:
+    return await idempotency.run(201, lambda: service.import_legacy_debts(
+        uow, principal, content.file, settings.legacy_import, digest=content.digest))
 
 
 @internal_router.get("/imports/{import_id}", response_model=LegacyImportReport,

@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from functools import lru_cache
+from typing import IO, Literal
 
 from kit.errors import AppError
 from kit.identifiers import npwp15_problem, npwp16_problem
@@ -129,6 +130,24 @@ class Reconciliation:
         if len(self.rejections) < self.listed_rejections_max:
             self.rejections.append(rejection)
 
+    def add(self, outcome: Outcome, kap_kjs: str, rows: int, amount: Decimal, code: str | None = None) -> None:
+        """`rows` rows of one KAP-KJS with one outcome at once (what the database found for the staged rows); a
+        rejection's `code` is counted, and the rows are listed with `list_rejection`."""
+        for tally in (self.outcomes[outcome], self._line(kap_kjs)[outcome]):
+            tally.rows += rows
+            tally.amount += amount
+        if code is not None:
+            self.rejections_by_code[code] += rows
+
+    @property
+    def listing_room(self) -> int:
+        return max(self.listed_rejections_max - len(self.rejections), 0)
+
+    def list_rejection(self, rejection: Rejection) -> None:
+        """A rejected row already counted (`add`), listed while there is room."""
+        if len(self.rejections) < self.listed_rejections_max:
+            self.rejections.append(rejection)
+
     def saw(self, kap_kjs: str, amount: Decimal | None) -> None:
         """A data row of the file, whatever becomes of it."""
         self.file.add(amount)
@@ -158,9 +177,10 @@ class LegacyFile:
     """The rows of one file, in order: each a `LegacyDebtRow` or a `Rejection`, counted in `reconciliation` as the
     file's (the caller counts the outcome: imported, already imported, or rejected by what the database knows)."""
 
-    def __init__(self, content: bytes, reconciliation: Reconciliation | None = None) -> None:
+    def __init__(self, content: bytes | IO[bytes], reconciliation: Reconciliation | None = None) -> None:
         self.reconciliation = reconciliation or Reconciliation()
-        self._reader = csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline=""))
+        source = io.BytesIO(content) if isinstance(content, bytes) else content  # a file is read as it goes
+        self._reader = csv.reader(io.TextIOWrapper(source, encoding="utf-8-sig", newline=""))
         self._columns = self._header()
         self._seen: set[str] = set()
 
@@ -184,52 +204,54 @@ class LegacyFile:
 
     def __iter__(self) -> Iterator[LegacyDebtRow | Rejection]:
         width = len(self._columns)
+        # Where each column is in a row's fields; a column the header does not name reads the blank appended last.
+        at = [self._columns.get(name, -1) for name in COLUMNS]
         try:
             for fields in self._reader:
                 line = self._reader.line_num
-                if not any(f.strip() for f in fields):
+                values = [f.strip() for f in fields]
+                if not any(values):
                     continue
-                yield self._row(line, fields, width)
+                if len(values) < width:
+                    values += [""] * (width - len(values))
+                values.append("")
+                yield self._row(line, values, len(fields), width, at)
         except UnicodeDecodeError:
             raise LegacyFileUnreadable("the file is not UTF-8 text", reason="encoding") from None
         except csv.Error as exc:
             line = self._reader.line_num
             raise LegacyFileUnreadable(f"line {line} cannot be read: {exc}", reason="csv", line=line) from None
 
-    def _row(self, line: int, fields: list[str], width: int) -> LegacyDebtRow | Rejection:
-        def get(name: str) -> str:
-            index = self._columns.get(name)
-            return fields[index].strip() if index is not None and index < len(fields) else ""
-
-        kap_kjs, raw_amount, reference = get("kap_kjs"), get("amount"), get("legacy_reference")
+    def _row(self, line: int, values: list[str], fields: int, width: int,
+             at: list[int]) -> LegacyDebtRow | Rejection:
+        raw_npwp, kap_kjs, period, number, raw_amount, issued, due, reference = (values[i] for i in at)
         amount = _number(raw_amount)
         self.reconciliation.saw(kap_kjs, amount)
 
         def rejected(code: str, detail: str) -> Rejection:
             return Rejection(line, reference or None, kap_kjs, amount, code, detail)
 
-        if len(fields) != width:
-            return rejected("legacy_debt.columns", f"{len(fields)} fields, the header names {width}")
+        if fields != width:
+            return rejected("legacy_debt.columns", f"{fields} fields, the header names {width}")
         if not reference or len(reference) > REFERENCE_MAX or not reference.isprintable():
             return rejected("legacy_debt.reference_invalid", ROW_CODES["legacy_debt.reference_invalid"])
         if reference in self._seen:
             return rejected("legacy_debt.reference_repeated", f"legacy_reference {reference!r} appears again")
         self._seen.add(reference)
-        npwp = _npwp(get("npwp"))
+        npwp = _npwp(raw_npwp)
         if npwp is None:
-            return rejected("legacy_debt.npwp_invalid", f"not an NPWP: {get('npwp')!r}")
+            return rejected("legacy_debt.npwp_invalid", f"not an NPWP: {raw_npwp!r}")
         try:
-            subject = debt_subject(kap_kjs, period=get("period") or None,
-                                   assessment_number=get("assessment_number") or None, strict=True)
-            checked = check_amount(raw_amount)
+            subject = debt_subject(kap_kjs, period=period or None, assessment_number=number or None, strict=True)
+            checked = check_amount(raw_amount if amount is None else amount)
         except AppError as exc:
             return rejected(exc.code, exc.detail)
         if not _AMOUNT.fullmatch(raw_amount):  # 1e3 is a number, but no export writes rupiah so
             return rejected(AmountInvalid.code, f"the amount {raw_amount!r} is not written as digits")
-        issued_on, due_date = _date(get("issued_on")), _date(get("due_date"))
+        issued_on, due_date = _date(issued), _date(due)
         if issued_on is None or due_date is None:
-            which = "issued_on" if issued_on is None else "due_date"
-            return rejected("legacy_debt.date_invalid", f"{which} {get(which)!r} is not a date (YYYY-MM-DD)")
+            which, raw = ("issued_on", issued) if issued_on is None else ("due_date", due)
+            return rejected("legacy_debt.date_invalid", f"{which} {raw!r} is not a date (YYYY-MM-DD)")
         if due_date < issued_on:
             return rejected("legacy_debt.due_before_issue", f"due {due_date} before issue {issued_on}")
         return LegacyDebtRow(line, reference, npwp, subject, kind_of(subject), checked, issued_on, due_date)
@@ -243,6 +265,7 @@ def _number(raw: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+@lru_cache(maxsize=1 << 16)  # a legacy export lists many debts per taxpayer
 def _npwp(raw: str) -> str | None:
     """NPWP16, or '0' + a legacy NPWP15 (dots, dash and blanks removed); None when it is neither."""
     digits = "".join(ch for ch in raw if ch not in ".- ")
@@ -253,6 +276,7 @@ def _npwp(raw: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 12)
 def _date(raw: str) -> date | None:
     if len(raw) != 10:  # fromisoformat would also take 20251231 and week dates
         return None

@@ -3,13 +3,14 @@ with their payable code, and the legacy import's records."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, literal, select, tuple_, update
+from sqlalchemy import and_, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,19 @@ from payment.models import Billing, Debt, LegacyDebtImport, Payment, outbox
 # A conflict on either unique key (source + reference, or the STP/SKP number) inserts nothing; the service finds
 # out which.
 _INSERT = insert(Debt).on_conflict_do_nothing()
+
+# The legacy import's staging tables (temporary, dropped at commit): the checked rows, the ids of those inserted as
+# debts, and what became of the others.
+STAGE, NEW, SEEN = "legacy_debt_stage", "legacy_debt_new", "legacy_debt_seen"
+STAGE_COLUMNS = ("line", "id", "transfer_id", "liability_id", "revenue_id", "npwp", "kind", "kap", "kjs", "period",
+                 "assessment_number", "amount", "issued_on", "due_date", "reference")
+# What the ledger records for the debts inserted (`ledger.service.record_liabilities_from`).
+STAGED_RECORDINGS = (
+    f"(SELECT s.transfer_id, s.liability_id, s.revenue_id, s.npwp, s.kap || '-' || s.kjs AS kap_kjs, s.period, "
+    f"s.assessment_number, s.amount, s.id::text AS reference, "
+    f"(s.issued_on::timestamp - interval '7 hours') AT TIME ZONE 'UTC' AS effective_at "  # 00:00 WIB of the issue
+    f"FROM {STAGE} s JOIN {NEW} n USING (id))")
+ASSESSMENT_RECORDED, REFERENCE_CONFLICT = "debt.assessment_already_recorded", "legacy_debt.reference_conflict"
 
 
 class DebtRepository:
@@ -127,6 +141,90 @@ class DebtRepository:
 
     async def get_import(self, import_id: uuid.UUID) -> LegacyDebtImport | None:
         return await self.session.get(LegacyDebtImport, import_id)
+
+    # -- the legacy import, set-based: rows COPYed to a staging table, then a few statements over all of them ------
+    async def create_stage(self, work_mem: str = "64MB") -> Any:
+        """The transaction's staging tables (dropped at its end) and the driver's connection to COPY into them."""
+        await self.session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
+        await self.session.execute(text(
+            f"CREATE TEMP TABLE {STAGE} (line integer NOT NULL, id uuid NOT NULL, transfer_id uuid NOT NULL, "
+            "liability_id uuid NOT NULL, revenue_id uuid NOT NULL, npwp text NOT NULL, kind text NOT NULL, "
+            "kap text NOT NULL, kjs text NOT NULL, period text, assessment_number text, amount numeric NOT NULL, "
+            "issued_on date NOT NULL, due_date date NOT NULL, reference text NOT NULL) ON COMMIT DROP"))
+        await self.session.execute(text(f"CREATE TEMP TABLE {NEW} (id uuid NOT NULL) ON COMMIT DROP"))
+        return (await (await self.session.connection()).get_raw_connection()).driver_connection
+
+    @staticmethod
+    async def stage(raw: Any, records: Sequence[tuple[Any, ...]]) -> None:
+        if records:
+            await raw.copy_records_to_table(STAGE, records=records, columns=STAGE_COLUMNS)
+
+    async def insert_staged(self, import_id: uuid.UUID, recorded_at: datetime) -> int:
+        """Every staged row as a debt, in file order, unless its reference or its STP/SKP number is a debt already
+        (an earlier file, or an earlier row of this one); the ids inserted are kept in the `NEW` table."""
+        await self.session.execute(text(f"ANALYZE {STAGE}"))  # temp tables have no statistics until analysed
+        result = await self.session.execute(text(
+            f"WITH inserted AS (INSERT INTO debt (id, npwp, kind, kap, kjs, period, assessment_number, amount, "
+            "issued_on, due_date, source, source_reference, import_id, status, recorded_at, version, outstanding, "
+            "interest_principal, interest_from, interest_next_on, interest_months, interest_accrued) "
+            "SELECT id, npwp, kind, kap, kjs, period, assessment_number, amount, issued_on, due_date, 'legacy', "
+            "reference, :import_id, 'open', :recorded_at, 1, amount, amount, due_date, due_date + 1, 0, 0 "
+            f"FROM {STAGE} ORDER BY line ON CONFLICT DO NOTHING RETURNING id) "
+            f"INSERT INTO {NEW} SELECT id FROM inserted"), {"import_id": import_id, "recorded_at": recorded_at})
+        await self.session.execute(text(f"ANALYZE {NEW}"))
+        return result.rowcount  # type: ignore[attr-defined, no-any-return]
+
+    async def add_recorded_events(self, envelope: dict[str, Any], headers: dict[str, Any], *, topic: str,
+                                  aggregate_type: str) -> None:
+        """One `DebtRecorded` outbox row per debt inserted, in file order: `envelope` and `headers` are an
+        `outbox_row`'s, whose per-debt fields (ids, the debt's facts) are set here."""
+        await self.session.execute(text(
+            "INSERT INTO outbox (id, topic, key, aggregate_type, aggregate_id, event_type, event_version, payload, "
+            "headers) SELECT e.event_id, :topic, e.npwp, :aggregate_type, e.id::text, :event_type, :event_version, "
+            "CAST(:envelope AS jsonb) || jsonb_build_object('id', e.event_id, 'subject', e.id::text, "
+            "'partition_key', e.npwp, 'data', CAST(:data AS jsonb) || jsonb_build_object("
+            "'debt_id', e.id::text, 'npwp', e.npwp, 'kind', e.kind, 'kap_kjs', e.kap || '-' || e.kjs, "
+            "'assessment_number', e.assessment_number, 'period', e.period, 'amount', round(e.amount)::text, "
+            "'issued_on', to_char(e.issued_on, 'YYYY-MM-DD'), 'due_date', to_char(e.due_date, 'YYYY-MM-DD'), "
+            "'source_reference', e.reference)), "
+            "CAST(:headers AS jsonb) || jsonb_build_object('event_id', e.event_id::text) "
+            f"FROM (SELECT gen_random_uuid() AS event_id, s.* FROM {STAGE} s JOIN {NEW} n USING (id) "
+            "ORDER BY s.line) e"),
+            {"topic": topic, "aggregate_type": aggregate_type, "event_type": envelope["type"],
+             "event_version": envelope["version"], "envelope": json.dumps({**envelope, "data": None}),
+             "data": json.dumps(envelope["data"]), "headers": json.dumps(headers)})
+        await notify_once(self.session, NOTIFY_CHANNEL)
+
+    async def classify_staged(self) -> None:
+        """What became of the staged rows not inserted (`SEEN`): the debt their reference names is identical
+        (`already_imported`) or not (`legacy_debt.reference_conflict`); no debt has their reference, so their
+        STP/SKP number is a debt already (`debt.assessment_already_recorded`)."""
+        await self.session.execute(text(
+            f"CREATE TEMP TABLE {SEEN} ON COMMIT DROP AS SELECT s.line, s.reference, s.npwp, s.kap, s.kjs, "
+            "s.assessment_number, s.amount, d.id AS debt_id, CASE WHEN d.id IS NULL THEN :assessment "
+            "WHEN (d.npwp, d.kap, d.kjs, d.period, d.assessment_number, d.amount, d.issued_on, d.due_date) "
+            "IS NOT DISTINCT FROM (s.npwp, s.kap, s.kjs, s.period, s.assessment_number, s.amount, s.issued_on, "
+            "s.due_date) THEN 'already_imported' ELSE :conflict END AS outcome "
+            f"FROM {STAGE} s LEFT JOIN debt d ON d.source = 'legacy' AND d.source_reference = s.reference "
+            f"WHERE NOT EXISTS (SELECT FROM {NEW} n WHERE n.id = s.id)"),
+            {"assessment": ASSESSMENT_RECORDED, "conflict": REFERENCE_CONFLICT})
+
+    async def staged_outcomes(self) -> list[tuple[str, str, str, int, Decimal]]:
+        """(outcome or rejection code, kap, kjs, rows, amount) of the staged rows."""
+        rows = await self.session.execute(text(
+            f"SELECT 'imported', s.kap, s.kjs, count(*), sum(s.amount) FROM {STAGE} s JOIN {NEW} n USING (id) "
+            f"GROUP BY s.kap, s.kjs UNION ALL SELECT outcome, kap, kjs, count(*), sum(amount) FROM {SEEN} "
+            "GROUP BY outcome, kap, kjs"))
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    async def staged_rejections(self, limit: int) -> list[Any]:
+        """The first `limit` staged rows rejected, in file order."""
+        if limit <= 0:
+            return []
+        rows = await self.session.execute(text(
+            f"SELECT line, reference, npwp, kap, kjs, assessment_number, amount, debt_id, outcome FROM {SEEN} "
+            "WHERE outcome <> 'already_imported' ORDER BY line LIMIT :limit"), {"limit": limit})
+        return list(rows)
 
 
 def _open_code() -> Any:

@@ -13,13 +13,15 @@ a debt's code locks the debt's open code, then the debt), so the two never wait 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,12 +49,14 @@ from payment.debts.errors import (
 )
 from payment.debts.interest import MAX_INTEREST_MONTHS, add_months, interest, monthly_rate, months_counted
 from payment.debts.legacy import LegacyDebtRow, LegacyFile, Reconciliation, Rejection
-from payment.debts.repository import DebtRepository
+from payment.debts.repository import REFERENCE_CONFLICT, STAGED_RECORDINGS, DebtRepository
 from payment.debts.rules import SKP_KINDS, debt_subject, due_date_for
 from payment.debts.schemas import DebtPage, DebtRead, LegacyImportReport
 from payment.instalments import service as instalments
 from payment.ledger import service as ledger
-from payment.ledger.postings import Posting, debt_posting
+from payment.ledger.accounts import account_id, liability_account_id, state_revenue_key
+from payment.ledger.postings import Posting, debt_key, debt_posting
+from payment.ledger.rules import transfer_id
 from payment.models import Debt, LegacyDebtImport
 from payment.settings import LegacyImportSettings
 
@@ -315,29 +319,35 @@ async def _accrue_in(session: AsyncSession, debt: Debt, today: date) -> None:
 
 
 # -- the legacy import ---------------------------------------------------------------------------------------------
-async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: bytes,
-                              settings: LegacyImportSettings) -> LegacyImportReport:
+async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: bytes | IO[bytes],
+                              settings: LegacyImportSettings, *, digest: str | None = None) -> LegacyImportReport:
     """One legacy file, in one transaction: every row checked (`legacy.ROW_CODES`), the good ones recorded as debts
-    (with their ledger postings and `DebtRecorded`) unless an earlier import recorded them, and the reconciliation
-    report stored with the import. A file whose header is wrong is refused whole, and nothing is written."""
+    (with their ledger recordings and `DebtRecorded`) unless an earlier import recorded them, and the reconciliation
+    report stored with the import. A file whose header is wrong is refused whole, and nothing is written.
+
+    `content` is the file, or a binary file object read as it goes (with `digest`, its SHA-256): no more than a
+    batch of rows is held at a time. Batches are checked in a thread while the previous one is COPYed to a staging
+    table; the rows are then written in a few set-based statements (`DebtRepository.insert_staged` and after)."""
+    if isinstance(content, bytes):
+        digest = hashlib.sha256(content).hexdigest()
+    elif digest is None:
+        raise ValueError("a file object comes with its digest")
     reconciliation = Reconciliation(listed_rejections_max=settings.listed_rejections)
-    rows = LegacyFile(content, reconciliation)
-    digest = hashlib.sha256(content).hexdigest()
+    rows = iter(LegacyFile(content, reconciliation))  # the header is read here: a bad one writes nothing
     import_id, created_at = uuid.uuid4(), datetime.now(UTC)
     async with uow:
         repo = DebtRepository(uow.session)
         await repo.add_import(LegacyDebtImport(id=import_id, file_digest=digest, rows=0, imported=0,
                                                created_by=principal.acting_person, created_at=created_at, report={}))
-        batch: list[LegacyDebtRow] = []
-        for row in rows:
-            if isinstance(row, Rejection):
-                reconciliation.reject(row)
-                continue
-            batch.append(row)
-            if len(batch) >= settings.batch:
-                await _import_batch(uow.session, import_id, batch, reconciliation, created_at)
-                batch = []
-        await _import_batch(uow.session, import_id, batch, reconciliation, created_at)
+        raw = await repo.create_stage()
+        await _stage_all(repo, raw, rows, reconciliation, settings.batch)
+        if await repo.insert_staged(import_id, created_at):
+            await ledger.record_liabilities_from(uow.session, STAGED_RECORDINGS)
+            template = outbox_row(_recorded_template(created_at), key="-", subject="-", aggregate_type=AGGREGATE,
+                                  sequence=1)
+            await repo.add_recorded_events(template["payload"], template["headers"], topic=template["topic"],
+                                           aggregate_type=AGGREGATE)
+        await _count_staged(repo, reconciliation)
         report = LegacyImportReport.of(import_id, digest, created_at, reconciliation)
         await repo.finish_import(import_id, rows=reconciliation.file.rows,
                                  imported=reconciliation.outcomes["imported"].rows,
@@ -348,52 +358,68 @@ async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: by
     return report
 
 
-async def _import_batch(session: AsyncSession, import_id: uuid.UUID, batch: Sequence[LegacyDebtRow],
-                        reconciliation: Reconciliation, recorded_at: datetime) -> None:
-    if not batch:
-        return
-    repo = DebtRepository(session)
-    values = {row.reference: _values(_new_legacy(row), recorded_at=recorded_at, import_id=import_id)
-              for row in batch}
-    inserted = await repo.insert_many(list(values.values()))
-    known = await repo.by_source_references(
-        "legacy", [row.reference for row in batch if values[row.reference]["id"] not in inserted])
-    new: list[tuple[Debt, LegacyDebtRow]] = []
-    for row in batch:
-        if values[row.reference]["id"] in inserted:
-            new.append((Debt(**values[row.reference]), row))
+async def _stage_all(repo: DebtRepository, raw: Any, rows: Iterator[LegacyDebtRow | Rejection],
+                     reconciliation: Reconciliation, batch: int) -> None:
+    """Check the rows a batch at a time in a thread (the event loop waits on PostgreSQL meanwhile), COPYing each
+    batch while the next is checked. The reconciliation is only touched by that thread until this returns."""
+    revenues: dict[str, uuid.UUID] = {}
+
+    def next_batch() -> list[tuple[object, ...]]:
+        return _staged_records(rows, reconciliation, revenues, batch)
+
+    checking = asyncio.ensure_future(asyncio.to_thread(next_batch))
+    try:
+        while records := await checking:
+            checking = asyncio.ensure_future(asyncio.to_thread(next_batch))
+            await repo.stage(raw, records)
+    finally:
+        if not checking.done():  # the COPY failed: let the thread finish its batch before the file goes away
+            await asyncio.wait([checking])
+
+
+def _staged_records(rows: Iterator[LegacyDebtRow | Rejection], reconciliation: Reconciliation,
+                    revenues: dict[str, uuid.UUID], batch: int) -> list[tuple[object, ...]]:
+    """The next `batch` good rows as staging records (`repository.STAGE_COLUMNS`), with the ids their debt, its
+    recording and its accounts will have; rejections on the way are counted."""
+    records: list[tuple[object, ...]] = []
+    for row in rows:
+        if isinstance(row, Rejection):
+            reconciliation.reject(row)
             continue
-        before = known.get(row.reference)
-        if before is None:
-            reconciliation.reject(Rejection(row.line, row.reference, row.kap_kjs, row.amount,
-                                            AssessmentAlreadyRecorded.code,
-                                            f"{row.kap_kjs} {row.subject.assessment_number} is already a debt of "
-                                            f"{row.npwp}"))
-        elif _facts(before) == row.facts():
-            reconciliation.count("already_imported", row.kap_kjs, row.amount)
+        rule, subject, debt_id = row.subject.rule, row.subject, uuid.uuid4()
+        revenue = revenues.get(rule.kap_kjs)
+        if revenue is None:
+            revenue = revenues[rule.kap_kjs] = account_id(state_revenue_key(rule.kap_kjs))
+        records.append((row.line, debt_id, transfer_id(debt_key(str(debt_id))),
+                        liability_account_id(row.npwp, rule.kap_kjs, subject.period, subject.assessment_number),
+                        revenue, row.npwp, row.kind, rule.kap, rule.kjs, subject.period, subject.assessment_number,
+                        row.amount, row.issued_on, row.due_date, row.reference))
+        if len(records) >= batch:
+            break
+    return records
+
+
+def _recorded_template(recorded_at: datetime) -> DebtRecorded:
+    """A `DebtRecorded` whose envelope the import's events share (each gets its debt's facts and its own id)."""
+    return DebtRecorded(debt_id="-", npwp="0" * 16, kind="stp", kap_kjs="411211-300", amount="1",
+                        issued_on=recorded_at.date(), due_date=recorded_at.date(), legacy=True,
+                        recorded_at=recorded_at)
+
+
+async def _count_staged(repo: DebtRepository, reconciliation: Reconciliation) -> None:
+    """The outcomes of the staged rows, from the database: counted per KAP-KJS, the rejected ones listed."""
+    await repo.classify_staged()
+    for outcome, kap, kjs, count, amount in await repo.staged_outcomes():
+        if outcome in ("imported", "already_imported"):
+            reconciliation.add(outcome, f"{kap}-{kjs}", count, amount)
         else:
-            reconciliation.reject(Rejection(row.line, row.reference, row.kap_kjs, row.amount,
-                                            "legacy_debt.reference_conflict",
-                                            f"legacy_reference {row.reference!r} was imported with other contents "
-                                            f"(debt {before.id})"))
-    if new:
-        await ledger.post_all_in(session, [(_posting(debt, row.subject), _effective_at(row.issued_on))
-                                           for debt, row in new])
-    # The batch's events in one statement: the rows `kit.outbox.publish` would write, one per debt.
-    await repo.add_events([outbox_row(_recorded(debt), key=debt.npwp, subject=str(debt.id), aggregate_type=AGGREGATE,
-                                      sequence=debt.version) for debt, _ in new])
-    for _, row in new:
-        reconciliation.count("imported", row.kap_kjs, row.amount)
-
-
-def _new_legacy(row: LegacyDebtRow) -> NewDebt:
-    return NewDebt(npwp=row.npwp, kind=row.kind, subject=row.subject, period=row.subject.period, amount=row.amount,
-                   issued_on=row.issued_on, due_date=row.due_date, source="legacy", source_reference=row.reference)
-
-
-def _facts(debt: Debt) -> tuple[object, ...]:
-    return (debt.npwp, debt.kap, debt.kjs, debt.period, debt.assessment_number, debt.amount, debt.issued_on,
-            debt.due_date)
+            reconciliation.add("rejected", f"{kap}-{kjs}", count, amount, code=outcome)
+    for r in await repo.staged_rejections(reconciliation.listing_room):
+        kap_kjs = f"{r.kap}-{r.kjs}"
+        detail = (f"legacy_reference {r.reference!r} was imported with other contents (debt {r.debt_id})"
+                  if r.outcome == REFERENCE_CONFLICT else
+                  f"{kap_kjs} {r.assessment_number} is already a debt of {r.npwp}")
+        reconciliation.list_rejection(Rejection(r.line, r.reference, kap_kjs, r.amount, r.outcome, detail))
 
 
 async def get_legacy_import(uow: UnitOfWork, import_id: uuid.UUID) -> LegacyImportReport:

@@ -119,6 +119,13 @@ def account_id(key: AccountKey) -> uuid.UUID:
     return uuid.uuid5(_ACCOUNT_NAMESPACE, key.name)
 
 
+def liability_account_id(npwp: str, kap_kjs: str, period: str | None, assessment_number: str | None) -> uuid.UUID:
+    """`account_id(liability_key(...))` without building the key (a bulk import computes a million): the caller has
+    checked that exactly one of period and assessment number is given."""
+    tail = f"period={period}" if period is not None else f"assessment={assessment_number}"
+    return uuid.uuid5(_ACCOUNT_NAMESPACE, f"{AccountKind.TAXPAYER_LIABILITY}:{npwp}:{kap_kjs}:{tail}")
+
+
 @dataclass(frozen=True)
 class Account:
     id: uuid.UUID

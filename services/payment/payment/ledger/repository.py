@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Text, and_, cast, func, insert, literal, or_, select, tuple_, union_all
+from sqlalchemy import Text, and_, cast, func, insert, literal, or_, select, text, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +84,39 @@ class LedgerRepository:
             dict(id=t.id, debit_account_id=t.debit_account_id, credit_account_id=t.credit_account_id, amount=t.amount,
                  ledger=t.ledger, code=int(t.code), reference=t.reference, effective_at=effective_at)
             for t, effective_at in transfers])
+
+    # -- set-based recordings (a bulk import) --------------------------------------------------------------------
+    async def recordings_not_whole_positive(self, relation: str) -> int:
+        return (await self.session.execute(text(
+            f"SELECT count(*) FROM {relation} r WHERE NOT (r.amount > 0 AND r.amount = trunc(r.amount))"))
+        ).scalar_one()
+
+    async def open_recording_accounts(self, relation: str, *, liability: tuple[int, int],
+                                      revenue: tuple[int, int], ledger: int) -> None:
+        """The liability and revenue accounts `relation` names (code and flags of each kind), unless open already:
+        one statement each whatever the number of rows (an account named twice is opened once)."""
+        await self.session.execute(text(
+            f"INSERT INTO account (id, kind, npwp, kap_kjs, period, assessment_number, ledger, code, flags) "
+            f"SELECT r.liability_id, CAST(:kind AS text), r.npwp, r.kap_kjs, r.period, r.assessment_number, "
+            f"CAST(:ledger AS integer), CAST(:code AS integer), CAST(:flags AS integer) "
+            f"FROM {relation} r ON CONFLICT (id) DO NOTHING"),
+            {"kind": str(AccountKind.TAXPAYER_LIABILITY), "ledger": ledger, "code": liability[0],
+             "flags": liability[1]})
+        await self.session.execute(text(
+            f"INSERT INTO account (id, kind, kap_kjs, ledger, code, flags) "
+            f"SELECT DISTINCT r.revenue_id, CAST(:kind AS text), r.kap_kjs, CAST(:ledger AS integer), "
+            f"CAST(:code AS integer), CAST(:flags AS integer) FROM {relation} r "
+            f"ON CONFLICT (id) DO NOTHING"),
+            {"kind": str(AccountKind.STATE_REVENUE), "ledger": ledger, "code": revenue[0], "flags": revenue[1]})
+
+    async def insert_recordings(self, relation: str, *, code: int, ledger: int) -> int:
+        """A plain INSERT, as `insert_dated_transfers`: a transfer id that exists already rolls the whole
+        transaction back."""
+        result = await self.session.execute(text(
+            f"INSERT INTO transfer (id, debit_account_id, credit_account_id, amount, ledger, code, reference, "
+            f"effective_at) SELECT r.transfer_id, r.liability_id, r.revenue_id, r.amount, :ledger, :code, "
+            f"r.reference, r.effective_at FROM {relation} r"), {"ledger": ledger, "code": code})
+        return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
     # -- the taxpayer's ledger (Buku Besar) ----------------------------------------------------------------------
     async def liability_page(self, npwp: str, params: CursorParams) -> tuple[list[AccountTotals], bool]:

@@ -19,7 +19,8 @@ from kit.db import UnitOfWork
 from kit.pagination import CursorParams, encode_cursor
 from payment.auth import READ
 from payment.billing.amount import amount_text
-from payment.ledger.accounts import KIND_RULES, AccountFlag, AccountKind, open_account
+from payment.ledger.accounts import IDR_LEDGER, KIND_RULES, AccountFlag, AccountKind, open_account
+from payment.ledger.errors import AmountInvalid
 from payment.ledger.postings import Posting
 from payment.ledger.repository import LedgerRepository
 from payment.ledger.rules import ALLOWED_ACCOUNTS, PostingResult, TransferCode, post
@@ -53,6 +54,26 @@ async def post_all_in(session: AsyncSession, postings: Sequence[tuple[Posting, d
         effective = {t.id: at for posting, at in postings for t in posting.transfers}
         await repo.insert_dated_transfers([(t, effective[t.id]) for t in result.created])
     return result
+
+
+async def record_liabilities_from(session: AsyncSession, relation: str) -> int:
+    """Many debts' recordings in the caller's transaction, set-based (a bulk import): one `LIABILITY_RECORDED`
+    transfer per row of `relation` (trusted SQL: a table or a parenthesised SELECT with `transfer_id`,
+    `liability_id`, `revenue_id`, `npwp`, `kap_kjs`, `period`, `assessment_number`, `amount`, `reference`,
+    `effective_at`; the ids as `postings.debt_posting` derives them), its accounts opened first. Returns the
+    transfers inserted.
+
+    What `post` checks holds here by construction, so nothing is locked or summed: every transfer debits a liability
+    and credits the revenue of its KAP-KJS (the code's allowed kinds, one ledger), and a debit can never take a
+    liability's credits beyond its debits, nor has the revenue account a limit. The amounts are checked whole and
+    positive (`ledger.amount_invalid`, all or nothing); a transfer id posted before fails the insert."""
+    repo = LedgerRepository(session)
+    if await repo.recordings_not_whole_positive(relation):
+        raise AmountInvalid("a recording's amount is not a positive whole rupiah", reason="not_whole_rupiah")
+    liability, revenue = KIND_RULES[AccountKind.TAXPAYER_LIABILITY], KIND_RULES[AccountKind.STATE_REVENUE]
+    await repo.open_recording_accounts(relation, liability=(liability.code, liability.flags.value),
+                                       revenue=(revenue.code, revenue.flags.value), ledger=IDR_LEDGER)
+    return await repo.insert_recordings(relation, code=int(TransferCode.LIABILITY_RECORDED), ledger=IDR_LEDGER)
 
 
 async def taxpayer_ledger(uow: UnitOfWork, principal: Principal, params: CursorParams, *,
