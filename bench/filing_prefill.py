@@ -455,7 +455,7 @@ async def _measure(settings: FilingSettings, invoices: int, broker_pid: int | No
              f"{read_cost['statement_ms']:.1f} ms waiting for them)", round(read_cost["cpu_ms"], 2), "ms"),
         _row("draft vs full recomputation from the events (Python): figures that differ", len(diffs), "figures",
              ("<", 1)),
-        _row("events not in the inbox or dead-lettered", abs(inbox - n) + consumer["dead_lettered"], "events",
+        _row("events not in the inbox or dead-lettered", int(abs(inbox - n) + consumer["dead_lettered"]), "events",
              ("<", 1)),
         _row("  full recomputation in SQL over filing's per-invoice rows: time (what a read would cost)",
              round(sql_ms, 1), "ms"),

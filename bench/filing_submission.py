@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -257,12 +258,13 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
             results, elapsed = await _closed_loop([lambda h=h: submit(0, h) for h in one_headers], CONCURRENCY)
             one_ok = sum(1 for _, code, st in results if code == 200 and st == "filed")
             one_rate = len(results) / elapsed
-            failures = sorted({st for _, code, st in results if code != 200})
 
             print(f"  (a') {len(slow):,} at an offered {OFFERED:.0f}/s", file=sys.stderr, flush=True)
             paced_results = await _open_loop([lambda h=h: submit(0, h) for h in slow_headers], OFFERED)
             latencies = sorted(t * 1000 for t, _, _ in paced_results)
             paced_ok = sum(1 for _, code, st in paced_results if code == 200 and st == "filed")
+            failures = Counter(f"{code} {st}" for _, code, st in [*results, *paced_results]
+                               if (code, st) != (200, "filed"))
 
             print(f"  (b) {len(batch_npwps):,} in batches of {BATCH}", file=sys.stderr, flush=True)
             batch_ok, batch_times = 0, []
@@ -275,8 +277,10 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
                 batch_times.append(time.perf_counter() - t0)
                 if r.status_code == 200:
                     batch_ok += r.json()["filed"]
+                    failures.update(f"batch item {(x['error'] or {}).get('code')}" for x in r.json()["items"]
+                                    if x["status"] != "filed")
                 else:
-                    failures.append(f"batch {r.status_code} {r.json().get('code')}")
+                    failures[f"batch {r.status_code} {r.json().get('code')}"] += len(b)
             batch_elapsed = time.perf_counter() - started
         batch_rate = len(batch_npwps) / batch_elapsed
 
@@ -314,7 +318,8 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
         _row("checked: answered filed, spt filed, SPTSubmitted rows, signatures verified (sample)",
              min(submitted, checks["filed"], checks["SPTSubmitted"]), "SPT", (">=", expected),
              ok=checked_ok and submitted == expected),
-        *([_row("failures: " + ", ".join(failures[:5]), len(failures), "kinds", ok=False)] if failures else []),
+        *([_row("not filed: " + ", ".join(f"{k} x{v}" for k, v in failures.most_common(4)),
+                sum(failures.values()), "SPT", ok=False)] if failures else []),
     ]
 
 

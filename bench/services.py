@@ -24,6 +24,7 @@ from devstack.processes import free_port
 
 async def _collect(server_url: str, only: set[str]) -> list[tuple[str, dict[str, Any]]]:
     from bench import (
+        filing_prefill,
         filing_submission,
         identity_login,
         identity_signing,
@@ -36,7 +37,7 @@ async def _collect(server_url: str, only: set[str]) -> list[tuple[str, dict[str,
     suites = [("identity", lambda: identity_login.run(server_url)), ("identity", identity_signing.run),
               ("invoice", lambda: invoice_upload.run(server_url)), ("invoice", lambda: invoice_signing.run(server_url)),
               ("notification", notification.run), ("payment", lambda: payment.run(server_url)),
-              ("filing", lambda: filing_submission.run(server_url))]
+              ("filing", lambda: filing_submission.run(server_url)), ("filing", lambda: filing_prefill.run(server_url))]
     rows: list[tuple[str, dict[str, Any]]] = []
     for service, suite in suites:
         if only and service not in only:

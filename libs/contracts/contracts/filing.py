@@ -18,12 +18,12 @@ from contracts.registry import Contract, register
 
 TOPIC = "filing.events"
 
-_AMOUNT = r"^\d+(\.\d{1,2})?$"
-_NPWP = r"^\d{16}$"
-_PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
+_AMOUNT = r"^[0-9]+(\.[0-9]{1,2})?$"
+_NPWP = r"^[0-9]{16}$"
+_PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
 _CODE = r"^[a-z][a-z0-9_]*$"
-_KAP_KJS = r"^\d{6}-\d{3}$"
-_BILLING_CODE = r"^[0-3]\d{14}$"  # DJP codes, as payment's contracts
+_KAP_KJS = r"^[0-9]{6}-[0-9]{3}$"
+_BILLING_CODE = r"^[0-3][0-9]{14}$"  # DJP codes, as payment's contracts
 _NTPN = r"^[0-9A-Z]{16}$"
 _DIGEST = r"^[0-9a-f]{64}$"
 

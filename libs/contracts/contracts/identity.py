@@ -23,8 +23,8 @@ class TaxpayerRegistered(Contract):
     source: ClassVar[str] = "identity"
 
     taxpayer_id: str = Field(description="identity's id of the taxpayer (uuid)")
-    npwp: str = Field(pattern=r"^\d{16}$", description="NPWP16")
-    nitku: str = Field(pattern=r"^\d{22}$", description="NITKU of the head office")
+    npwp: str = Field(pattern=r"^[0-9]{16}$", description="NPWP16")
+    nitku: str = Field(pattern=r"^[0-9]{22}$", description="NITKU of the head office")
     name: str = Field(min_length=1, max_length=200)
     kind: TaxpayerKind
     registered_at: datetime
@@ -40,9 +40,9 @@ class TaxpayerUpdated(Contract):
     source: ClassVar[str] = "identity"
 
     taxpayer_id: str
-    npwp: str = Field(pattern=r"^\d{16}$")
+    npwp: str = Field(pattern=r"^[0-9]{16}$")
     previous_npwp: str | None = Field(default=None, description="set when the NPWP itself changed")
-    nitku: str = Field(pattern=r"^\d{22}$")
+    nitku: str = Field(pattern=r"^[0-9]{22}$")
     name: str
     kind: TaxpayerKind
     status: str
@@ -62,7 +62,7 @@ class PKPStatusChanged(Contract):
     source: ClassVar[str] = "identity"
 
     taxpayer_id: str
-    npwp: str = Field(pattern=r"^\d{16}$")
+    npwp: str = Field(pattern=r"^[0-9]{16}$")
     is_pkp: bool
     effective_date: date
     source_of_change: Literal["registration", "officer", "legacy_import"]
@@ -79,7 +79,7 @@ class RepresentativeGranted(Contract):
 
     grant_id: str
     taxpayer_id: str
-    npwp: str = Field(pattern=r"^\d{16}$")
+    npwp: str = Field(pattern=r"^[0-9]{16}$")
     person_id: str
     account_id: str | None
     role: Role
@@ -95,7 +95,7 @@ class RepresentativeRevoked(Contract):
 
     grant_id: str
     taxpayer_id: str
-    npwp: str = Field(pattern=r"^\d{16}$")
+    npwp: str = Field(pattern=r"^[0-9]{16}$")
     person_id: str
     role: Role
     revoked_by: str | None

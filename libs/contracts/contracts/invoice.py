@@ -11,7 +11,7 @@ from contracts.registry import Contract, register
 
 TOPIC = "invoice.events"
 
-_AMOUNT = r"^-?\d+(\.\d+)?$"
+_AMOUNT = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 @register
@@ -24,14 +24,14 @@ class InvoiceSigned(Contract):
     source: ClassVar[str] = "invoice"
 
     invoice_id: str
-    nsfp: str = Field(pattern=r"^\d{17}$", description="transaction code, status code, 13-digit serial")
-    seller_npwp: str = Field(pattern=r"^\d{16}$")
-    seller_nitku: str = Field(pattern=r"^\d{22}$")
-    buyer_npwp: str | None = Field(default=None, pattern=r"^\d{16}$",
+    nsfp: str = Field(pattern=r"^[0-9]{17}$", description="transaction code, status code, 13-digit serial")
+    seller_npwp: str = Field(pattern=r"^[0-9]{16}$")
+    seller_nitku: str = Field(pattern=r"^[0-9]{22}$")
+    buyer_npwp: str | None = Field(default=None, pattern=r"^[0-9]{16}$",
                                    description="absent when the buyer has no TIN (NIK, passport, other ID)")
     buyer_document: str
     invoice_date: date
-    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="tax period of the invoice date, YYYY-MM")
+    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="tax period of the invoice date, YYYY-MM")
     transaction_code: str = Field(pattern=r"^(0[1-9]|10)$")
     reference: str | None = None
     dpp: str = Field(pattern=_AMOUNT, description="DPP, whole rupiah")
@@ -55,11 +55,11 @@ class InvoiceCancelled(Contract):
     source: ClassVar[str] = "invoice"
 
     invoice_id: str
-    nsfp: str = Field(pattern=r"^\d{17}$")
-    seller_npwp: str = Field(pattern=r"^\d{16}$")
-    buyer_npwp: str | None = Field(default=None, pattern=r"^\d{16}$")
+    nsfp: str = Field(pattern=r"^[0-9]{17}$")
+    seller_npwp: str = Field(pattern=r"^[0-9]{16}$")
+    buyer_npwp: str | None = Field(default=None, pattern=r"^[0-9]{16}$")
     invoice_date: date
-    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="tax period of the cancelled invoice")
+    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="tax period of the cancelled invoice")
     dpp: str = Field(pattern=_AMOUNT)
     ppn: str = Field(pattern=_AMOUNT)
     ppnbm: str = Field(pattern=_AMOUNT)
@@ -78,14 +78,14 @@ class InvoiceReplaced(Contract):
     source: ClassVar[str] = "invoice"
 
     invoice_id: str = Field(description="the replaced (superseded) invoice")
-    nsfp: str = Field(pattern=r"^\d{17}$", description="NSFP of the replaced invoice")
+    nsfp: str = Field(pattern=r"^[0-9]{17}$", description="NSFP of the replaced invoice")
     replacement_invoice_id: str
-    replacement_nsfp: str = Field(pattern=r"^\d{17}$")
+    replacement_nsfp: str = Field(pattern=r"^[0-9]{17}$")
     status_code: int = Field(ge=1, le=99, description="status code of the replacement")
-    seller_npwp: str = Field(pattern=r"^\d{16}$")
-    buyer_npwp: str | None = Field(default=None, pattern=r"^\d{16}$")
-    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="tax period of the replaced invoice")
-    replacement_period: str = Field(pattern=r"^\d{4}-\d{2}$")
+    seller_npwp: str = Field(pattern=r"^[0-9]{16}$")
+    buyer_npwp: str | None = Field(default=None, pattern=r"^[0-9]{16}$")
+    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="tax period of the replaced invoice")
+    replacement_period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$")
     dpp: str = Field(pattern=_AMOUNT, description="replaced invoice's DPP")
     ppn: str = Field(pattern=_AMOUNT)
     ppnbm: str = Field(pattern=_AMOUNT)
@@ -107,11 +107,11 @@ class ReturnIssued(Contract):
     return_id: str
     number: str | None = None
     invoice_id: str
-    nsfp: str = Field(pattern=r"^\d{17}$")
-    seller_npwp: str = Field(pattern=r"^\d{16}$")
-    buyer_npwp: str = Field(pattern=r"^\d{16}$")
+    nsfp: str = Field(pattern=r"^[0-9]{17}$")
+    seller_npwp: str = Field(pattern=r"^[0-9]{16}$")
+    buyer_npwp: str = Field(pattern=r"^[0-9]{16}$")
     return_date: date
-    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="tax period of the return")
+    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="tax period of the return")
     dpp: str = Field(pattern=_AMOUNT)
     dpp_other: str = Field(pattern=_AMOUNT)
     ppn: str = Field(pattern=_AMOUNT)
@@ -128,12 +128,12 @@ class InputTaxCredited(Contract):
     source: ClassVar[str] = "invoice"
 
     invoice_id: str
-    nsfp: str = Field(pattern=r"^\d{17}$")
-    seller_npwp: str = Field(pattern=r"^\d{16}$")
-    buyer_npwp: str = Field(pattern=r"^\d{16}$")
+    nsfp: str = Field(pattern=r"^[0-9]{17}$")
+    seller_npwp: str = Field(pattern=r"^[0-9]{16}$")
+    buyer_npwp: str = Field(pattern=r"^[0-9]{16}$")
     action: str = Field(pattern=r"^(credit|reject)$")
-    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="the buyer's tax period of the decision")
-    invoice_period: str = Field(pattern=r"^\d{4}-\d{2}$")
+    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="the buyer's tax period of the decision")
+    invoice_period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$")
     ppn: str = Field(pattern=_AMOUNT)
     ppnbm: str = Field(pattern=_AMOUNT)
     decided_at: datetime

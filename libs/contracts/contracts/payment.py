@@ -12,11 +12,11 @@ from contracts.registry import Contract, register
 
 TOPIC = "payment.events"
 
-_AMOUNT = r"^\d+(\.\d+)?$"
-_NPWP = r"^\d{16}$"
-_BILLING_CODE = r"^[0-3]\d{14}$"
-_KAP_KJS = r"^\d{6}-\d{3}$"
-_PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
+_AMOUNT = r"^[0-9]+(\.[0-9]+)?$"
+_NPWP = r"^[0-9]{16}$"
+_BILLING_CODE = r"^[0-3][0-9]{14}$"
+_KAP_KJS = r"^[0-9]{6}-[0-9]{3}$"
+_PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
 _NTPN = r"^[0-9A-Z]{16}$"
 _PERIOD_DESCRIPTION = "tax period, YYYY-MM (masa) or YYYY (tahunan); absent when an assessment number identifies it"
 
@@ -278,7 +278,7 @@ class PHTBValidated(Contract):
     number: str = Field(description="Surat Keterangan Validasi number")
     npwp: str = Field(pattern=_NPWP, description="the seller")
     buyer_id: str = Field(pattern=_NPWP, description="the buyer's NPWP16 or NIK")
-    nop: str = Field(pattern=r"^\d{18}$", description="Nomor Objek Pajak of the property")
+    nop: str = Field(pattern=r"^[0-9]{18}$", description="Nomor Objek Pajak of the property")
     ntpn: str | None = Field(default=None, pattern=_NTPN, description="absent for a 0% transfer to the government")
     kap_kjs: str = Field(pattern=_KAP_KJS)
     gross_value: str = Field(pattern=_AMOUNT)

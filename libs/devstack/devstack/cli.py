@@ -1,6 +1,6 @@
 """`python -m devstack run | reset`: what `make run` and `make reset` call. `python -m devstack token --scope
 registry:read` prints a service token the local stack accepts (every `/internal` route takes one), minted with the
-stack's development signing key, for trying the internal routes by hand."""
+stack's development signing key, for trying the internal routes by hand (`--kind officer` for officers' routes)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="do not follow the services' logs")
     parser.add_argument("--scope", action="append", default=[], help="token: a scope (repeat for several)")
     parser.add_argument("--ttl", type=int, default=3600, help="token: seconds it lives")
+    parser.add_argument("--kind", choices=["internal", "officer", "land_office"], default="internal",
+                        help="token: the client kind (officer: an officer console, for officers' routes; land_office: a land office)")
     args = parser.parse_args(argv)
     stack = Stack(StackConfig.from_env(args.root))
     try:
         if args.command == "token":
             key = dev_secrets(stack.config.data_dir)["IDENTITY_TOKENS__SIGNING_KEY"]
-            print(TokenMaker.from_pem(key).service_token(*args.scope, client_id="devstack-cli", expires_in=args.ttl))
+            client = f"devstack-{args.kind}"
+            print(TokenMaker.from_pem(key).make(subject=client, scopes=args.scope, expires_in=args.ttl,
+                                                client_id=client, client_kind=args.kind))
             return 0
         if args.command == "reset":
             stack.reset()

@@ -26,12 +26,12 @@ ZERO_TIN = "0" * 16
 DOC_ALIASES = {"NIK": "National ID", "Other": "Other ID"}
 MAX_TEXT = {"RefDesc": 200, "BuyerName": 200, "BuyerAdress": 500, "BuyerEmail": 200, "CustomDoc": 100,
             "BuyerDocumentNumber": 64, "Name": 500}
-_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _HEADER_LIMITS = [(name, limit) for name, limit in MAX_TEXT.items() if name != "Name"]
 _SPACES = re.compile(r"\s+")
 _XML_WHITESPACE = frozenset("\t\n\r")  # kept or normalised; any other control or format character is refused
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MONTH_YEAR = re.compile(r"\d{6}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH_YEAR = re.compile(r"[0-9]{6}")
 # (element, absent or empty means 0), in the order they are read and reported
 _NUMBER_FIELDS = (("Price", False), ("Qty", False), ("TotalDiscount", True), ("TaxBase", False),
                   ("OtherTaxBase", False), ("VATRate", False), ("VAT", False), ("STLGRate", True), ("STLG", True))

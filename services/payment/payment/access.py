@@ -14,7 +14,7 @@ ACCESS = RouteAccess.of(
     # Partners: PJAP clients acting for a taxpayer, collecting banks (kind `bank`), notaries (kind `ppat`) and land
     # offices (kind `land_office`), each with its own scope (payment.auth).
     partner={
-        "POST /v1/billing-codes", "GET /v1/billing-codes/{code}", "GET /v1/ledger", "GET /v1/debts",
+        "POST /v1/billing-codes", "GET /v1/billing-codes", "GET /v1/billing-codes/{code}", "GET /v1/ledger", "GET /v1/debts",
         "GET /v1/debts/{debt_id}", "POST /v1/debts/{debt_id}/billing-code",
         "POST /v1/instalments", "GET /v1/instalments/{arrangement_id}",
         "POST /v1/instalments/{arrangement_id}/instalments/{number}/billing-code",

@@ -20,7 +20,13 @@ class LegacyImportSettings(BaseModel):
     max_bytes: int = Field(default=256 * 1024 * 1024, ge=1,
                            description="largest legacy debt file one import takes (spooled to disk as it arrives; "
                                        "~100 bytes a row: some 2.5 million rows)")
-    batch: int = Field(default=20_000, ge=1, description="rows checked and COPYed to the staging table at a time")
+    batch: int = Field(default=10_000, ge=1, description="rows checked and COPYed to the staging table at a time")
+    chunk: int = Field(default=100_000, ge=1,
+                       description="rows written by one round of set-based statements (the rows of the next are "
+                                   "checked meanwhile, and held until then: memory grows with it)")
+    statement_timeout_s: float = Field(default=600.0, gt=0,
+                                       description="longest statement of an import (its set-based writes over all "
+                                                   "its rows), instead of the database's command timeout")
     listed_rejections: int = Field(default=10_000, ge=0, description="rejected rows listed in a report (all counted)")
 
 

@@ -168,6 +168,16 @@ async def test_an_spt_waiting_for_payment_gets_one_linked_code_from_filing_s_eve
     assert (confirmed.settles, confirmed.spt_id, confirmed.kap_kjs, confirmed.period) == (  # type: ignore[attr-defined]
         "spt", spt_id, "411211-100", "2026-10")
 
+    # The front end finds the SPT's codes by its id, paid or still payable; another taxpayer's token sees none.
+    listed = await world.http.get("/v1/billing-codes", params={"spt_id": spt_id}, headers=taxpayer_token(npwp))
+    assert [(c["kap_kjs"], c["status"], c["ntpn"] is not None) for c in listed.json()["items"]] == [
+        ("411211-100", "paid", True), ("411221-100", "active", False)]
+    active = await world.http.get("/v1/billing-codes", params={"status": "active", "limit": 1},
+                                  headers=taxpayer_token(npwp))
+    assert [c["kap_kjs"] for c in active.json()["items"]] == ["411221-100"] and active.json()["next_cursor"] is None
+    other = await world.http.get("/v1/billing-codes", params={"npwp": npwp}, headers=taxpayer_token(random_npwp()))
+    assert other.status_code == 403
+
     # A request arriving after the code was paid makes no second code.
     await deliver(settings, filing_events, [(npwp, spt_request(npwp, spt_id), 4)])
     assert await world.scalar("SELECT count(*) FROM billing WHERE spt_id = :s", s=spt_id) == 2

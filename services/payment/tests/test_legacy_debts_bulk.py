@@ -12,6 +12,7 @@ from typing import Any
 from contracts.payment import DebtRecorded
 from contracts.registry import parse
 from kit.auth import JWKSCache
+from kit.outbox import outbox_row
 from kit.testing.service import api_client
 from payment.debts.service import _recorded
 from payment.ledger.accounts import account_id, liability_key, state_revenue_key
@@ -42,6 +43,10 @@ async def test_the_set_based_writes_equal_what_one_debt_at_a_time_writes(world: 
         debt = Debt(**values)
         [stored] = await world.rows("SELECT id, key, aggregate_type, aggregate_id, event_type, event_version, "
                                     "payload, headers FROM outbox WHERE aggregate_id = :d", d=str(debt.id))
+        expected = outbox_row(_recorded(debt), key=npwp, subject=str(debt.id), aggregate_type="debt", sequence=1)
+        assert (stored["payload"].keys(), stored["payload"]["data"].keys()) == (
+            expected["payload"].keys(), expected["payload"]["data"].keys())
+        assert stored["headers"].keys() - {"correlation_id"} == expected["headers"].keys()  # the request's id
         envelope, event = parse(stored["payload"])
         assert event == _recorded(debt) and isinstance(event, DebtRecorded)
         assert (envelope.id, envelope.subject, envelope.sequence, envelope.partition_key, envelope.source) == (
@@ -80,10 +85,10 @@ async def test_across_batches_the_first_row_of_the_file_wins_and_the_report_list
     rows = [row(npwp, refs[0], amount="10"),
             row(npwp, refs[1], assessment_number=number, amount="20"),
             row(npwp, refs[2], amount="x"),                                # billing.amount_invalid, while checking
-            row(npwp, refs[3], assessment_number=number, amount="40"),     # the same STP as line 3, a later batch
+            row(npwp, refs[3], assessment_number=number, amount="40"),     # the STP of line 3, in the next chunk
             row(other, taken, amount="999"),                               # imported before with other contents
             row(npwp, refs[4], amount="60")]
-    async with api_client(_app_with(settings, batch=2, listed_rejections=2)) as http:
+    async with api_client(_app_with(settings, batch=2, chunk=3, listed_rejections=2)) as http:
         response = await http.post(PATH, content=csv_file(rows), headers={"content-type": "text/csv",
                                                                           **officer_token()})
     assert response.status_code == 201, response.text
@@ -104,12 +109,13 @@ async def test_across_batches_the_first_row_of_the_file_wins_and_the_report_list
 async def test_a_file_unreadable_after_some_batches_were_staged_writes_nothing(
         world: World, settings: PaymentSettings) -> None:
     npwp = valid_npwp()
-    good = csv_file([row(npwp, ref()) for _ in range(300)])  # past the first 8 KiB the reader decodes
+    # Past the first 8 KiB the reader decodes, and after a chunk of 100 rows was written.
+    good = csv_file([row(npwp, ref()) for _ in range(300)])
     assert len(good) > 3 * 8192
     content = good + "0100000000000000,Tr\xe8s\r\n".encode("latin-1")
     before = {t: await world.scalar(f"SELECT count(*) FROM {t}")
               for t in ("legacy_debt_import", "debt", "transfer", "outbox", "account")}
-    async with api_client(_app_with(settings, batch=50)) as http:
+    async with api_client(_app_with(settings, batch=50, chunk=100)) as http:
         response = await http.post(PATH, content=content, headers={"content-type": "text/csv", **officer_token()})
     assert (response.status_code, response.json()["code"]) == (422, "legacy_debt.file_unreadable")
     assert {t: await world.scalar(f"SELECT count(*) FROM {t}") for t in before} == before

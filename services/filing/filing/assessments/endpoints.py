@@ -93,5 +93,5 @@ async def close_audit(audit_id: uuid.UUID, body: AuditClose, principal: OfficerC
             description="Scope `filing:read`.",
             responses=responses(Unauthorized, MissingScope, TaxpayerForbidden, TaxpayerNotChosen))
 async def list_skps(principal: CurrentPrincipal, uow: Uow,
-                    npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None) -> list[SkpRead]:
+                    npwp: Annotated[str | None, Query(pattern=r"^[0-9]{16}$")] = None) -> list[SkpRead]:
     return await service.list_skps(uow, principal, npwp=npwp)

@@ -20,7 +20,7 @@ class AuditCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    npwp: str = Field(pattern=r"^\d{16}$")
+    npwp: str = Field(pattern=r"^[0-9]{16}$")
     period: str = Field(description="YYYY-MM (masa) or YYYY (tax year)")
     form: str | None = Field(None, pattern=_FORM, description="the return audited; absent: every tax of the period")
     audit_type: Literal["field", "office"]

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from filing.calendar.errors import PeriodInvalid
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_YEAR = re.compile(r"^([0-9]{4})$")
 
 
 def last_day_of_month(year: int, month: int) -> date:

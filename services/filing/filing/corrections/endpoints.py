@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/returns", tags=["corrections"])
 Form = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]*$", description="the form, e.g. spt-masa-ppn, spt-tahunan-op",
                            examples=["spt-masa-ppn"])]
 Period = Annotated[str, Path(description="YYYY-MM (masa) or YYYY (annual)", examples=["2026-02"])]
-Npwp = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only taxpayer")]
+Npwp = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only taxpayer")]
 
 
 @router.get("/{form}/{period}/versions", response_model=ReturnHistoryRead,

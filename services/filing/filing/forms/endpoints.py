@@ -33,7 +33,7 @@ Form = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]*$", description="the form, 
                                                                      "spt-masa-pph-unifikasi, spt-tahunan-op, "
                                                                      "spt-tahunan-badan", examples=["spt-tahunan-op"])]
 Period = Annotated[str, Path(description="YYYY-MM for a masa form, YYYY for an annual one", examples=["2025"])]
-Npwp = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only taxpayer")]
+Npwp = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only taxpayer")]
 Idempotent = Annotated[Idempotency, idempotent()]
 _AUTH = (Unauthorized, MissingScope, TaxpayerForbidden, TaxpayerNotChosen, FormUnknown, PeriodInvalid)
 

@@ -17,7 +17,7 @@ Line = api_text.text(200, min_length=1)
 class KswpCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    npwp: str = Field(pattern=r"^\d{16}$")
+    npwp: str = Field(pattern=r"^[0-9]{16}$")
     name: Line = Field(description="the taxpayer's name as the agency has it")  # type: ignore[valid-type]
     agency: Line = Field(description="the requesting agency")  # type: ignore[valid-type]
     service: Line = Field(description="the public service it provides (e.g. a business licence)")  # type: ignore[valid-type]

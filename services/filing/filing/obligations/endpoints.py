@@ -45,7 +45,7 @@ async def list_obligations(
     principal: CurrentPrincipal, uow: Uow, clock: Today,
     first: Annotated[str, Query(alias="from", description="first month, YYYY-MM", examples=["2026-01"])],
     last: Annotated[str, Query(alias="to", description="last month, YYYY-MM", examples=["2026-12"])],
-    npwp: Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only one")] = None,
+    npwp: Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only one")] = None,
 ) -> ObligationList:
     return await service.list_obligations(uow, principal, clock, npwp=npwp, first=first, last=last)
 
@@ -61,9 +61,9 @@ async def list_obligations(
                                  IdempotencyInProgress, IdempotencyKeyReused))
 async def request_extension(
     obligation: Obligation, principal: CurrentPrincipal, uow: Uow, clock: Today, idem: Idempotent,
-    year: Annotated[str, Path(pattern=r"^\d{4}$", description="the tax year", examples=["2025"])],
+    year: Annotated[str, Path(pattern=r"^[0-9]{4}$", description="the tax year", examples=["2025"])],
     body: ExtensionCreate | None = None,
-    npwp: Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only one")] = None,
+    npwp: Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only one")] = None,
 ) -> ExtensionRead:
     return await idem.run(201, lambda: service.request_extension(  # type: ignore[return-value]
         uow, principal, clock, npwp=npwp, obligation=obligation, year=year, body=body or ExtensionCreate()))

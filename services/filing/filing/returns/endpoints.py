@@ -28,7 +28,7 @@ from kit.replica import TaxpayerNotReplicated
 router = APIRouter(prefix="/v1/returns", tags=["returns"])
 
 Period = Annotated[str, Path(description="masa pajak, YYYY-MM", examples=["2026-02"])]
-Npwp = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only taxpayer")]
+Npwp = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only taxpayer")]
 Idempotent = Annotated[Idempotency, idempotent()]
 _AUTH = (Unauthorized, MissingScope, TaxpayerForbidden, TaxpayerNotChosen, PeriodInvalid)
 

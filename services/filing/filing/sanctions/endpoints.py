@@ -43,5 +43,5 @@ async def start_sanction_run(body: SanctionRunCreate, principal: OfficerClient, 
             description="Scope `filing:read`.",
             responses=responses(Unauthorized, MissingScope, TaxpayerForbidden, TaxpayerNotChosen))
 async def list_stps(principal: CurrentPrincipal, uow: Uow,
-                    npwp: Annotated[str | None, Query(pattern=r"^\d{16}$")] = None) -> list[StpRead]:
+                    npwp: Annotated[str | None, Query(pattern=r"^[0-9]{16}$")] = None) -> list[StpRead]:
     return await service.list_stps(uow, principal, npwp=npwp)

@@ -36,7 +36,7 @@ class SanctionRunCreate(BaseModel):
 
     obligation: Obligation = Field(description="spt_masa_ppn, spt_tahunan_op or spt_tahunan_badan")
     period: str = Field(description="YYYY-MM for the SPT Masa PPN, YYYY for an SPT Tahunan", examples=["2026-02"])
-    npwps: list[Annotated[str, Field(pattern=r"^\d{16}$")]] | None = Field(
+    npwps: list[Annotated[str, Field(pattern=r"^[0-9]{16}$")]] | None = Field(
         default=None, max_length=10_000, description="only these taxpayers (default: every taxpayer who owes it)")
 
 

@@ -23,7 +23,7 @@ RETURN_KAP: dict[Obligation, str] = {
     Obligation.SPT_TAHUNAN_BADAN: KAP_PPH_BADAN,
 }
 LATE_FAKTUR_KAP_KJS = f"{KAP_PPN_DN}-{STP_KJS}"  # Art 14(4) is a PPN sanction: 411211-300
-_KAP = re.compile(r"^\d{6}$")
+_KAP = re.compile(r"^[0-9]{6}$")
 
 
 def stp_kap_kjs(kap: str) -> str:

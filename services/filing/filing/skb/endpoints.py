@@ -26,7 +26,7 @@ officer_router = APIRouter(prefix="/internal/v1/skb", tags=["skb (officer)"])
 
 Today = Annotated[Clock, runtime(Clock)]
 Idempotent = Annotated[Idempotency, idempotent()]
-Npwp = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only taxpayer")]
+Npwp = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only taxpayer")]
 _AUTH = (Unauthorized, MissingScope)
 
 
@@ -70,12 +70,12 @@ async def decide(application_id: uuid.UUID, body: SkbDecisionCreate, principal: 
             summary="Withholders: the SKBs issued to a payee (by NPWP), newest first, and whether each holds today",
             responses=responses(*_AUTH))
 async def of_npwp(principal: CurrentPrincipal, uow: Uow, clock: Today,
-                  npwp: Annotated[str, Query(pattern=r"^\d{16}$")]) -> list[SkbRead]:
+                  npwp: Annotated[str, Query(pattern=r"^[0-9]{16}$")]) -> list[SkbRead]:
     return await service.of_npwp(uow, principal, clock, npwp)
 
 
 @router.get("/{number}", response_model=SkbRead, summary="Withholders: an SKB by its number",
             responses=responses(*_AUTH, SkbNotFound))
-async def by_number(number: Annotated[str, Path(pattern=r"^SKB-\d{4}-\d{9}$")], principal: CurrentPrincipal,
+async def by_number(number: Annotated[str, Path(pattern=r"^SKB-[0-9]{4}-[0-9]{9}$")], principal: CurrentPrincipal,
                     uow: Uow, clock: Today) -> SkbRead:
     return await service.by_number(uow, principal, clock, number)

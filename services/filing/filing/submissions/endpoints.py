@@ -58,8 +58,8 @@ from kit.replica import TaxpayerNotReplicated
 router = APIRouter(tags=["submissions"])
 
 Period = Annotated[str, Path(description="masa pajak, YYYY-MM", examples=["2026-02"])]
-Npwp = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only taxpayer")]
-Number = Annotated[str, Path(pattern=r"^BPE-\d{8}-[0-9A-Z]{12}$", description="the receipt (BPE) number",
+Npwp = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only taxpayer")]
+Number = Annotated[str, Path(pattern=r"^BPE-[0-9]{8}-[0-9A-Z]{12}$", description="the receipt (BPE) number",
                              examples=["BPE-20260415-7K3M9Q2XW4PA"])]
 Settings = Annotated[FilingSettings, settings_of(FilingSettings)]
 Identity = Annotated[IdentityClient, runtime(IdentityClient)]

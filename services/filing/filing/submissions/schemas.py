@@ -137,7 +137,7 @@ class ReceiptVerificationRead(BaseModel):
 class BatchReturn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    npwp: str = Field(pattern=r"^\d{16}$")
+    npwp: str = Field(pattern=r"^[0-9]{16}$")
     form: str = Field("spt_masa_ppn", pattern=r"^[a-z][a-z0-9_-]*$",
                       description="e.g. spt_masa_ppn (default), spt-masa-pph21, spt-tahunan-op")
     period: str = Field(description="YYYY-MM for a masa form, YYYY for an annual one", examples=["2026-03"])

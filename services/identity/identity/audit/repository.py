@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import BindParameter, bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import AuditEvent
 from kit.pagination import CursorParams
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    action: str
+    outcome: str = "success"
+    actor: str | None = None
+    acting_for: str | None = None
+    ip: str | None = None
+    details: dict[str, Any] | None = None
+
+
+# The set-based variant of `AuditRepository.add`, for a use case that writes all its rows in one statement (a
+# login): the row as a data-modifying CTE named `audit`, its parameters from `insert_cte_parameters`.
+INSERT_CTE = ("audit AS (INSERT INTO audit_event (id, action, outcome, actor_id, acting_for, ip, details) VALUES "
+              "(:audit_id, :audit_action, :audit_outcome, :audit_actor, :audit_acting_for, :audit_ip, :audit_details))")
+INSERT_CTE_TYPES: tuple[BindParameter[Any], ...] = (bindparam("audit_id", type_=UUID(as_uuid=True)),
+                                                    bindparam("audit_details", type_=JSONB))
+
+
+def insert_cte_parameters(row: AuditRow) -> dict[str, Any]:
+    return {"audit_id": uuid.uuid4(), "audit_action": row.action, "audit_outcome": row.outcome,
+            "audit_actor": row.actor, "audit_acting_for": row.acting_for, "audit_ip": row.ip,
+            "audit_details": row.details or {}}
 
 
 class AuditRepository:

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.audit.repository import AuditRepository
+from identity.audit.repository import AuditRepository, AuditRow
 from identity.models import AuditEvent
 from kit.db import UnitOfWork
 from kit.pagination import CursorParams, encode_cursor
+
+__all__ = ["AuditRow", "list_events", "record"]  # AuditRow: for a use case whose repository writes it set-based
 
 
 async def record(session: AsyncSession, action: str, *, outcome: str = "success", actor: str | None = None,

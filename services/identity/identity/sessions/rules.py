@@ -4,9 +4,13 @@ refresh-token hashing."""
 from __future__ import annotations
 
 import hashlib
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from identity.roles import FULL, PERSON_SCOPES
 from identity.sessions.errors import InvalidGrant, InvalidScope
+from identity.settings import LoginSettings
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
@@ -22,6 +26,77 @@ def blocked_until(failures: int, now: datetime, *, free_failures: int, max_backo
     if over < 0:
         return None
     return now + timedelta(seconds=min(base_s * 2 ** min(over, 32), max_backoff_s))
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A login's failures from one address (`login_throttle`)."""
+
+    failures: int
+    blocked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """A login's failures from every address (`login_backoff`)."""
+
+    failures: int
+    blocked_until: datetime | None
+    last_failure_at: datetime
+
+
+@dataclass(frozen=True)
+class LoginAccount:
+    """The account a login names, with what a token for it needs."""
+
+    id: uuid.UUID
+    status: str
+    password_hash: str | None
+    full_name: str
+    own_npwp: str | None = None  # the person's own taxpayer
+    roles: dict[str, list[str]] = field(default_factory=dict)  # NPWP -> active roles
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a password attempt is decided on, read at once under the login's lock."""
+
+    throttle: Throttle | None
+    backoff: Backoff | None
+    account: LoginAccount | None
+    known_address: bool  # the account proved itself from this address before
+
+
+@dataclass(frozen=True)
+class FailureCount:
+    """Both back-offs after one more failure: the rows to write."""
+
+    throttle: Throttle
+    backoff: Backoff
+
+
+def counted_failure(throttle: Throttle | None, backoff: Backoff | None, now: datetime,
+                    login: LoginSettings) -> FailureCount:
+    """One more failed attempt: per (login, address) and per login from every address (whose failures older than
+    `account_failure_reset_s` are forgotten first). A wait is set only once the free failures are spent; otherwise
+    the one already set stays."""
+    failures = (throttle.failures if throttle else 0) + 1
+    until = blocked_until(failures, now, free_failures=login.free_failures, max_backoff_s=login.max_backoff_s)
+    new_throttle = Throttle(failures, until if until is not None else throttle.blocked_until if throttle else None)
+    forget_before = now - timedelta(seconds=login.account_failure_reset_s)
+    failures = 1 if backoff is None or backoff.last_failure_at < forget_before else backoff.failures + 1
+    until = blocked_until(failures, now, free_failures=login.account_free_failures,
+                          max_backoff_s=login.account_max_backoff_s, base_s=login.account_backoff_base_s)
+    kept = backoff.blocked_until if backoff else None
+    return FailureCount(new_throttle, Backoff(failures, until if until is not None else kept, now))
+
+
+def person_scopes(own_npwp: str | None) -> tuple[str, ...]:
+    """A person's own scopes: the profile, and everything for their own taxpayer if they have one."""
+    return _WITH_OWN if own_npwp else PERSON_SCOPES
+
+
+_WITH_OWN = (*PERSON_SCOPES, *FULL)
 
 
 def backoff_key(login: str) -> str:

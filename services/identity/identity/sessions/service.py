@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.audit.service import record
-from identity.models import Account, LoginThrottle, PasswordReset, Person, RefreshToken
+from identity.audit.service import AuditRow, record
+from identity.models import Account, PasswordReset, Person, RefreshToken
 from identity.numbers import normalise
 from identity.otp import service as otp
 from identity.otp.errors import OTPInvalid
@@ -28,8 +28,16 @@ from identity.sessions.errors import (
     NoRoleForTarget,
     ResetNotFound,
 )
-from identity.sessions.repository import SessionRepository
-from identity.sessions.rules import backoff_key, blocked_until, masked_login, narrowed, taxpayer_of, token_hash
+from identity.sessions.repository import NewRefreshToken, SessionRepository
+from identity.sessions.rules import (
+    backoff_key,
+    counted_failure,
+    masked_login,
+    narrowed,
+    person_scopes,
+    taxpayer_of,
+    token_hash,
+)
 from identity.settings import IdentitySettings
 from identity.tokens import TokenIssuer
 from kit.auth import Principal
@@ -65,64 +73,47 @@ async def password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords:
 
 async def _password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords: Passwords, issuer: TokenIssuer, *,
                           login: str, password: str, ip: str) -> Issued:
+    # Four statements whatever the outcome (the lock, one read, the hash, one write): the hot path of a surge.
     key = backoff_key(login)
     async with uow:
-        s = uow.session
-        repo = SessionRepository(s)
+        repo = SessionRepository(uow.session)
         await repo.lock_login(key)  # attempts on one login one at a time: a burst cannot outrun the count
         now = datetime.now(UTC)
-        throttle = await repo.throttle_for_update(login, ip)
-        if throttle and throttle.blocked_until and throttle.blocked_until > now:
-            raise _throttled(throttle.blocked_until, now)
-        found = await repo.find_account(login)
-        known = await repo.is_known_address(found[0].id if found else NO_ACCOUNT, ip)
-        backoff = await repo.backoff(key)
-        if not known and backoff and backoff.blocked_until and backoff.blocked_until > now:
+        attempt = await repo.login_attempt(login, key, ip)
+        if attempt.throttle and attempt.throttle.blocked_until and attempt.throttle.blocked_until > now:
+            raise _throttled(attempt.throttle.blocked_until, now)
+        backoff = attempt.backoff
+        if not attempt.known_address and backoff and backoff.blocked_until and backoff.blocked_until > now:
             raise _throttled(backoff.blocked_until, now)
-        ok = await passwords.verify(found[0].password_hash if found else None, password)
-        if not ok or found is None or found[0].status != "active":
-            await _count_failure(repo, settings, throttle, login, key, ip, now)
-            await record(s, "login_failed", outcome="failure", ip=ip,
-                         actor=str(found[0].id) if found else None, details={"login": masked_login(login)})
+        account = attempt.account
+        ok = await passwords.verify(account.password_hash if account else None, password)
+        if not ok or account is None or account.status != "active":
+            await repo.login_failed(login, key, ip, now, counted_failure(attempt.throttle, backoff, now, settings.login),
+                                    AuditRow("login_failed", outcome="failure", ip=ip,
+                                             actor=str(account.id) if account else None,
+                                             details={"login": masked_login(login)}))
             await uow.commit()
             raise InvalidGrant("the login or password is wrong")
-        account, person = found
-        if throttle:
-            await repo.remove_throttle(throttle)
-        await repo.clear_backoff([key])  # a success forgets the failures (Keycloak, NIST SP 800-63B §5.2.2)
-        await repo.remember_address(account.id, ip, now)
-        issued = await _issue_for_person(repo, settings, issuer, account, person, family=uuid.uuid4())
-        await record(s, "login", actor=str(account.id), ip=ip)
+        # a success forgets the failures (Keycloak, NIST SP 800-63B §5.2.2) and makes the address known
+        family = uuid.uuid4()
+        scopes = person_scopes(account.own_npwp)
+        # `sid`: the login session (the refresh-token family, the same across refreshes): what a signing session is
+        # bound to
+        token, ttl = issuer.issue(subject=str(account.id), scopes=list(scopes),
+                                  taxpayer_ids=[account.own_npwp] if account.own_npwp else [], roles=account.roles,
+                                  extra={"name": account.full_name, "sid": str(family)})
+        refresh = secrets.token_urlsafe(32)
+        await repo.login_succeeded(login, key, ip, now, account.id, NewRefreshToken(
+            family_id=family, token_hash=token_hash(refresh), scope=" ".join(scopes),
+            expires_at=datetime.now(UTC) + timedelta(seconds=settings.tokens.refresh_ttl_s)),
+            AuditRow("login", actor=str(account.id), ip=ip))
         await uow.commit()
-        return issued
-
-
-NO_ACCOUNT = uuid.UUID(int=0)
+        return Issued(token, ttl, " ".join(sorted(set(scopes))), refresh)
 
 
 def _throttled(until: datetime, now: datetime) -> LoginThrottled:
     wait = int((until - now).total_seconds()) + 1
     return LoginThrottled(f"try again in {wait} s", retry_after=wait)
-
-
-async def _count_failure(repo: SessionRepository, settings: IdentitySettings, throttle: LoginThrottle | None,
-                         login: str, key: str, ip: str, now: datetime) -> None:
-    if throttle is None:
-        throttle = LoginThrottle(login=login, ip=ip, failures=0)
-        repo.add_throttle(throttle)
-    throttle.failures += 1
-    throttle.updated_at = now
-    until = blocked_until(throttle.failures, now, free_failures=settings.login.free_failures,
-                          max_backoff_s=settings.login.max_backoff_s)
-    if until is not None:
-        throttle.blocked_until = until
-    failures = await repo.count_backoff_failure(
-        key, now, forget_before=now - timedelta(seconds=settings.login.account_failure_reset_s))
-    until = blocked_until(failures, now, free_failures=settings.login.account_free_failures,
-                          max_backoff_s=settings.login.account_max_backoff_s,
-                          base_s=settings.login.account_backoff_base_s)
-    if until is not None:
-        await repo.block_backoff(key, until)
 
 
 async def _issue_for_person(repo: SessionRepository, settings: IdentitySettings, issuer: TokenIssuer,

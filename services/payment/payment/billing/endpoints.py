@@ -3,17 +3,18 @@ read one's own code."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from kit.auth import CurrentPrincipal, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
 from kit.dependencies import Uow
 from kit.errors import Unauthorized
 from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyReused, idempotent
+from kit.pagination import InvalidCursor, Pagination
 from payment.billing import errors, service
-from payment.billing.schemas import BillingCreate, BillingRead
+from payment.billing.schemas import BillingCreate, BillingPage, BillingRead
 from payment.errors import responses
 from payment.phtb.errors import NOPInvalid
 
@@ -35,6 +36,21 @@ router = APIRouter(prefix="/v1/billing-codes", tags=["billing codes"])
 async def create_billing_code(body: BillingCreate, principal: CurrentPrincipal, uow: Uow,
                               idempotency: Idempotent) -> JSONResponse:
     return await idempotency.run(201, lambda: service.create_mandiri_billing(uow, principal, body))
+
+
+@router.get("", response_model=BillingPage, summary="Your billing codes, oldest first, with their NTPN once paid",
+            description="`status=active` gives what is still payable; `spt_id` the codes a submitted SPT waits for "
+                        "(Bayar dan Lapor: filing asks payment for them, and they appear here within the consumer "
+                        "lag). Keyset pages (`limit`, `cursor`).",
+            responses=responses(Unauthorized, MissingScope, TaxpayerForbidden, TaxpayerNotChosen, InvalidCursor))
+async def list_billing_codes(principal: CurrentPrincipal, uow: Uow, page: Pagination,
+                             npwp: Annotated[str | None, Query(pattern=r"^[0-9]{16}$",
+                                                               description="NPWP16; default: the token's only one")]
+                             = None,
+                             status: Annotated[Literal["active", "paid", "expired"] | None, Query()] = None,
+                             spt_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9-]+$")] = None,
+                             ) -> BillingPage:
+    return await service.list_billing(uow, principal, page, npwp=npwp, status=status, spt_id=spt_id)
 
 
 @router.get("/{code}", response_model=BillingRead, summary="One of your billing codes, with its NTPN once paid",

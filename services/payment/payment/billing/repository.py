@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.pagination import CursorParams
 from payment.models import Billing, Payment, taxpayer
 
 _INSERT = insert(Billing).on_conflict_do_nothing(index_elements=[Billing.code]).returning(Billing)
@@ -28,6 +29,21 @@ class BillingRepository:
             select(Billing, Payment).outerjoin(Payment, Payment.billing_id == Billing.id).where(Billing.code == code)
         )).first()
         return (row[0], row[1]) if row else None
+
+    async def page(self, npwp: str, params: CursorParams, *, status: str | None,
+                   spt_id: str | None) -> tuple[list[tuple[Billing, Payment | None]], bool]:
+        """The taxpayer's codes in (created_at, id) order, each with its payment; and whether more follow."""
+        query = (select(Billing, Payment).outerjoin(Payment, Payment.billing_id == Billing.id)
+                 .where(Billing.npwp == npwp).order_by(Billing.created_at, Billing.id).limit(params.limit + 1))
+        if status is not None:
+            query = query.where(Billing.status == status)
+        if spt_id is not None:
+            query = query.where(Billing.spt_id == spt_id)
+        if params.after is not None:
+            query = query.where(tuple_(Billing.created_at, Billing.id)
+                                > tuple_(literal(params.after.created_at), literal(params.after.id)))
+        rows = (await self.session.execute(query)).all()
+        return [(r[0], r[1]) for r in rows[:params.limit]], len(rows) > params.limit
 
     async def get_with_taxpayer_name(self, code: str) -> tuple[Billing, str | None] | None:
         """The code and the taxpayer's name from the registry replica (None until identity's event arrived)."""

@@ -40,6 +40,12 @@ class BillingCreate(BaseModel):
                                  description="PPh PHTB: the buyer's NPWP16 or NIK")
 
 
+class BillingPage(BaseModel):
+    npwp: str
+    items: list[BillingRead]
+    next_cursor: str | None
+
+
 class BillingRead(BaseModel):
     id: uuid.UUID
     code: str = Field(description="15 digits; give it to the bank, teller or e-banking")

@@ -13,6 +13,7 @@ from contracts.envelope import Envelope
 from contracts.filing import SPTPaymentRequested
 from kit.auth import Principal, acting_taxpayer
 from kit.db import UnitOfWork
+from kit.pagination import CursorParams, encode_cursor
 from payment.auth import READ, WRITE
 from payment.billing.amount import check_amount
 from payment.billing.codes import validate_billing_code
@@ -20,7 +21,7 @@ from payment.billing.errors import BillingNotFound
 from payment.billing.issuance import announce_expiry, issue
 from payment.billing.kap_kjs import check_billing_subject
 from payment.billing.repository import BillingRepository
-from payment.billing.schemas import BillingCreate, BillingRead
+from payment.billing.schemas import BillingCreate, BillingPage, BillingRead
 from payment.billing.transfer import check_transfer
 from payment.debts import service as debts
 
@@ -43,6 +44,20 @@ async def create_mandiri_billing(uow: UnitOfWork, principal: Principal, body: Bi
         read = BillingRead.of(billing, None, billing.created_at)
         await uow.commit()
     return read
+
+
+async def list_billing(uow: UnitOfWork, principal: Principal, params: CursorParams, *, npwp: str | None,
+                       status: str | None, spt_id: str | None) -> BillingPage:
+    """The taxpayer's codes, oldest first: what a front end shows after "Bayar dan Lapor" (the SPT's codes, by
+    `spt_id`), and what is still payable (`status=active`)."""
+    principal.require(READ)
+    npwp = acting_taxpayer(principal, npwp)
+    async with uow:
+        page, more = await BillingRepository(uow.session).page(npwp, params, status=status, spt_id=spt_id)
+    now = datetime.now(UTC)
+    last = page[-1][0] if page else None
+    return BillingPage(npwp=npwp, items=[BillingRead.of(billing, payment, now) for billing, payment in page],
+                       next_cursor=encode_cursor(last.created_at, last.id) if more and last else None)
 
 
 async def get_billing(uow: UnitOfWork, principal: Principal, code: str) -> BillingRead:

@@ -28,7 +28,7 @@ from payment.errors import OfficerRequired, responses
 from payment.settings import PaymentSettings
 
 Settings = Annotated[PaymentSettings, settings_of(PaymentSettings)]
-TaxpayerParam = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only one")]
+TaxpayerParam = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only one")]
 
 router = APIRouter(prefix="/v1/debts", tags=["debts"])
 

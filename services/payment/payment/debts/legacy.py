@@ -132,21 +132,17 @@ class Reconciliation:
 
     def add(self, outcome: Outcome, kap_kjs: str, rows: int, amount: Decimal, code: str | None = None) -> None:
         """`rows` rows of one KAP-KJS with one outcome at once (what the database found for the staged rows); a
-        rejection's `code` is counted, and the rows are listed with `list_rejection`."""
+        rejection's `code` is counted, and the rows are listed with `list_first`."""
         for tally in (self.outcomes[outcome], self._line(kap_kjs)[outcome]):
             tally.rows += rows
             tally.amount += amount
         if code is not None:
             self.rejections_by_code[code] += rows
 
-    @property
-    def listing_room(self) -> int:
-        return max(self.listed_rejections_max - len(self.rejections), 0)
-
-    def list_rejection(self, rejection: Rejection) -> None:
-        """A rejected row already counted (`add`), listed while there is room."""
-        if len(self.rejections) < self.listed_rejections_max:
-            self.rejections.append(rejection)
+    def list_first(self, rejections: list[Rejection]) -> None:
+        """Rejected rows already counted (`add`) listed with the others: the first of the file, as many as room."""
+        merged = sorted([*self.rejections, *rejections], key=lambda r: r.line)
+        self.rejections = merged[:self.listed_rejections_max]
 
     def saw(self, kap_kjs: str, amount: Decimal | None) -> None:
         """A data row of the file, whatever becomes of it."""

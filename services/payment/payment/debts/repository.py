@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -143,8 +144,11 @@ class DebtRepository:
         return await self.session.get(LegacyDebtImport, import_id)
 
     # -- the legacy import, set-based: rows COPYed to a staging table, then a few statements over all of them ------
-    async def create_stage(self, work_mem: str = "64MB") -> Any:
-        """The transaction's staging tables (dropped at its end) and the driver's connection to COPY into them."""
+    async def create_stage(self, *, statement_timeout_s: float, work_mem: str = "64MB") -> Any:
+        """The transaction's staging tables (dropped at its end) and the driver's connection to COPY into them. A
+        statement over all the rows may take longer than the usual command timeout: PostgreSQL's own
+        `statement_timeout` bounds them instead (see `long_statements`)."""
+        await self.session.execute(text(f"SET LOCAL statement_timeout = '{int(statement_timeout_s * 1000)}ms'"))
         await self.session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
         await self.session.execute(text(
             f"CREATE TEMP TABLE {STAGE} (line integer NOT NULL, id uuid NOT NULL, transfer_id uuid NOT NULL, "
@@ -153,6 +157,19 @@ class DebtRepository:
             "issued_on date NOT NULL, due_date date NOT NULL, reference text NOT NULL) ON COMMIT DROP"))
         await self.session.execute(text(f"CREATE TEMP TABLE {NEW} (id uuid NOT NULL) ON COMMIT DROP"))
         return (await (await self.session.connection()).get_raw_connection()).driver_connection
+
+    @staticmethod
+    @asynccontextmanager
+    async def long_statements(raw: Any, timeout_s: float) -> AsyncIterator[None]:
+        """The driver's client-side command timeout raised to `timeout_s` on this connection until the block ends
+        (asyncpg reads it from the connection's configuration at each command; it has no per-statement setting
+        through SQLAlchemy)."""
+        before = raw._config
+        raw._config = before._replace(command_timeout=timeout_s)
+        try:
+            yield
+        finally:
+            raw._config = before
 
     @staticmethod
     async def stage(raw: Any, records: Sequence[tuple[Any, ...]]) -> None:
@@ -178,21 +195,28 @@ class DebtRepository:
                                   aggregate_type: str) -> None:
         """One `DebtRecorded` outbox row per debt inserted, in file order: `envelope` and `headers` are an
         `outbox_row`'s, whose per-debt fields (ids, the debt's facts) are set here."""
+        data = envelope["data"]
+        fixed = {"type": envelope["type"], "version": envelope["version"], "source": envelope["source"],
+                 "sequence": envelope["sequence"], "time": envelope["time"], "spec": envelope["spec"],
+                 "correlation_id": envelope["correlation_id"], "causation_id": envelope["causation_id"],
+                 "legacy": data["legacy"], "recorded_at": data["recorded_at"],
+                 "headers": json.dumps({k: v for k, v in headers.items() if k != "event_id"})}
         await self.session.execute(text(
             "INSERT INTO outbox (id, topic, key, aggregate_type, aggregate_id, event_type, event_version, payload, "
-            "headers) SELECT e.event_id, :topic, e.npwp, :aggregate_type, e.id::text, :event_type, :event_version, "
-            "CAST(:envelope AS jsonb) || jsonb_build_object('id', e.event_id, 'subject', e.id::text, "
-            "'partition_key', e.npwp, 'data', CAST(:data AS jsonb) || jsonb_build_object("
+            "headers) SELECT e.event_id, :topic, e.npwp, :aggregate_type, e.id::text, :type, :version, "
+            "jsonb_build_object('id', e.event_id, 'type', CAST(:type AS text), 'version', CAST(:version AS integer), "
+            "'source', CAST(:source AS text), 'subject', e.id::text, 'sequence', CAST(:sequence AS integer), "
+            "'partition_key', e.npwp, 'time', CAST(:time AS text), 'correlation_id', CAST(:correlation_id AS text), "
+            "'causation_id', CAST(:causation_id AS text), 'spec', CAST(:spec AS integer), 'data', jsonb_build_object("
             "'debt_id', e.id::text, 'npwp', e.npwp, 'kind', e.kind, 'kap_kjs', e.kap || '-' || e.kjs, "
             "'assessment_number', e.assessment_number, 'period', e.period, 'amount', round(e.amount)::text, "
             "'issued_on', to_char(e.issued_on, 'YYYY-MM-DD'), 'due_date', to_char(e.due_date, 'YYYY-MM-DD'), "
-            "'source_reference', e.reference)), "
+            "'legacy', CAST(:legacy AS boolean), 'source_reference', e.reference, "
+            "'recorded_at', CAST(:recorded_at AS text))), "
             "CAST(:headers AS jsonb) || jsonb_build_object('event_id', e.event_id::text) "
             f"FROM (SELECT gen_random_uuid() AS event_id, s.* FROM {STAGE} s JOIN {NEW} n USING (id) "
             "ORDER BY s.line) e"),
-            {"topic": topic, "aggregate_type": aggregate_type, "event_type": envelope["type"],
-             "event_version": envelope["version"], "envelope": json.dumps({**envelope, "data": None}),
-             "data": json.dumps(envelope["data"]), "headers": json.dumps(headers)})
+            {"topic": topic, "aggregate_type": aggregate_type, **fixed})
         await notify_once(self.session, NOTIFY_CHANNEL)
 
     async def classify_staged(self) -> None:
@@ -208,6 +232,11 @@ class DebtRepository:
             f"FROM {STAGE} s LEFT JOIN debt d ON d.source = 'legacy' AND d.source_reference = s.reference "
             f"WHERE NOT EXISTS (SELECT FROM {NEW} n WHERE n.id = s.id)"),
             {"assessment": ASSESSMENT_RECORDED, "conflict": REFERENCE_CONFLICT})
+
+    async def clear_stage(self) -> None:
+        """Empty the staging tables for the next chunk."""
+        await self.session.execute(text(f"TRUNCATE {STAGE}, {NEW}"))
+        await self.session.execute(text(f"DROP TABLE {SEEN}"))
 
     async def staged_outcomes(self) -> list[tuple[str, str, str, int, Decimal]]:
         """(outcome or rejection code, kap, kjs, rows, amount) of the staged rows."""

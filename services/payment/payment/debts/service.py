@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import IO, Any
@@ -325,9 +327,10 @@ async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: by
     (with their ledger recordings and `DebtRecorded`) unless an earlier import recorded them, and the reconciliation
     report stored with the import. A file whose header is wrong is refused whole, and nothing is written.
 
-    `content` is the file, or a binary file object read as it goes (with `digest`, its SHA-256): no more than a
-    batch of rows is held at a time. Batches are checked in a thread while the previous one is COPYed to a staging
-    table; the rows are then written in a few set-based statements (`DebtRepository.insert_staged` and after)."""
+    `content` is the file, or a binary file object read as it goes (with `digest`, its SHA-256). A thread checks
+    the rows a batch at a time (`settings.batch`, a few batches ahead at most), while this COPYs them to a staging
+    table and, every `settings.chunk` rows, writes the staged rows in a few set-based statements (debts, ledger
+    recordings, `DebtRecorded`, what became of each row): PostgreSQL writes one chunk while the next is checked."""
     if isinstance(content, bytes):
         digest = hashlib.sha256(content).hexdigest()
     elif digest is None:
@@ -335,46 +338,100 @@ async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: by
     reconciliation = Reconciliation(listed_rejections_max=settings.listed_rejections)
     rows = iter(LegacyFile(content, reconciliation))  # the header is read here: a bad one writes nothing
     import_id, created_at = uuid.uuid4(), datetime.now(UTC)
+    template = outbox_row(_recorded_template(created_at), key="-", subject="-", aggregate_type=AGGREGATE,
+                          sequence=1)
+    found = _Found()
     async with uow:
         repo = DebtRepository(uow.session)
         await repo.add_import(LegacyDebtImport(id=import_id, file_digest=digest, rows=0, imported=0,
                                                created_by=principal.acting_person, created_at=created_at, report={}))
-        raw = await repo.create_stage()
-        await _stage_all(repo, raw, rows, reconciliation, settings.batch)
-        if await repo.insert_staged(import_id, created_at):
-            await ledger.record_liabilities_from(uow.session, STAGED_RECORDINGS)
-            template = outbox_row(_recorded_template(created_at), key="-", subject="-", aggregate_type=AGGREGATE,
-                                  sequence=1)
-            await repo.add_recorded_events(template["payload"], template["headers"], topic=template["topic"],
-                                           aggregate_type=AGGREGATE)
-        await _count_staged(repo, reconciliation)
-        report = LegacyImportReport.of(import_id, digest, created_at, reconciliation)
-        await repo.finish_import(import_id, rows=reconciliation.file.rows,
-                                 imported=reconciliation.outcomes["imported"].rows,
-                                 report=report.model_dump(mode="json"))
-        await uow.commit()
+        raw = await repo.create_stage(statement_timeout_s=settings.statement_timeout_s)
+
+        async def write_staged() -> None:
+            if await repo.insert_staged(import_id, created_at):
+                await ledger.record_liabilities_from(uow.session, STAGED_RECORDINGS)
+                await repo.add_recorded_events(template["payload"], template["headers"], topic=template["topic"],
+                                               aggregate_type=AGGREGATE)
+            await _find_staged(repo, found, settings.listed_rejections)
+            await repo.clear_stage()
+
+        async with repo.long_statements(raw, settings.statement_timeout_s):
+            staged = 0
+            async with _Checker(rows, reconciliation, settings) as checked:
+                async for records in checked:
+                    await repo.stage(raw, records)
+                    staged += len(records)
+                    if staged >= settings.chunk:
+                        await write_staged()
+                        staged = 0
+            if staged:
+                await write_staged()
+            found.count_in(reconciliation)  # the checking thread is done with the reconciliation
+            report = LegacyImportReport.of(import_id, digest, created_at, reconciliation)
+            await repo.finish_import(import_id, rows=reconciliation.file.rows,
+                                     imported=reconciliation.outcomes["imported"].rows,
+                                     report=report.model_dump(mode="json"))
+            await uow.commit()
     log.info("legacy debts imported", extra={"import_id": str(import_id), "rows": report.file.rows,
                                              "imported": report.imported.rows, "rejected": report.rejected.rows})
     return report
 
 
-async def _stage_all(repo: DebtRepository, raw: Any, rows: Iterator[LegacyDebtRow | Rejection],
-                     reconciliation: Reconciliation, batch: int) -> None:
-    """Check the rows a batch at a time in a thread (the event loop waits on PostgreSQL meanwhile), COPYing each
-    batch while the next is checked. The reconciliation is only touched by that thread until this returns."""
-    revenues: dict[str, uuid.UUID] = {}
+_DONE = object()
 
-    def next_batch() -> list[tuple[object, ...]]:
-        return _staged_records(rows, reconciliation, revenues, batch)
 
-    checking = asyncio.ensure_future(asyncio.to_thread(next_batch))
-    try:
-        while records := await checking:
-            checking = asyncio.ensure_future(asyncio.to_thread(next_batch))
-            await repo.stage(raw, records)
-    finally:
-        if not checking.done():  # the COPY failed: let the thread finish its batch before the file goes away
-            await asyncio.wait([checking])
+class _Checker:
+    """The rows checked in a thread, as batches of staging records, at most a chunk ahead of their COPY (memory
+    stays bounded whatever the file's size). Until the thread ends, only it touches the reconciliation."""
+
+    def __init__(self, rows: Iterator[LegacyDebtRow | Rejection], reconciliation: Reconciliation,
+                 settings: LegacyImportSettings) -> None:
+        self.rows, self.reconciliation, self.batch = rows, reconciliation, settings.batch
+        self.queue: queue.Queue[object] = queue.Queue(maxsize=max(settings.chunk // settings.batch, 1))
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="legacy-import-check", daemon=True)
+
+    def _run(self) -> None:
+        revenues: dict[str, uuid.UUID] = {}
+        try:
+            while not self.stop.is_set():
+                records = _staged_records(self.rows, self.reconciliation, revenues, self.batch)
+                if not records:
+                    break
+                self._put(records)
+            self._put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 (raised again by the reader, in the event loop)
+            self._put(exc)
+
+    def _put(self, item: object) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    async def __aenter__(self) -> _Checker:
+        self.thread.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()  # the writes failed, or all is read: the thread ends at its next batch
+        await asyncio.to_thread(self.thread.join)
+
+    def __aiter__(self) -> _Checker:
+        return self
+
+    async def __anext__(self) -> list[tuple[object, ...]]:
+        try:
+            item = self.queue.get_nowait()
+        except queue.Empty:
+            item = await asyncio.to_thread(self.queue.get)
+        if item is _DONE:
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item  # type: ignore[return-value]
 
 
 def _staged_records(rows: Iterator[LegacyDebtRow | Rejection], reconciliation: Reconciliation,
@@ -406,20 +463,36 @@ def _recorded_template(recorded_at: datetime) -> DebtRecorded:
                         recorded_at=recorded_at)
 
 
-async def _count_staged(repo: DebtRepository, reconciliation: Reconciliation) -> None:
-    """The outcomes of the staged rows, from the database: counted per KAP-KJS, the rejected ones listed."""
+@dataclass
+class _Found:
+    """What the database found for the staged rows, chunk after chunk: (outcome or rejection code, KAP-KJS) ->
+    rows and amount, and the first rejected rows (at most what a report lists)."""
+
+    counts: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def count_in(self, reconciliation: Reconciliation) -> None:
+        for (outcome, kap_kjs), (count, amount) in self.counts.items():
+            if outcome in ("imported", "already_imported"):
+                reconciliation.add(outcome, kap_kjs, count, amount)  # type: ignore[arg-type]
+            else:
+                reconciliation.add("rejected", kap_kjs, count, amount, code=outcome)
+        reconciliation.list_first(self.rejections)
+
+
+async def _find_staged(repo: DebtRepository, found: _Found, listed: int) -> None:
+    """The outcomes of the staged rows, from the database: counted per KAP-KJS, the first rejected ones kept."""
     await repo.classify_staged()
     for outcome, kap, kjs, count, amount in await repo.staged_outcomes():
-        if outcome in ("imported", "already_imported"):
-            reconciliation.add(outcome, f"{kap}-{kjs}", count, amount)
-        else:
-            reconciliation.add("rejected", f"{kap}-{kjs}", count, amount, code=outcome)
-    for r in await repo.staged_rejections(reconciliation.listing_room):
+        tally = found.counts.setdefault((outcome, f"{kap}-{kjs}"), [0, Decimal(0)])
+        tally[0] += count
+        tally[1] += amount
+    for r in await repo.staged_rejections(listed - len(found.rejections)):
         kap_kjs = f"{r.kap}-{r.kjs}"
         detail = (f"legacy_reference {r.reference!r} was imported with other contents (debt {r.debt_id})"
                   if r.outcome == REFERENCE_CONFLICT else
                   f"{kap_kjs} {r.assessment_number} is already a debt of {r.npwp}")
-        reconciliation.list_rejection(Rejection(r.line, r.reference, kap_kjs, r.amount, r.outcome, detail))
+        found.rejections.append(Rejection(r.line, r.reference, kap_kjs, r.amount, r.outcome, detail))
 
 
 async def get_legacy_import(uow: UnitOfWork, import_id: uuid.UUID) -> LegacyImportReport:

@@ -30,7 +30,7 @@ from payment.deposit.schemas import (
 from payment.errors import OfficerRequired, responses
 
 Idempotent = Annotated[Idempotency, idempotent()]
-TaxpayerParam = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only one")]
+TaxpayerParam = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only one")]
 _WHO = (Unauthorized, MissingScope, TaxpayerForbidden, TaxpayerNotChosen)
 _IDEMPOTENCY = (IdempotencyInProgress, IdempotencyKeyReused)
 

@@ -15,7 +15,7 @@ from payment.ledger import service
 from payment.ledger.schemas import LedgerRead
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
-TaxpayerParam = Annotated[str | None, Query(pattern=r"^\d{16}$", description="NPWP16; default: the token's only one")]
+TaxpayerParam = Annotated[str | None, Query(pattern=r"^[0-9]{16}$", description="NPWP16; default: the token's only one")]
 
 
 @router.get("", response_model=LedgerRead,

@@ -48,14 +48,15 @@ def test_a_staged_record_carries_the_ids_of_its_debt_s_recording_and_rejections_
     assert [dict(zip(STAGE_COLUMNS, r, strict=True))["line"] for r in first + rest] == [2, 4]
 
 
-def test_the_database_s_counts_add_to_the_reconciliation_and_rejections_are_listed_while_there_is_room() -> None:
-    tally = Reconciliation(listed_rejections_max=1)
-    for amount in (Decimal(10), Decimal(20), Decimal(30)):
+def test_the_database_s_counts_add_to_the_reconciliation_and_the_first_rejected_rows_of_the_file_are_listed() -> None:
+    tally = Reconciliation(listed_rejections_max=2)
+    for amount in (Decimal(10), Decimal(20), Decimal(30), Decimal(40)):
         tally.saw("411211-300", amount)
+    tally.reject(Rejection(5, "R5", "411211-300", Decimal(40), "billing.amount_invalid", "?"))  # while checking
     tally.add("imported", "411211-300", 1, Decimal(10))
     tally.add("rejected", "411211-300", 2, Decimal(50), code="legacy_debt.reference_conflict")
-    assert tally.balanced and tally.rejections_by_code == {"legacy_debt.reference_conflict": 2}
-    assert tally.listing_room == 1
-    for line in (3, 4):
-        tally.list_rejection(Rejection(line, "R", "411211-300", Decimal(20), "legacy_debt.reference_conflict", "?"))
-    assert [r.line for r in tally.rejections] == [3] and tally.listing_room == 0
+    assert tally.balanced and tally.rejections_by_code == {"legacy_debt.reference_conflict": 2,
+                                                           "billing.amount_invalid": 1}
+    tally.list_first([Rejection(line, "R", "411211-300", Decimal(20), "legacy_debt.reference_conflict", "?")
+                      for line in (3, 4)])
+    assert [r.line for r in tally.rejections] == [3, 4]
