@@ -111,6 +111,9 @@ async def test_a_killed_worker_restarts_and_catches_up(stack: Stack) -> None:
     worker = next(c for c in stack.children if c.name == "payment-worker")
     async with httpx.AsyncClient(timeout=10, headers=registry_headers(stack)) as http:
         first = await register(http, stack, 20)
+        payers = first[:5]
+        for npwp in payers:  # PaymentConfirmed in payment's outbox: the killed worker's relay may be mid-publish
+            await pay(http, stack, npwp)
         assert worker.proc is not None
         worker.proc.send_signal(signal.SIGKILL)
         worker.proc.wait(10)
@@ -120,3 +123,5 @@ async def test_a_killed_worker_restarts_and_catches_up(stack: Stack) -> None:
         await eventually(lambda: all_replicated(http, stack, first + during, ["payment"]), 90,
                          "payment caught up after the restart")
         await eventually(lambda: all_replicated(http, stack, first + during), 30, "others unaffected")
+        await eventually(lambda: payment_notices(stack, payers, exactly=1), 60, "one payment notice per payment")
+        assert await scalar(stack, "payment", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
