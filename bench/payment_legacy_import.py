@@ -275,9 +275,12 @@ async def _measure(settings: PaymentSettings, path: Path, expected: dict[str, An
 def _check(report: dict[str, Any], second: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     problems = []
     rejected_rows = expected["rows"] - expected["valid_rows"]
+    def tally(t: dict[str, Any]) -> tuple[int, Decimal]:
+        return t["rows"], Decimal(t["amount"])
+
     wanted = [
-        ("file", report["file"], {"rows": expected["rows"], "amount": f"{expected['amount']:f}"}),
-        ("imported", report["imported"], {"rows": expected["valid_rows"], "amount": f"{expected['valid_amount']:f}"}),
+        ("file", tally(report["file"]), (expected["rows"], expected["amount"])),
+        ("imported", tally(report["imported"]), (expected["valid_rows"], expected["valid_amount"])),
         ("rejected rows", report["rejected"]["rows"], rejected_rows),
         ("rejections", report["rejections_by_code"], expected["rejects"]),
         ("balanced", report["balanced"], True),

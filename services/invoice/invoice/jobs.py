@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager, suppress
 
 import httpx
 
-from invoice.identity_client import IdentityClient
 from invoice.settings import InvoiceSettings
 from invoice.signing import service as signing
 from invoice.uploads import service as uploads
 from kit import webhooks
 from kit.app import AppState, StartupStep
+from kit.signing import IdentityClient
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import and_, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filing.returns.models import ppn_input, ppn_input_credit, ppn_output, ppn_return, spt
 from filing.returns.prefill import (
-    SIGNED,
     CreditFact,
     InputChange,
     InvoiceFact,
@@ -27,23 +26,31 @@ from filing.returns.spt_masa_ppn import CodeAmounts
 _AMOUNTS = ("dpp", "dpp_other", "ppn", "ppnbm")
 
 # InvoiceSigned for a run of invoices: a new row, or a pending one (a nota retur or a credit came first) becomes
-# signed. Returned: the rows that became signed now (a duplicate, or an invoice already void, returns nothing).
+# signed; the rows that became signed now (a duplicate, or an invoice already void, is not one) are added to their
+# sellers' output (`InvoiceFact.output`, summed per row in key order as `prefill.merge` does), in the same statement.
 _SIGN = text("""
-    INSERT INTO ppn_invoice AS i (invoice_id, state, seller_npwp, buyer_npwp, transaction_code, period,
-                                  dpp, dpp_other, ppn, ppnbm)
-    SELECT v.invoice_id, 'signed', v.seller_npwp, v.buyer_npwp, v.transaction_code, v.period,
-           v.dpp, v.dpp_other, v.ppn, v.ppnbm
-    FROM unnest(CAST(:ids AS text[]), CAST(:sellers AS text[]), CAST(:buyers AS text[]), CAST(:codes AS text[]),
-                CAST(:periods AS text[]), CAST(:dpp AS numeric[]), CAST(:dpp_other AS numeric[]),
-                CAST(:ppn AS numeric[]), CAST(:ppnbm AS numeric[]))
-         AS v(invoice_id, seller_npwp, buyer_npwp, transaction_code, period, dpp, dpp_other, ppn, ppnbm)
-    ON CONFLICT (invoice_id) DO UPDATE
-       SET state = 'signed', seller_npwp = excluded.seller_npwp, buyer_npwp = excluded.buyer_npwp,
-           transaction_code = excluded.transaction_code, period = excluded.period, dpp = excluded.dpp,
-           dpp_other = excluded.dpp_other, ppn = excluded.ppn, ppnbm = excluded.ppnbm, updated_at = now()
-       WHERE i.state = 'pending'
-    RETURNING i.invoice_id, i.seller_npwp, i.buyer_npwp, i.transaction_code, i.period, i.dpp, i.dpp_other, i.ppn,
-              i.ppnbm""")
+    WITH signed AS (
+        INSERT INTO ppn_invoice AS i (invoice_id, state, seller_npwp, buyer_npwp, transaction_code, period,
+                                      dpp, dpp_other, ppn, ppnbm)
+        SELECT v.invoice_id, 'signed', v.seller_npwp, v.buyer_npwp, v.transaction_code, v.period,
+               v.dpp, v.dpp_other, v.ppn, v.ppnbm
+        FROM unnest(CAST(:ids AS text[]), CAST(:sellers AS text[]), CAST(:buyers AS text[]), CAST(:codes AS text[]),
+                    CAST(:periods AS text[]), CAST(:dpp AS numeric[]), CAST(:dpp_other AS numeric[]),
+                    CAST(:ppn AS numeric[]), CAST(:ppnbm AS numeric[]))
+             AS v(invoice_id, seller_npwp, buyer_npwp, transaction_code, period, dpp, dpp_other, ppn, ppnbm)
+        ON CONFLICT (invoice_id) DO UPDATE
+           SET state = 'signed', seller_npwp = excluded.seller_npwp, buyer_npwp = excluded.buyer_npwp,
+               transaction_code = excluded.transaction_code, period = excluded.period, dpp = excluded.dpp,
+               dpp_other = excluded.dpp_other, ppn = excluded.ppn, ppnbm = excluded.ppnbm, updated_at = now()
+           WHERE i.state = 'pending'
+        RETURNING i.seller_npwp, i.period, i.transaction_code, i.dpp, i.dpp_other, i.ppn, i.ppnbm)
+    INSERT INTO ppn_output AS o (npwp, period, transaction_code, invoices, dpp, dpp_other, ppn, ppnbm)
+    SELECT seller_npwp, period, transaction_code, count(*), sum(dpp), sum(dpp_other), sum(ppn), sum(ppnbm)
+    FROM signed GROUP BY seller_npwp, period, transaction_code ORDER BY seller_npwp, period, transaction_code
+    ON CONFLICT (npwp, period, transaction_code) DO UPDATE
+       SET invoices = o.invoices + excluded.invoices, dpp = o.dpp + excluded.dpp,
+           dpp_other = o.dpp_other + excluded.dpp_other, ppn = o.ppn + excluded.ppn, ppnbm = o.ppnbm + excluded.ppnbm,
+           updated_at = now()""")
 
 # The rows of a run's invoices, made pending if no event named them before, locked for the rest of the transaction
 # (in key order: two transactions never wait for each other's rows in opposite orders): every fact about an invoice
@@ -109,7 +116,7 @@ def _amounts(row: Any) -> CodeAmounts:
 
 
 def _invoice(row: Any) -> InvoiceFact:
-    return InvoiceFact(row.invoice_id, getattr(row, "state", SIGNED), row.seller_npwp, row.buyer_npwp,
+    return InvoiceFact(row.invoice_id, row.state, row.seller_npwp, row.buyer_npwp,
                        row.transaction_code, row.period, _amounts(row))
 
 
@@ -153,16 +160,15 @@ class PrefillRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def sign_invoices(self, facts: Sequence[InvoiceFact]) -> list[InvoiceFact]:
-        """Record signed invoices (one fact per invoice id); the ones that became signed now."""
-        if not facts:
-            return []
-        rows = await self.session.execute(_SIGN, {
-            "ids": [f.invoice_id for f in facts], "sellers": [f.seller_npwp for f in facts],
-            "buyers": [f.buyer_npwp for f in facts], "codes": [f.transaction_code for f in facts],
-            "periods": [f.period for f in facts], **{name: [getattr(f.amounts, name) for f in facts]
-                                                     for name in _AMOUNTS}})
-        return [_invoice(row) for row in rows]
+    async def sign_invoices(self, facts: Sequence[InvoiceFact]) -> None:
+        """Record signed invoices (one fact per invoice id) and add the ones that became signed now to their sellers'
+        output: one statement, no rows back."""
+        if facts:
+            await self.session.execute(_SIGN, {
+                "ids": [f.invoice_id for f in facts], "sellers": [f.seller_npwp for f in facts],
+                "buyers": [f.buyer_npwp for f in facts], "codes": [f.transaction_code for f in facts],
+                "periods": [f.period for f in facts], **{name: [getattr(f.amounts, name) for f in facts]
+                                                         for name in _AMOUNTS}})
 
     async def lock_invoices(self, keys: Sequence[InvoiceFact]) -> list[InvoiceFact]:
         """The invoices' rows (pending when no event named them yet; one key per invoice id), locked until the
@@ -246,24 +252,43 @@ class PrefillRepository:
             "returns": [c.returns for c in changes], "returned_ppn": [c.returned_ppn for c in changes]})
 
     # -- reading the draft ---------------------------------------------------------------------------------------
-    async def output_of(self, npwp: str, period: str) -> list[OutputRow]:
-        rows = await self.session.execute(select(ppn_output).where(
-            ppn_output.c.npwp == npwp, ppn_output.c.period == period).order_by(ppn_output.c.transaction_code))
-        return [OutputRow(r.transaction_code, r.invoices, _amounts(r), r.returns,
-                          CodeAmounts(r.returned_dpp, r.returned_dpp_other, r.returned_ppn, r.returned_ppnbm))
-                for r in rows]
+    async def draft_of(self, npwp: str, form: str, period: str) -> tuple[list[OutputRow], InputRow, SptRow | None]:
+        """The period's output rows, its input row and the open version of the return, in one round trip (the
+        draft read's statements are most of its cost)."""
+        one = select(literal(1).label("one")).subquery()
+        query = (select(*_DRAFT_SPT, *_DRAFT_INPUT, ppn_output)
+                 .select_from(one.outerjoin(ppn_input, and_(ppn_input.c.npwp == npwp, ppn_input.c.period == period))
+                              .outerjoin(spt, and_(spt.c.npwp == npwp, spt.c.form == form, spt.c.period == period,
+                                                   spt.c.status != "filed"))
+                              .outerjoin(ppn_output, and_(ppn_output.c.npwp == npwp,
+                                                          ppn_output.c.period == period)))
+                 .order_by(ppn_output.c.transaction_code))
+        rows = (await self.session.execute(query)).all()
+        first = rows[0]
+        draft = SptRow(*(getattr(first, c.name) for c in _DRAFT_SPT)) if first.spt_id is not None else None
+        inputs = _input_row(first if first.input_npwp is not None else None, prefix="input_")
+        return [_output_row(r) for r in rows if r.transaction_code is not None], inputs, draft
 
-    async def input_of(self, npwp: str, period: str) -> InputRow:
-        r = (await self.session.execute(select(ppn_input).where(ppn_input.c.npwp == npwp,
-                                                                ppn_input.c.period == period))).first()
-        if r is None:
-            return InputRow(0, Decimal(0), 0, Decimal(0))
-        return InputRow(r.credited_invoices, r.credited_ppn, r.returns, r.returned_ppn)
+
+def _output_row(r: Any) -> OutputRow:
+    return OutputRow(r.transaction_code, r.invoices, _amounts(r), r.returns,
+                     CodeAmounts(r.returned_dpp, r.returned_dpp_other, r.returned_ppn, r.returned_ppnbm))
+
+
+def _input_row(r: Any, prefix: str = "") -> InputRow:
+    if r is None:
+        return InputRow(0, Decimal(0), 0, Decimal(0))
+    return InputRow(*(getattr(r, prefix + name) for name in ("credited_invoices", "credited_ppn", "returns",
+                                                              "returned_ppn")))
 
 
 SPT_COLUMNS = _SPT_COLUMNS = (spt.c.id, spt.c.npwp, spt.c.form, spt.c.period, spt.c.version, spt.c.status, spt.c.other_input_ppn,
                 spt.c.compensation, spt.c.revision, spt.c.updated_at, spt.c.filed_at, spt.c.figures,
                 spt.c.attachments)
+# the draft read's columns of `spt` and `ppn_input`, named apart from `ppn_output`'s
+_DRAFT_SPT = tuple(c.label(f"spt_{c.name}") for c in _SPT_COLUMNS)
+_DRAFT_INPUT = tuple(ppn_input.c[name].label(f"input_{name}")
+                     for name in ("npwp", "credited_invoices", "credited_ppn", "returns", "returned_ppn"))
 
 
 class SptRepository:

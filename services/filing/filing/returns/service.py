@@ -81,9 +81,7 @@ async def record_invoices_signed(session: AsyncSession, events: Sequence[Invoice
         facts.setdefault(e.invoice_id, InvoiceFact(
             e.invoice_id, SIGNED, e.seller_npwp, e.buyer_npwp, e.transaction_code, e.period,
             _amounts(e.dpp, e.dpp_other, e.ppn, e.ppnbm)))
-    repo = PrefillRepository(session)
-    signed_now = await repo.sign_invoices(list(facts.values()))
-    await repo.add_output(merge(f.output() for f in signed_now))
+    await PrefillRepository(session).sign_invoices(list(facts.values()))
 
 
 def _key_of(event: InvoiceCancelled | InvoiceReplaced | ReturnIssued | InputTaxCredited) -> InvoiceFact:
@@ -229,10 +227,7 @@ async def _open_or_start(repo: SptRepository, npwp: str, period: str) -> SptRow:
 async def view(session: AsyncSession, npwp: str, masa: TaxPeriod) -> SptMasaPpnRead:
     """The return as it reads now, in the caller's transaction (the draft route, and what a submission signs)."""
     period = str(masa)
-    prefill = PrefillRepository(session)
-    output = await prefill.output_of(npwp, period)
-    inputs = await prefill.input_of(npwp, period)
-    draft = await SptRepository(session).open_return(npwp, FORM, period)
+    output, inputs, draft = await PrefillRepository(session).draft_of(npwp, FORM, period)
     try:
         owed: bool | None = (await registry.registered(session, npwp)).is_pkp_in(masa)
     except TaxpayerNotReplicated:

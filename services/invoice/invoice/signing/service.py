@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.invoice import InvoiceReplaced, InvoiceSigned
 from invoice.auth import READ_SCOPES, SIGN_SCOPES, authorize
 from invoice.codes import error
-from invoice.identity_client import IdentityClient, IdentityUnavailable, SigningRefused
 from invoice.lifecycle.rules import buyer_npwp, signed_late
 from invoice.settings import InvoiceSettings
 from invoice.signing.errors import NothingToSign, SigningJobNotFound
@@ -29,6 +28,7 @@ from invoice.webhooks.service import check_callback_url, client_of, enqueue_comp
 from kit.auth import Principal, acting_taxpayer
 from kit.db import UnitOfWork
 from kit.outbox import outbox_row
+from kit.signing import IdentityClient, IdentityUnavailable, SigningRefused
 
 log = logging.getLogger(__name__)
 AGGREGATE = "invoice"

@@ -27,8 +27,8 @@ _INSERT = insert(Debt).on_conflict_do_nothing()
 # The legacy import's staging tables (temporary, dropped at commit): the checked rows, the ids of those inserted as
 # debts, and what became of the others.
 STAGE, NEW, SEEN = "legacy_debt_stage", "legacy_debt_new", "legacy_debt_seen"
-STAGE_COLUMNS = ("line", "id", "transfer_id", "liability_id", "revenue_id", "npwp", "kind", "kap", "kjs", "period",
-                 "assessment_number", "amount", "issued_on", "due_date", "reference")
+STAGE_COLUMNS = ("line", "id", "transfer_id", "liability_id", "revenue_id", "event_id", "npwp", "kind", "kap", "kjs",
+                 "period", "assessment_number", "amount", "issued_on", "due_date", "reference")
 # What the ledger records for the debts inserted (`ledger.service.record_liabilities_from`).
 STAGED_RECORDINGS = (
     f"(SELECT s.transfer_id, s.liability_id, s.revenue_id, s.npwp, s.kap || '-' || s.kjs AS kap_kjs, s.period, "
@@ -152,7 +152,8 @@ class DebtRepository:
         await self.session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
         await self.session.execute(text(
             f"CREATE TEMP TABLE {STAGE} (line integer NOT NULL, id uuid NOT NULL, transfer_id uuid NOT NULL, "
-            "liability_id uuid NOT NULL, revenue_id uuid NOT NULL, npwp text NOT NULL, kind text NOT NULL, "
+            "liability_id uuid NOT NULL, revenue_id uuid NOT NULL, event_id uuid NOT NULL, npwp text NOT NULL, "
+            "kind text NOT NULL, "
             "kap text NOT NULL, kjs text NOT NULL, period text, assessment_number text, amount numeric NOT NULL, "
             "issued_on date NOT NULL, due_date date NOT NULL, reference text NOT NULL) ON COMMIT DROP"))
         await self.session.execute(text(f"CREATE TEMP TABLE {NEW} (id uuid NOT NULL) ON COMMIT DROP"))
@@ -214,8 +215,7 @@ class DebtRepository:
             "'legacy', CAST(:legacy AS boolean), 'source_reference', e.reference, "
             "'recorded_at', CAST(:recorded_at AS text))), "
             "CAST(:headers AS jsonb) || jsonb_build_object('event_id', e.event_id::text) "
-            f"FROM (SELECT gen_random_uuid() AS event_id, s.* FROM {STAGE} s JOIN {NEW} n USING (id) "
-            "ORDER BY s.line) e"),
+            f"FROM (SELECT s.* FROM {STAGE} s JOIN {NEW} n USING (id) ORDER BY s.line) e"),
             {"topic": topic, "aggregate_type": aggregate_type, **fixed})
         await notify_once(self.session, NOTIFY_CHANNEL)
 

@@ -411,6 +411,14 @@ class _Checker:
             except queue.Full:
                 continue
 
+    def _get(self) -> object:
+        while not self.stop.is_set():  # not blocked for good should the reader be cancelled meanwhile
+            try:
+                return self.queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return _DONE
+
     async def __aenter__(self) -> _Checker:
         self.thread.start()
         return self
@@ -426,7 +434,7 @@ class _Checker:
         try:
             item = self.queue.get_nowait()
         except queue.Empty:
-            item = await asyncio.to_thread(self.queue.get)
+            item = await asyncio.to_thread(self._get)
         if item is _DONE:
             raise StopAsyncIteration
         if isinstance(item, BaseException):
@@ -437,7 +445,7 @@ class _Checker:
 def _staged_records(rows: Iterator[LegacyDebtRow | Rejection], reconciliation: Reconciliation,
                     revenues: dict[str, uuid.UUID], batch: int) -> list[tuple[object, ...]]:
     """The next `batch` good rows as staging records (`repository.STAGE_COLUMNS`), with the ids their debt, its
-    recording and its accounts will have; rejections on the way are counted."""
+    recording, its accounts and its `DebtRecorded` will have; rejections on the way are counted."""
     records: list[tuple[object, ...]] = []
     for row in rows:
         if isinstance(row, Rejection):
@@ -449,8 +457,8 @@ def _staged_records(rows: Iterator[LegacyDebtRow | Rejection], reconciliation: R
             revenue = revenues[rule.kap_kjs] = account_id(state_revenue_key(rule.kap_kjs))
         records.append((row.line, debt_id, transfer_id(debt_key(str(debt_id))),
                         liability_account_id(row.npwp, rule.kap_kjs, subject.period, subject.assessment_number),
-                        revenue, row.npwp, row.kind, rule.kap, rule.kjs, subject.period, subject.assessment_number,
-                        row.amount, row.issued_on, row.due_date, row.reference))
+                        revenue, uuid.uuid4(), row.npwp, row.kind, rule.kap, rule.kjs, subject.period,
+                        subject.assessment_number, row.amount, row.issued_on, row.due_date, row.reference))
         if len(records) >= batch:
             break
     return records

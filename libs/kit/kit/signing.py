@@ -1,16 +1,28 @@
-"""Identity's signing endpoint, called with invoice's own client-credentials token (cached until near expiry).
-Never called inside an open database transaction; always with timeouts."""
+"""Identity's signing endpoint (`POST /internal/v1/signatures`), as invoice (faktur) and filing (returns) call it:
+with the calling service's own client-credentials token (scope `identity:sign`, cached until near expiry), never
+inside an open database transaction, always with timeouts. The signer's passphrase, or the signing session it opened,
+is passed through, never kept."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+from pydantic import SecretStr
 
-from invoice.settings import IdentityClientSettings
+
+class IdentityClientSettings(Protocol):
+    """What the client needs of a service's `identity` settings section (each service declares its own, with its
+    own development client id, so the production check names the service's variables)."""
+
+    base_url: str
+    client_id: str
+    client_secret: SecretStr
+    timeout_s: float
+    attempts: int
 
 
 class SigningRefused(Exception):
@@ -43,18 +55,27 @@ class IdentityUnavailable(Exception):
     pass
 
 
-@dataclass
-class SignatureBatch:
-    signatures: list[str]
+@dataclass(frozen=True)
+class Signatures:
+    signatures: list[str]  # base64 DER, one per digest, in order
     certificate_pem: str
     certificate_serial: str
+
+
+@dataclass(frozen=True)
+class SigningSession:
+    """A session the signer opened at identity with their passphrase; `device`: the login session (the signer's
+    token's `sid`, else its `jti`) it is bound to."""
+
+    id: str
+    secret: str
+    device: str
 
 
 class IdentityClient:
     def __init__(self, settings: IdentityClientSettings, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
-        self._http = http or httpx.AsyncClient(base_url=settings.base_url,
-                                               timeout=httpx.Timeout(settings.timeout_s))
+        self._http = http or httpx.AsyncClient(base_url=settings.base_url, timeout=httpx.Timeout(settings.timeout_s))
         self._owns_http = http is None
         self._token: str | None = None
         self._token_expires = 0.0
@@ -77,10 +98,20 @@ class IdentityClient:
                 self._token_expires = time.monotonic() + float(body.get("expires_in", 300))
             return self._token
 
-    async def sign(self, *, credential_id: str, passphrase: str, digests: list[str], account_id: str | None,
-                   acting_for: str) -> SignatureBatch:
-        body: dict[str, Any] = {"credential_id": credential_id, "passphrase": passphrase, "digests": digests,
-                                "acting_for": acting_for}
+    async def sign(self, *, credential_id: str, passphrase: str | None = None, digests: list[str],
+                   account_id: str | None, acting_for: str | None, signing_session: SigningSession | None = None
+                   ) -> Signatures:
+        """`digests`: base64 SHA-256 digests; the credential opened by exactly one of `passphrase` and
+        `signing_session`. Raises `SigningRefused` (identity's answer, not retried: a wrong passphrase counts once)
+        or `IdentityUnavailable` (after `attempts` tries on transport errors and 5xx)."""
+        body: dict[str, Any] = {"credential_id": credential_id, "digests": digests}
+        if acting_for:  # a batch for several taxpayers names none
+            body["acting_for"] = acting_for
+        if signing_session is not None:
+            body["signing_session"] = {"id": signing_session.id, "secret": signing_session.secret,
+                                       "device": signing_session.device}
+        else:
+            body["passphrase"] = passphrase
         if account_id:
             body["account_id"] = account_id
         last: Exception | None = None
@@ -108,7 +139,7 @@ class IdentityClient:
                                      str(problem.get("detail") or problem.get("title", "")),
                                      details if isinstance(details, dict) else None)
             data = response.json()
-            return SignatureBatch(data["signatures"], data["certificate_pem"], data["certificate_serial"])
+            return Signatures(list(data["signatures"]), str(data["certificate_pem"]), str(data["certificate_serial"]))
         raise IdentityUnavailable(str(last))
 
 
