@@ -120,10 +120,10 @@ async def _measure(settings: PaymentSettings) -> list[dict[str, Any]]:
             async def confirm() -> None:
                 code = next(queue)
                 r = await http.post("/v1/bank/payments", headers=bank, json={
-                    "billing_code": code["billing_code"], "amount": code["amount"],
-                    "bank_reference": "REF" + code["billing_code"], "paid_at": paid_at})
+                    "billing_code": code["code"], "amount": code["amount"],
+                    "bank_reference": "REF" + code["code"], "paid_at": paid_at})
                 assert r.status_code in (200, 201), r.text
-                answers.setdefault(code["billing_code"], set()).add(r.json()["ntpn"])
+                answers.setdefault(code["code"], set()).add(r.json()["ntpn"])
 
             confirm_s = await _closed_loop(confirm, len(calls))
         payments = await _scalar(sessions, "SELECT count(*) FROM payment")
