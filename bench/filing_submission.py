@@ -39,7 +39,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from pydantic import SecretStr
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from bench.invoice_signing import _drop, _Identity
 from devstack.postgres import EmbeddedPostgres, ensure_databases
@@ -255,7 +257,8 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
             one, one_headers = one[20:], one_headers[20:]
 
             print(f"  (a) {len(one):,} one by one at {CONCURRENCY} clients ({used})", file=sys.stderr, flush=True)
-            results, elapsed = await _closed_loop([lambda h=h: submit(0, h) for h in one_headers], CONCURRENCY)
+            with _counted() as one_statements:
+                results, elapsed = await _closed_loop([lambda h=h: submit(0, h) for h in one_headers], CONCURRENCY)
             one_ok = sum(1 for _, code, st in results if code == 200 and st == "filed")
             one_rate = len(results) / elapsed
 
@@ -269,18 +272,19 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
             print(f"  (b) {len(batch_npwps):,} in batches of {BATCH}", file=sys.stderr, flush=True)
             batch_ok, batch_times = 0, []
             started = time.perf_counter()
-            for b, headers in zip(batches, batch_headers, strict=True):
-                t0 = time.perf_counter()
-                r = await http.post("/v1/returns/submissions", headers=headers, json={
-                    "credential_id": credential_id, **key,
-                    "returns": [{"npwp": n, "form": "spt_masa_ppn", "period": PERIOD} for n in b]})
-                batch_times.append(time.perf_counter() - t0)
-                if r.status_code == 200:
-                    batch_ok += r.json()["filed"]
-                    failures.update(f"batch item {(x['error'] or {}).get('code')}" for x in r.json()["items"]
-                                    if x["status"] != "filed")
-                else:
-                    failures[f"batch {r.status_code} {r.json().get('code')}"] += len(b)
+            with _counted() as batch_statements:
+                for b, headers in zip(batches, batch_headers, strict=True):
+                    t0 = time.perf_counter()
+                    r = await http.post("/v1/returns/submissions", headers=headers, json={
+                        "credential_id": credential_id, **key,
+                        "returns": [{"npwp": n, "form": "spt_masa_ppn", "period": PERIOD} for n in b]})
+                    batch_times.append(time.perf_counter() - t0)
+                    if r.status_code == 200:
+                        batch_ok += r.json()["filed"]
+                        failures.update(f"batch item {(x['error'] or {}).get('code')}" for x in r.json()["items"]
+                                        if x["status"] != "filed")
+                    else:
+                        failures[f"batch {r.status_code} {r.json().get('code')}"] += len(b)
             batch_elapsed = time.perf_counter() - started
         batch_rate = len(batch_npwps) / batch_elapsed
 
@@ -308,6 +312,12 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
         _row(f"(b) batches of {BATCH}, one identity call each, {used}", round(batch_rate), "SPT/s",
              (">=", TARGET_RATE)),
         _row(f"(b) one batch of {BATCH}: median", round(statistics.median(batch_times) * 1000), "ms"),
+        _row("(a) SQL statements per submission, one by one", round(len(one_statements) / max(1, len(one)), 1),
+             "stmt"),
+        _row(f"(b) SQL statements per return, batches of {BATCH}",
+             round(len(batch_statements) / max(1, len(batch_npwps)), 2), "stmt"),
+        _row(f"(b) SQL statements per batch of {BATCH}", round(len(batch_statements) / max(1, len(batches)), 1),
+             "stmt"),
         _row("floor: scrypt N=2^14 r=8 p=1 (one passphrase check), one thread", round(scrypt_rate, 1), "KDF/s"),
         _row("(a) one by one / scrypt floor (what a passphrase per submission would cap)",
              round(one_rate / scrypt_rate, 1), "x"),
@@ -321,6 +331,22 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
         *([_row("not filed: " + ", ".join(f"{k} x{v}" for k, v in failures.most_common(4)),
                 sum(failures.values()), "SPT", ok=False)] if failures else []),
     ]
+
+
+@contextmanager
+def _counted() -> Iterator[list[str]]:
+    """The SQL statements every engine of this process sends meanwhile (filing's app: the bench's own engine is
+    idle then; identity is another process)."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 async def _closed_loop(work: list[Callable[[], Awaitable[Any]]], concurrency: int) -> tuple[list[Any], float]:

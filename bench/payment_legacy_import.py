@@ -320,7 +320,8 @@ async def _copy_floor(url: str, n: int) -> float:
                          liability.code, liability.flags.value))
         transfers.append((transfer_id(debt_key(str(debt_id))), account_id(key), revenues[kap_kjs], amount,
                           IDR_LEDGER, int(TransferCode.LIABILITY_RECORDED), str(debt_id), now))
-    engine = create_engine(DatabaseSettings(dsn=url), application_name="bench.legacy.floor", pool_size=1)
+    engine = create_engine(DatabaseSettings(dsn=url, command_timeout_s=600), application_name="bench.legacy.floor",
+                           pool_size=1)
     try:
         sessions = create_sessionmaker(engine)
         async with sessions() as s, s.begin():

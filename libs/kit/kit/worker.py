@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
 import uvicorn
@@ -98,6 +98,39 @@ async def _start_then_consume(dlq, workers: list[EventConsumer], stop: asyncio.E
             except TimeoutError:
                 delay = min(delay * 2, 10)
     await asyncio.gather(*(w.run(stop) for w in workers))
+
+
+def every(name: str, interval_s: float, work: Callable[[AppState], Awaitable[object]], *, first_delay_s: float = 0.0,
+          drain_timeout_s: float = 20.0) -> StartupStep:
+    """A start-up step running `work` every `interval_s` (after `first_delay_s`) while the worker lives: expiries,
+    schedules, webhook deliveries. A failed pass is logged and retried at the next interval; on shutdown the pass in
+    progress gets `drain_timeout_s` to finish. Several worker replicas may run it: `work` claims what it does (SKIP
+    LOCKED, advisory locks), so nothing is done twice."""
+
+    @asynccontextmanager
+    async def step(state: AppState) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+
+        async def loop() -> None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), first_delay_s)
+            while not stop.is_set():
+                try:
+                    await work(state)
+                except Exception:
+                    log.exception("%s failed; retrying at the next interval", name)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval_s)
+
+        task = asyncio.create_task(loop(), name=name)
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait([task], timeout=drain_timeout_s)
+            task.cancel()
+
+    return step
 
 
 def serve(app: FastAPI, settings: BaseServiceSettings) -> None:

@@ -1,10 +1,7 @@
 """`python -m filing.worker`: the outbox relay, the consumers of other services' events, and the sanction run after
 each deadline."""
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -19,7 +16,7 @@ from filing.settings import FilingSettings, get_settings
 from filing.submissions.handlers import payment_handlers
 from kit.app import AppState, StartupStep
 from kit.db import UnitOfWork
-from kit.worker import ConsumerSpec, create_worker_app, serve
+from kit.worker import ConsumerSpec, create_worker_app, every, serve
 
 log = logging.getLogger(__name__)
 SANCTION_RUN_INTERVAL_S = 3600.0
@@ -44,31 +41,11 @@ def run_sanctions(interval_s: float = SANCTION_RUN_INTERVAL_S, first_delay_s: fl
     (`filing.sanctions.schedule`); a run is idempotent and takes an advisory lock, so several workers may try."""
     clock = clock or Clock()
 
-    @asynccontextmanager
-    async def step(state: AppState) -> AsyncIterator[None]:
-        stop = asyncio.Event()
+    async def sanction_runs(state: AppState) -> None:
+        for run in await run_scheduled(UnitOfWork(state.sessions), clock):
+            log.info("sanction run %s %s: %d STPs", run.obligation.value, run.period, run.issued)
 
-        async def loop() -> None:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), first_delay_s)
-            while not stop.is_set():
-                try:
-                    for run in await run_scheduled(UnitOfWork(state.sessions), clock):
-                        log.info("sanction run %s %s: %d STPs", run.obligation.value, run.period, run.issued)
-                except Exception:
-                    log.exception("sanction run failed; retrying at the next interval")
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval_s)
-
-        task = asyncio.create_task(loop(), name="sanction-run")
-        try:
-            yield
-        finally:
-            stop.set()
-            await asyncio.wait([task], timeout=20)
-            task.cancel()
-
-    return step
+    return every("sanction-run", interval_s, sanction_runs, first_delay_s=first_delay_s)
 
 
 def create_app(settings: FilingSettings | None = None) -> FastAPI:

@@ -9,7 +9,8 @@ import asyncio
 import base64
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -21,7 +22,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from pydantic import SecretStr
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from filing.clock import FixedClock
@@ -282,3 +284,46 @@ def _in_thread(work: Any) -> None:
     thread.join(30)
     if failure:
         raise failure[0]
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    """The SQL statements every engine of this process sends meanwhile."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+
+async def _batch_statements(app: httpx.AsyncClient, engine: AsyncEngine, identity: StandIn, per_kind: int
+                            ) -> tuple[int, dict[str, Any]]:
+    npwps = [await make(engine) for _ in range(per_kind) for make in (nil, lebih_bayar, kurang_bayar)]
+    consultant = Consultant(identity, *npwps)
+    body = {"credential_id": consultant.credential.id, "passphrase": consultant.credential.passphrase,
+            "returns": [item(n) for n in npwps]}
+    with counted() as statements:
+        r = await app.post(BATCH, json=body, headers=consultant.headers())
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert (result["filed"], result["awaiting_payment"], result["refused"]) == (2 * per_kind, per_kind, 0)
+    assert sorted((await statuses(engine, *npwps)).values()) == sorted(x["status"] for x in result["items"])
+    return len(statements), result
+
+
+async def test_a_batch_is_set_based_the_same_statements_for_3_returns_as_for_30(
+        app: httpx.AsyncClient, engine: AsyncEngine, identity: StandIn) -> None:
+    small, _ = await _batch_statements(app, engine, identity, 1)
+    large, result = await _batch_statements(app, engine, identity, 10)
+    assert small == large, (small, large)
+    assert len({x["submission"]["receipt"]["number"] for x in result["items"] if x["status"] == "filed"}) == 20
+    async with create_sessionmaker(engine)() as s:
+        submitted = {k for k, _, _ in await outbox_envelopes(s, event_type="SPTSubmitted")}
+        requested = {k for k, _, _ in await outbox_envelopes(s, event_type="SPTPaymentRequested")}
+    assert {x["npwp"] for x in result["items"] if x["status"] == "filed"} <= submitted
+    assert {x["npwp"] for x in result["items"] if x["status"] == "awaiting_payment"} <= requested

@@ -1,10 +1,9 @@
 """`python -m payment.worker`: the outbox relay, the consumers of other services' events, the expiry of billing
 codes, and the land offices' webhooks."""
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -14,7 +13,7 @@ from kit.app import AppState, StartupStep
 from kit.consumer import Handlers
 from kit.db import UnitOfWork
 from kit.replica import identity_handlers
-from kit.worker import ConsumerSpec, create_worker_app, serve
+from kit.worker import ConsumerSpec, create_worker_app, every, serve
 from payment.billing import handlers as billing_handlers
 from payment.billing.service import expire_due_billing_codes
 from payment.debts import handlers as debts_handlers
@@ -43,30 +42,12 @@ def run_billing_expiry(settings: BillingSettings) -> StartupStep:
     """Every `expiry_interval_s`: expire the codes past their validity, a batch per transaction, until none is left.
     Several workers may run it at once: each claims its codes with SKIP LOCKED, so each expiry is published once."""
 
-    @asynccontextmanager
-    async def step(state: AppState) -> AsyncIterator[None]:
-        stop = asyncio.Event()
+    async def expire(state: AppState) -> None:
+        while await expire_due_billing_codes(UnitOfWork(state.sessions),
+                                             batch=settings.expiry_batch) == settings.expiry_batch:
+            pass
 
-        async def loop() -> None:
-            while not stop.is_set():
-                try:
-                    while await expire_due_billing_codes(UnitOfWork(state.sessions),
-                                                         batch=settings.expiry_batch) == settings.expiry_batch:
-                        pass
-                except Exception:
-                    log.exception("expiring billing codes failed; retrying at the next interval")
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.expiry_interval_s)
-
-        task = asyncio.create_task(loop(), name="billing-expiry")
-        try:
-            yield
-        finally:
-            stop.set()
-            await asyncio.wait([task], timeout=20)
-            task.cancel()
-
-    return step
+    return every("billing-expiry", settings.expiry_interval_s, expire)
 
 
 def run_webhook_delivery(settings: PaymentSettings) -> StartupStep:
@@ -75,27 +56,17 @@ def run_webhook_delivery(settings: PaymentSettings) -> StartupStep:
 
     @asynccontextmanager
     async def step(state: AppState) -> AsyncIterator[None]:
-        stop = asyncio.Event()
         http = webhooks.http_client(settings.webhooks)
 
-        async def loop() -> None:
-            while not stop.is_set():
-                try:
-                    while await webhooks.deliver_due(state.sessions, settings.webhooks, http) >= \
-                            settings.webhooks.batch:
-                        pass
-                except Exception:
-                    log.exception("delivering webhooks failed; retrying at the next interval")
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.phtb.webhook_interval_s)
+        async def deliver(state: AppState) -> None:
+            while await webhooks.deliver_due(state.sessions, settings.webhooks, http) >= settings.webhooks.batch:
+                pass
 
-        task = asyncio.create_task(loop(), name="webhook-delivery")
         try:
-            yield
+            async with every("webhook-delivery", settings.phtb.webhook_interval_s, deliver,
+                             drain_timeout_s=settings.webhooks.timeout_s + 5)(state):
+                yield
         finally:
-            stop.set()
-            await asyncio.wait([task], timeout=settings.webhooks.timeout_s + 5)
-            task.cancel()
             await http.aclose()
 
     return step
@@ -112,31 +83,13 @@ def run_debt_schedules(interval_s: float = DEBT_SCHEDULE_INTERVAL_S,
     `DebtInterestAccrued`), a batch per transaction until fewer are left. Safe with several workers: debts are
     claimed with SKIP LOCKED, schedules under the codes' and the debt's locks."""
 
-    @asynccontextmanager
-    async def step(state: AppState) -> AsyncIterator[None]:
-        stop = asyncio.Event()
+    async def schedules(state: AppState) -> None:
+        while await accelerate_missed(UnitOfWork(state.sessions), batch=batch) == batch:
+            pass
+        while await accrue_debt_interest(UnitOfWork(state.sessions), batch=batch) == batch:
+            pass
 
-        async def loop() -> None:
-            while not stop.is_set():
-                try:
-                    while await accelerate_missed(UnitOfWork(state.sessions), batch=batch) == batch:
-                        pass
-                    while await accrue_debt_interest(UnitOfWork(state.sessions), batch=batch) == batch:
-                        pass
-                except Exception:
-                    log.exception("debt schedules failed; retrying at the next interval")
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval_s)
-
-        task = asyncio.create_task(loop(), name="debt-schedules")
-        try:
-            yield
-        finally:
-            stop.set()
-            await asyncio.wait([task], timeout=20)
-            task.cancel()
-
-    return step
+    return every("debt-schedules", interval_s, schedules)
 
 
 def create_app(settings: PaymentSettings | None = None,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Date, DateTime, func, null, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filing.assessments.models import audit, skp, skp_number_seq
@@ -114,3 +115,15 @@ class AuditRepository:
         rows = await self.session.execute(select(*_SKP).where(skp.c.npwp == npwp).order_by(skp.c.issued_on,
                                                                                                 skp.c.number))
         return [SkpRow(*r) for r in rows]
+
+    async def audits_and_assessments_of(self, npwps: Sequence[str], periods: Sequence[str]
+                                        ) -> list[tuple[str, str, str | None, datetime | None, date | None]]:
+        """For many returns in one statement: every audit (npwp, period, form or None, started_at, None) and every
+        SKP (npwp, period, form, None, issued_on) of these taxpayers in these periods (a superset of the returns':
+        the caller picks its own)."""
+        audits = select(audit.c.npwp, audit.c.period, audit.c.form, audit.c.started_at,
+                        null().cast(Date).label("issued_on")).where(
+            audit.c.npwp == func.any(list(npwps)), audit.c.period == func.any(list(periods)))
+        skps = select(skp.c.npwp, skp.c.period, skp.c.form, null().cast(DateTime(timezone=True)), skp.c.issued_on
+                      ).where(skp.c.npwp == func.any(list(npwps)), skp.c.period == func.any(list(periods)))
+        return [tuple(r) for r in await self.session.execute(union_all(audits, skps))]  # type: ignore[misc]

@@ -6,6 +6,7 @@ assessment was issued (UU KUP Art 3(7)(d), Art 8(1))."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -55,6 +56,29 @@ async def audit_started_on(session: AsyncSession, npwp: str, form: str, period: 
 async def assessment_issued_on(session: AsyncSession, npwp: str, form: str, period: str) -> date | None:
     """The day the first assessment of the return was issued; None when there is none."""
     return await AuditRepository(session).first_assessed_on(npwp, form, period)
+
+
+async def audits_and_assessments_of(session: AsyncSession, returns: Sequence[tuple[str, str, str]]
+                                    ) -> dict[tuple[str, str, str], tuple[date | None, date | None]]:
+    """`audit_started_on` and `assessment_issued_on` of many returns (npwp, form, period) in one statement."""
+    found: dict[tuple[str, str, str], tuple[date | None, date | None]] = {key: (None, None) for key in returns}
+    if not returns:
+        return found
+    by_period: dict[tuple[str, str], list[str]] = {}
+    for npwp, form, period in found:
+        by_period.setdefault((npwp, period), []).append(form)
+    rows = await AuditRepository(session).audits_and_assessments_of(sorted({k[0] for k in found}),
+                                                                    sorted({k[2] for k in found}))
+    for npwp, period, form, started_at, issued_on in rows:
+        for key_form in by_period.get((npwp, period), ()):
+            key = (npwp, key_form, period)
+            started, assessed = found[key]
+            if started_at is not None and (form is None or form == key_form):
+                day = started_at.astimezone(JAKARTA).date()
+                found[key] = (day if started is None else min(started, day), assessed)
+            elif issued_on is not None and form == key_form:
+                found[key] = (started, issued_on if assessed is None else min(assessed, issued_on))
+    return found
 
 
 def form_kap(form: str) -> str:

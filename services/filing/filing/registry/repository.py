@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,3 +47,22 @@ class RegistryRepository:
             .where(pkp_status_change.c.taxpayer_id == taxpayer_id)
             .order_by(pkp_status_change.c.source_sequence, pkp_status_change.c.effective_date))
         return [(d, bool(p)) for d, p in rows]
+
+    # -- many at once (a batch of submissions) ---------------------------------------------------------------------
+    async def taxpayers(self, npwps: Sequence[str]) -> dict[str, TaxpayerRow]:
+        rows = await self.session.execute(
+            select(taxpayer.c.taxpayer_id, taxpayer.c.npwp, taxpayer.c.name, taxpayer.c.kind, taxpayer.c.registered_at)
+            .where(taxpayer.c.npwp == func.any(list(npwps))))
+        return {r.npwp: TaxpayerRow(*r) for r in rows}
+
+    async def pkp_changes_of(self, taxpayer_ids: Sequence[str]) -> dict[str, list[tuple[date, bool]]]:
+        """`pkp_changes` of many taxpayers, each in the same order."""
+        found: dict[str, list[tuple[date, bool]]] = {i: [] for i in taxpayer_ids}
+        rows = await self.session.execute(
+            select(pkp_status_change.c.taxpayer_id, pkp_status_change.c.effective_date, pkp_status_change.c.is_pkp)
+            .where(pkp_status_change.c.taxpayer_id == func.any(list(taxpayer_ids)))
+            .order_by(pkp_status_change.c.taxpayer_id, pkp_status_change.c.source_sequence,
+                      pkp_status_change.c.effective_date))
+        for taxpayer_id, effective, is_pkp in rows:
+            found[taxpayer_id].append((effective, bool(is_pkp)))
+        return found

@@ -48,3 +48,18 @@ async def registered(session: AsyncSession, npwp: str) -> Registered:
     spans = pkp_spans(await repo.pkp_changes(row.taxpayer_id))
     return Registered(row.taxpayer_id, row.npwp, row.name, row.kind,  # type: ignore[arg-type]
                       row.registered_at.astimezone(JAKARTA).date(), tuple(spans))
+
+
+async def registered_many(session: AsyncSession, npwps: Sequence[str]) -> dict[str, Registered]:
+    """`registered` for many taxpayers in two statements; an NPWP not replicated yet is left out (`not_replicated`
+    is the error `registered` raises for it)."""
+    repo = RegistryRepository(session)
+    rows = await repo.taxpayers(sorted(set(npwps)))
+    changes = await repo.pkp_changes_of([r.taxpayer_id for r in rows.values()]) if rows else {}
+    return {npwp: Registered(row.taxpayer_id, row.npwp, row.name, row.kind,  # type: ignore[arg-type]
+                             row.registered_at.astimezone(JAKARTA).date(), tuple(pkp_spans(changes[row.taxpayer_id])))
+            for npwp, row in rows.items()}
+
+
+def not_replicated(npwp: str) -> TaxpayerNotReplicated:
+    return TaxpayerNotReplicated(f"no taxpayer {npwp} in filing's registry replica (yet)", npwp=npwp)

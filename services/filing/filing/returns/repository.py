@@ -330,3 +330,81 @@ class SptRepository:
         await self.session.execute(update(spt).where(spt.c.id == spt_id).values(
             other_input_ppn=other_input_ppn, compensation=compensation, revision=spt.c.revision + 1,
             updated_at=func.now()))
+
+
+ReturnKey = tuple[str, str, str]  # (npwp, form, period)
+
+
+def _spt_key(row: Any) -> ReturnKey:
+    return (row.npwp, row.form, row.period)
+
+
+class ReturnsBatchRepository:
+    """The reads and writes of many returns at once (a batch of submissions), a statement each whatever the count.
+    Rows are selected by `npwp = ANY(...)`, `period = ANY(...)` (a superset of the keys, on the same indexes as one
+    return's read) and kept for the keys asked."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def versions_of(self, keys: Sequence[ReturnKey]) -> dict[ReturnKey, list[SptRow]]:
+        """Every version (open and filed) of each return, oldest first."""
+        found: dict[ReturnKey, list[SptRow]] = {k: [] for k in keys}
+        if not keys:
+            return found
+        rows = await self.session.execute(select(*_SPT_COLUMNS).where(
+            spt.c.npwp == func.any(sorted({k[0] for k in keys})), spt.c.form == func.any(sorted({k[1] for k in keys})),
+            spt.c.period == func.any(sorted({k[2] for k in keys}))).order_by(spt.c.version))
+        for r in rows:
+            if (key := _spt_key(r)) in found:
+                found[key].append(SptRow(*r))
+        return found
+
+    async def lock_open_returns(self, keys: Sequence[ReturnKey]) -> dict[ReturnKey, SptRow]:
+        """The open version of each return that has one, locked in id order (two batches never wait for each
+        other's rows in opposite orders). Rows of other returns the superset matches are locked too: harmless."""
+        if not keys:
+            return {}
+        wanted = set(keys)
+        rows = await self.session.execute(select(*_SPT_COLUMNS).where(
+            spt.c.npwp == func.any(sorted({k[0] for k in keys})), spt.c.form == func.any(sorted({k[1] for k in keys})),
+            spt.c.period == func.any(sorted({k[2] for k in keys})), spt.c.status != "filed")
+            .order_by(spt.c.id).with_for_update())
+        return {key: SptRow(*r) for r in rows if (key := _spt_key(r)) in wanted}
+
+    async def add_drafts(self, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
+        """New open versions ({id, npwp, form, period, version}); the ids inserted (not those another request
+        started meanwhile: `add_draft`'s False)."""
+        if not rows:
+            return set()
+        inserted = await self.session.execute(insert(spt).values(
+            [{**r, "status": "draft", "revision": 0} for r in rows]).on_conflict_do_nothing().returning(spt.c.id))
+        return set(inserted.scalars())
+
+    async def prefill_of(self, npwps: Sequence[str], periods: Sequence[str]
+                         ) -> tuple[dict[tuple[str, str], list[OutputRow]], dict[tuple[str, str], InputRow]]:
+        """The SPT Masa PPN aggregates (output rows by transaction code, input row) of many (npwp, period): two
+        statements. A pair without rows is absent."""
+        outputs: dict[tuple[str, str], list[OutputRow]] = {}
+        inputs: dict[tuple[str, str], InputRow] = {}
+        if not npwps:
+            return outputs, inputs
+        names, months = sorted(set(npwps)), sorted(set(periods))
+        for r in await self.session.execute(select(ppn_output).where(
+                ppn_output.c.npwp == func.any(names), ppn_output.c.period == func.any(months))
+                .order_by(ppn_output.c.npwp, ppn_output.c.period, ppn_output.c.transaction_code)):
+            outputs.setdefault((r.npwp, r.period), []).append(_output_row(r))
+        for r in await self.session.execute(select(ppn_input).where(
+                ppn_input.c.npwp == func.any(names), ppn_input.c.period == func.any(months))):
+            inputs[(r.npwp, r.period)] = _input_row(r)
+        return outputs, inputs
+
+    async def open_returns(self, npwps: Sequence[str], form: str, periods: Sequence[str]
+                           ) -> dict[tuple[str, str], SptRow]:
+        """The open version of `form` of many (npwp, period), keyed so (not locked)."""
+        if not npwps:
+            return {}
+        rows = await self.session.execute(select(*_SPT_COLUMNS).where(
+            spt.c.npwp == func.any(sorted(set(npwps))), spt.c.form == form,
+            spt.c.period == func.any(sorted(set(periods))), spt.c.status != "filed"))
+        return {(r.npwp, r.period): SptRow(*r) for r in rows}

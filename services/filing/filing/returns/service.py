@@ -9,7 +9,7 @@ The API's use cases each own their transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -39,7 +39,14 @@ from filing.returns.prefill import (
     taken_back,
     transaction_code_of,
 )
-from filing.returns.repository import PrefillRepository, SptRepository, SptRow
+from filing.returns.repository import (
+    InputRow,
+    OutputRow,
+    PrefillRepository,
+    ReturnsBatchRepository,
+    SptRepository,
+    SptRow,
+)
 from filing.returns.schemas import (
     CodeFiguresRead,
     DraftUpdate,
@@ -232,6 +239,35 @@ async def view(session: AsyncSession, npwp: str, masa: TaxPeriod) -> SptMasaPpnR
         owed: bool | None = (await registry.registered(session, npwp)).is_pkp_in(masa)
     except TaxpayerNotReplicated:
         owed = None
+    return _read_of(npwp, masa, output, inputs, draft, owed)
+
+
+async def views(session: AsyncSession, returns: Sequence[tuple[str, TaxPeriod]], *,
+                taxpayers: Mapping[str, registry.Registered] | None = None
+                ) -> dict[tuple[str, str], SptMasaPpnRead]:
+    """`view` of many returns (npwp, masa), keyed (npwp, period), in a handful of statements whatever their number
+    (a batch of submissions); `taxpayers`: the caller's `registry.registered_many`, if it has it."""
+    if not returns:
+        return {}
+    npwps, periods = [n for n, _ in returns], [str(m) for _, m in returns]
+    repo = ReturnsBatchRepository(session)
+    outputs, inputs = await repo.prefill_of(npwps, periods)
+    drafts = await repo.open_returns(npwps, FORM, periods)
+    if taxpayers is None:
+        taxpayers = await registry.registered_many(session, npwps)
+    none = InputRow(0, Decimal(0), 0, Decimal(0))
+    found: dict[tuple[str, str], SptMasaPpnRead] = {}
+    for npwp, masa in returns:
+        key = (npwp, str(masa))
+        taxpayer = taxpayers.get(npwp)
+        found[key] = _read_of(npwp, masa, outputs.get(key, []), inputs.get(key, none), drafts.get(key),
+                              taxpayer.is_pkp_in(masa) if taxpayer is not None else None)
+    return found
+
+
+def _read_of(npwp: str, masa: TaxPeriod, output: Sequence[OutputRow], inputs: InputRow, draft: SptRow | None,
+             owed: bool | None) -> SptMasaPpnRead:
+    period = str(masa)
     other = draft.other_input_ppn if draft else Decimal(0)
     figures = spt_masa_ppn(PpnPeriodInputs(
         invoices_by_code={r.transaction_code: r.amounts for r in output if r.invoices},

@@ -3,13 +3,14 @@ for, receipts and certificates."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import desc, func, select, update
+from sqlalchemy import desc, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,20 +19,8 @@ from filing.returns.repository import SPT_COLUMNS as _SPT_COLUMNS
 from filing.returns.repository import SptRow
 from filing.sanctions.models import stp
 from filing.submissions.models import signing_certificate, spt_payment, spt_receipt, spt_submission
-
-_SAVE_SUBMISSION = insert(spt_submission)
-_SAVE_SUBMISSION = _SAVE_SUBMISSION.on_conflict_do_update(
-    index_elements=[spt_submission.c.spt_id],
-    set_={c.name: _SAVE_SUBMISSION.excluded[c.name] for c in spt_submission.c if c.name != "spt_id"})
-
-# A part already paid (for an earlier submission of the version) stays paid; any other is requested anew.
-_REQUEST = insert(spt_payment)
-_REQUEST = _REQUEST.on_conflict_do_update(
-    index_elements=[spt_payment.c.spt_id, spt_payment.c.kap_kjs],
-    set_={"amount": _REQUEST.excluded.amount, "status": "requested",
-          "payment_due_date": _REQUEST.excluded.payment_due_date, "requested_at": _REQUEST.excluded.requested_at,
-          "billing_code": None, "updated_at": func.now()},
-    where=spt_payment.c.status != "paid")
+from kit.db import notify_once
+from kit.outbox import NOTIFY_CHANNEL
 
 
 @dataclass(frozen=True)
@@ -130,9 +119,6 @@ class SubmissionRepository:
                                                .returning(spt.c.revision))).scalar_one())
 
     # -- what was signed -----------------------------------------------------------------------------------------
-    async def save_submission(self, values: dict[str, Any]) -> None:
-        await self.session.execute(_SAVE_SUBMISSION, values)
-
     async def submission(self, spt_id: uuid.UUID) -> SubmissionRow | None:
         row = (await self.session.execute(select(spt_submission).where(spt_submission.c.spt_id == spt_id))).first()
         return _submission(row) if row is not None else None
@@ -165,16 +151,6 @@ class SubmissionRepository:
             found[r.spt_id].append(_payment(r))
         return found
 
-    async def request_payment(self, *, spt_id: uuid.UUID, kap_kjs: str, amount: Decimal, payment_due_date: date,
-                              requested_at: datetime) -> None:
-        await self.session.execute(_REQUEST, dict(spt_id=spt_id, kap_kjs=kap_kjs, amount=amount, status="requested",
-                                                  payment_due_date=payment_due_date, requested_at=requested_at))
-
-    async def drop_unpaid_payments(self, spt_id: uuid.UUID, *, keep: list[str]) -> None:
-        """Requests of an earlier submission the return no longer owes (its PPnBM went to zero, say)."""
-        await self.session.execute(spt_payment.delete().where(
-            spt_payment.c.spt_id == spt_id, spt_payment.c.status != "paid", spt_payment.c.kap_kjs.not_in(keep)))
-
     async def mark_paid(self, *, spt_id: uuid.UUID, kap_kjs: str, billing_code: str, ntpn: str, paid_at: datetime,
                         payment_id: str) -> bool:
         """False when the payment is already recorded, or the return asked for no such payment."""
@@ -193,9 +169,6 @@ class SubmissionRepository:
         return row is not None
 
     # -- receipts ------------------------------------------------------------------------------------------------
-    async def add_receipt(self, values: dict[str, Any]) -> None:
-        await self.session.execute(insert(spt_receipt).values(**values))
-
     async def receipt(self, number: str) -> ReceiptRow | None:
         row = (await self.session.execute(select(spt_receipt).where(spt_receipt.c.number == number))).first()
         return _receipt(row) if row is not None else None
@@ -212,3 +185,78 @@ class SubmissionRepository:
         """Those of the returns that bear an STP."""
         return set((await self.session.execute(select(stp.c.spt_id).where(stp.c.spt_id == func.any(spt_ids))
                                                .distinct())).scalars())
+
+    # -- many returns at once (a batch; one return is a batch of one) -------------------------------------------
+    async def set_statuses(self, changes: list[tuple[uuid.UUID, str, datetime | None]]) -> dict[uuid.UUID, int]:
+        """`set_status` of many versions (id, status, filed_at or None to leave it) in one statement; their new
+        revisions."""
+        if not changes:
+            return {}
+        rows = await self.session.execute(_SET_STATUSES, {
+            "ids": [c[0] for c in changes], "statuses": [c[1] for c in changes],
+            "filed_at": [c[2] for c in changes]})
+        return {r.id: int(r.revision) for r in rows}
+
+    async def save_submissions(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(_save_submissions(rows))
+
+    async def add_receipts(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(spt_receipt).values(rows))
+
+    async def request_payments(self, rows: list[dict[str, Any]]) -> None:
+        """`request_payment` of many (spt_id, kap_kjs), one statement."""
+        if rows:
+            await self.session.execute(_request_payments(rows))
+
+    async def drop_payments(self, pairs: list[tuple[uuid.UUID, str]]) -> None:
+        """Unpaid requests (spt_id, kap_kjs) a submission no longer owes (the caller holds the versions' locks)."""
+        if pairs:
+            await self.session.execute(_DROP_PAYMENTS, {"ids": [p[0] for p in pairs], "kaps": [p[1] for p in pairs]})
+
+    async def add_events(self, rows: list[dict[str, Any]]) -> None:
+        """Outbox rows (`kit.outbox.outbox_row`) in one statement; the relay is woken at commit."""
+        if not rows:
+            return
+        columns = {name: [r[name] for r in rows] for name in _OUTBOX_COLUMNS}
+        for name in ("payload", "headers"):
+            columns[name] = [json.dumps(v, separators=(",", ":"), ensure_ascii=False) for v in columns[name]]
+        await self.session.execute(_ADD_EVENTS, columns)
+        await notify_once(self.session, NOTIFY_CHANNEL)
+
+
+def _save_submissions(rows: list[dict[str, Any]]) -> Any:
+    statement = insert(spt_submission).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=[spt_submission.c.spt_id],
+        set_={c.name: statement.excluded[c.name] for c in spt_submission.c if c.name != "spt_id"})
+
+
+def _request_payments(rows: list[dict[str, Any]]) -> Any:
+    statement = insert(spt_payment).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=[spt_payment.c.spt_id, spt_payment.c.kap_kjs],
+        set_={"amount": statement.excluded.amount, "status": "requested",
+              "payment_due_date": statement.excluded.payment_due_date,
+              "requested_at": statement.excluded.requested_at, "billing_code": None, "updated_at": func.now()},
+        where=spt_payment.c.status != "paid")
+
+
+_SET_STATUSES = text("""
+    UPDATE spt SET status = v.status, revision = spt.revision + 1, updated_at = now(),
+                   filed_at = coalesce(v.filed_at, spt.filed_at)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:filed_at AS timestamptz[]))
+         AS v(id, status, filed_at)
+    WHERE spt.id = v.id
+    RETURNING spt.id, spt.revision""")
+_DROP_PAYMENTS = text("""
+    DELETE FROM spt_payment p USING unnest(CAST(:ids AS uuid[]), CAST(:kaps AS text[])) AS v(spt_id, kap_kjs)
+    WHERE p.spt_id = v.spt_id AND p.kap_kjs = v.kap_kjs AND p.status <> 'paid'""")
+_OUTBOX_COLUMNS = ("id", "topic", "key", "aggregate_type", "aggregate_id", "event_type", "event_version", "payload",
+                   "headers")
+_ADD_EVENTS = text(
+    "INSERT INTO outbox (id, topic, key, aggregate_type, aggregate_id, event_type, event_version, payload, headers) "
+    "SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:topic AS text[]), CAST(:key AS text[]), "
+    "CAST(:aggregate_type AS text[]), CAST(:aggregate_id AS text[]), CAST(:event_type AS text[]), "
+    "CAST(:event_version AS int[]), CAST(CAST(:payload AS text[]) AS jsonb[]), CAST(CAST(:headers AS text[]) AS jsonb[]))")

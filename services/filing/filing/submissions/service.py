@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,8 +59,9 @@ from filing.obligations.kinds import Obligation
 from filing.registry import service as registry
 from filing.returns import service as returns
 from filing.returns.errors import ReturnChanged, ReturnNotDraft, ReturnNotOwed, ReturnUnsigned
-from filing.returns.repository import SptRepository, SptRow
+from filing.returns.repository import ReturnKey, ReturnsBatchRepository, SptRow
 from filing.returns.rules import Submission, ensure_considered_filed, not_filed_reasons
+from filing.returns.schemas import SptMasaPpnRead
 from filing.sanctions import service as sanctions
 from filing.sanctions.rates import InterestRateTable, InterestTier
 from filing.sanctions.stp import bill_due_date
@@ -104,13 +105,14 @@ from filing.submissions.schemas import (
 from kit.auth import Principal, TaxpayerForbidden, acting_taxpayer
 from kit.db import UnitOfWork
 from kit.errors import AppError
-from kit.outbox import publish
+from kit.outbox import outbox_row
 
 log = logging.getLogger(__name__)
 SUBMIT, READ = "filing:submit", "filing:read"
 PPN_FORM = Obligation.SPT_MASA_PPN.value
 AGGREGATE = "spt"
 WHOLE = Decimal(1)
+_T = TypeVar("_T")
 _PAYMENT_OF = {Obligation.SPT_MASA_PPN: Obligation.PPN_PAYMENT, Obligation.SPT_MASA_PPH: Obligation.MASA_TAX_PAYMENT}
 
 
@@ -156,23 +158,25 @@ class Figures:
     required_attachments: frozenset[str] = frozenset()
 
 
-async def _ensure_owed(session: AsyncSession, npwp: str, form: Form, period: TaxPeriod | TaxYear) -> None:
-    taxpayer = await registry.registered(session, npwp)
+def _ensure_owed_by(taxpayer: registry.Registered, form: Form, period: TaxPeriod | TaxYear) -> None:
     if form.schema is not None:
         forms.ensure_owed(form.schema, taxpayer, period)
     elif not (isinstance(period, TaxPeriod) and taxpayer.is_pkp_in(period)):
-        raise ReturnNotOwed(f"{npwp} was not a PKP in {period}: no SPT Masa PPN is owed", npwp=npwp,
-                            period=str(period))
+        raise ReturnNotOwed(f"{taxpayer.npwp} was not a PKP in {period}: no SPT Masa PPN is owed",
+                            npwp=taxpayer.npwp, period=str(period))
+
+
+def _ppn_figures(view: SptMasaPpnRead) -> Figures:
+    payable = {k: v.quantize(WHOLE) for k, v in ((PPN_KAP_KJS, view.amount_due), (PPNBM_KAP_KJS, view.ppnbm_owed))
+               if v > 0}
+    return Figures(view.model_dump(mode="json", exclude={"open_return", "owed"}), view.outcome.value,
+                   view.amount_due, view.overpayment, payable, view.outcome.value == "lebih_bayar")
 
 
 async def current_figures(session: AsyncSession, npwp: str, form: Form, period: TaxPeriod | TaxYear) -> Figures:
     if form.schema is None:
         assert isinstance(period, TaxPeriod)
-        view = await returns.view(session, npwp, period)
-        payable = {k: v.quantize(WHOLE) for k, v in ((PPN_KAP_KJS, view.amount_due), (PPNBM_KAP_KJS, view.ppnbm_owed))
-                   if v > 0}
-        return Figures(view.model_dump(mode="json", exclude={"open_return", "owed"}), view.outcome.value,
-                       view.amount_due, view.overpayment, payable, view.outcome.value == "lebih_bayar")
+        return _ppn_figures(await returns.view(session, npwp, period))
     read = await forms.current(session, npwp, form.schema, period)
     doc = read.model_dump(mode="json", exclude={"open_return", "owed", "missing_fields", "missing_attachments"})
     return Figures(doc, read.outcome, read.amount_due, read.overpayment,
@@ -223,22 +227,30 @@ async def submit(uow: UnitOfWork, identity: IdentityClient, clock: Clock, princi
     p = f.period(period)
     now = clock.now()
     async with uow:
-        prepared = await _prepare(uow.session, npwp=npwp, form=f, period=p, now=now, signer=signer_account(principal),
-                                  expected_revision=body.revision, kind=body.kind)
+        prepared = _raised((await _prepare_many(uow.session, [_Ask(npwp, f, p, body.revision, body.kind)], now=now,
+                                                signer=signer_account(principal)))[0])
     signed = await _sign(identity, [prepared], body.credential_id, key)
     async with uow:
-        await _submit(uow.session, prepared, signed, credential_id=body.credential_id)
+        _raised((await _submit_many(uow.session, [prepared], signed, credential_id=body.credential_id))[0])
         result = await _read(uow.session, prepared.spt_id, public_url)
         await uow.commit()
     return result
+
+
+def _raised(outcome: _T | AppError) -> _T:
+    """One return's outcome of a set-based step, its refusal raised."""
+    if isinstance(outcome, AppError):
+        raise outcome
+    return outcome
 
 
 async def submit_batch(uow: UnitOfWork, identity: IdentityClient, clock: Clock, principal: Principal, *,
                        body: BatchSubmissionCreate, public_url: str) -> BatchSubmissionRead:
     """A PJAP or consultant filing for many clients: every return is checked as one submitted alone (step 1, one
     read transaction), the digests of all accepted ones are signed in ONE identity call (step 2: a refusal or an
-    outage signs and writes nothing, and the whole request answers it), then each is filed or waits for payment in
-    one transaction, a savepoint per return (step 3), so a return that moved meanwhile is refused alone."""
+    outage signs and writes nothing, and the whole request answers it), then all are checked again and filed or
+    made to wait for payment in one transaction (step 3), a return that moved meanwhile refused alone. Both steps
+    are set-based: a handful of statements for the whole batch, not per return (`_prepare_many`, `_submit_many`)."""
     principal.require(SUBMIT)
     for i, item in enumerate(body.returns):
         if item.npwp not in principal.taxpayer_ids:
@@ -252,36 +264,38 @@ async def submit_batch(uow: UnitOfWork, identity: IdentityClient, clock: Clock, 
     key = _key(principal, body)
     now, signer = clock.now(), signer_account(principal)
     items: list[BatchItemRead | None] = [None] * len(body.returns)
+    asks: list[tuple[int, _Ask]] = []
+    for i, item in enumerate(body.returns):
+        try:
+            f = form_of(form_code(item.form))
+            asks.append((i, _Ask(item.npwp, f, f.period(item.period), item.revision, None)))
+        except AppError as error:
+            items[i] = _refused(i, item.npwp, form_code(item.form), item.period, error)
     accepted: list[tuple[int, _Prepared]] = []
-    async with uow:  # step 1: read only, so a refusal leaves the transaction usable for the next return
-        for i, item in enumerate(body.returns):
-            try:
-                f = form_of(form_code(item.form))
-                accepted.append((i, await _prepare(uow.session, npwp=item.npwp, form=f, period=f.period(item.period),
-                                                   now=now, signer=signer, expected_revision=item.revision,
-                                                   kind=None)))
-            except AppError as error:
-                items[i] = _refused(i, item.npwp, form_code(item.form), item.period, error)
+    async with uow:  # step 1: read only
+        outcomes = await _prepare_many(uow.session, [a for _, a in asks], now=now, signer=signer) if asks else []
+    for (i, ask), outcome in zip(asks, outcomes, strict=True):
+        if isinstance(outcome, AppError):
+            items[i] = _refused(i, ask.npwp, ask.form.code, str(ask.period), outcome)
+        else:
+            accepted.append((i, outcome))
     if not accepted:
         return _batch(items, None)
     signed = await _sign(identity, [p for _, p in accepted], body.credential_id, key)
     async with uow:
-        repo = SubmissionRepository(uow.session)
-        await _keep_certificate(repo, signed)
+        results = await _submit_many(uow.session, [p for _, p in accepted], signed,
+                                     credential_id=body.credential_id)
         done: list[tuple[int, _Prepared]] = []
-        for (i, prepared), signature in zip(accepted, signed.signatures, strict=True):
-            try:
-                async with uow.session.begin_nested():
-                    await _submit(uow.session, prepared, signed, credential_id=body.credential_id,
-                                  signature=signature, keep_certificate=False)
+        for (i, prepared), result in zip(accepted, results, strict=True):
+            if isinstance(result, AppError):
+                items[i] = _refused(i, prepared.npwp, prepared.form.code, str(prepared.period), result)
+            else:
                 done.append((i, prepared))
-            except AppError as error:
-                items[i] = _refused(i, prepared.npwp, prepared.form.code, str(prepared.period), error)
         reads = await _read_many(uow.session, [p.spt_id for _, p in done], public_url) if done else {}
         for i, prepared in done:
-            result = reads[prepared.spt_id]
+            read = reads[prepared.spt_id]
             items[i] = BatchItemRead(index=i, npwp=prepared.npwp, form=prepared.form.code, period=str(prepared.period),
-                                     status=result.status, submission=result)
+                                     status=read.status, submission=read)
         await uow.commit()
     return _batch(items, signed.certificate_serial)
 
@@ -303,20 +317,70 @@ def _batch(items: list[BatchItemRead | None], certificate_serial: str | None) ->
                                certificate_serial=certificate_serial, items=done)
 
 
-async def _checked(session: AsyncSession, *, npwp: str, form: Form, period: TaxPeriod | TaxYear, version: int,
-                   filed: list[SptRow], figures: Figures, today: date) -> tuple[_Correction | None, date | None]:
+@dataclass(frozen=True)
+class _Ask:
+    """One return a submission asks for (`kind`: the single route's `normal` / `pembetulan`, or None)."""
+
+    npwp: str
+    form: Form
+    period: TaxPeriod | TaxYear
+    expected_revision: int | None
+    kind: str | None
+
+    @property
+    def key(self) -> ReturnKey:
+        return (self.npwp, self.form.code, str(self.period))
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the rules of one return read besides its figures, loaded for many returns at once."""
+
+    audit_started_on: date | None
+    assessment_issued_on: date | None
+    earlier: SubmissionRow | None  # a pembetulan: the submission of the version it corrects
+
+
+async def _figures_of(session: AsyncSession, wanted: list[tuple[str, Form, TaxPeriod | TaxYear]]
+                      ) -> dict[ReturnKey, Figures | AppError]:
+    """`current_figures` of many returns: the SPT Masa PPN's set-based (`returns.views`), a data-driven form's one
+    by one. `owed` is not part of what is signed, so the registry is not read for it."""
+    masa = [(npwp, period) for npwp, form, period in wanted if form.schema is None and isinstance(period, TaxPeriod)]
+    views = await returns.views(session, masa, taxpayers={}) if masa else {}
+    found: dict[ReturnKey, Figures | AppError] = {}
+    for npwp, form, period in wanted:
+        key = (npwp, form.code, str(period))
+        try:
+            found[key] = (_ppn_figures(views[(npwp, str(period))]) if form.schema is None
+                          else await current_figures(session, npwp, form, period))
+        except AppError as error:
+            found[key] = error
+    return found
+
+
+async def _facts_of(session: AsyncSession, wanted: list[tuple[ReturnKey, int, list[SptRow]]]
+                    ) -> dict[ReturnKey, _Facts]:
+    """(return, version, filed versions) -> its audit and assessment dates and, for a pembetulan, the earlier
+    submission: two statements for any number."""
+    dates = await assessments.audits_and_assessments_of(session, [k for k, _, _ in wanted])
+    previous = [filed[-1].id for _, version, filed in wanted if version != NORMAL]
+    earlier = await SubmissionRepository(session).submissions(previous) if previous else {}
+    return {key: _Facts(*dates[key], earlier.get(filed[-1].id) if version != NORMAL else None)
+            for key, version, filed in wanted}
+
+
+def _check(*, form: Form, period: TaxPeriod | TaxYear, version: int, filed: list[SptRow], figures: Figures,
+           today: date, facts: _Facts) -> _Correction | None:
     """Every rule a submission must pass, before signing and again in the filing transaction: the form's required
-    fields, Art 8 for a pembetulan, Art 3(7). Returns the pembetulan's figures and the audit's start."""
+    fields, Art 8 for a pembetulan, Art 3(7). Returns the pembetulan's figures."""
     if figures.missing_fields:
         first = figures.missing_fields[0]
         raise FieldRequired(f"/figures/{first} is required", path=f"/figures/{first}", missing=figures.missing_fields)
-    code, p = form.code, str(period)
-    audit = await assessments.audit_started_on(session, npwp, code, p)
+    audit = facts.audit_started_on
     correction = None
     if version != NORMAL:
         previous = filed[-1]
-        earlier = await SubmissionRepository(session).submission(previous.id)
-        before = {k: Decimal(v) for k, v in (earlier.payable if earlier else {}).items()}
+        before = {k: Decimal(v) for k, v in (facts.earlier.payable if facts.earlier else {}).items()}
         parts = raised_parts(figures.payable, before)
         lowers = sum(figures.payable.values(), Decimal(0)) < sum(before.values(), Decimal(0))
         correction = _Correction(previous, parts, sum((x.amount for x in parts), Decimal(0)),
@@ -327,46 +391,70 @@ async def _checked(session: AsyncSession, *, npwp: str, form: Form, period: TaxP
     ensure_considered_filed(Submission(
         period=period, submitted_on=today, signed=True, required_attachments=figures.required_attachments,
         attachments=figures.attachments, shows_overpayment=figures.overpayment > 0, audit_started_on=audit,
-        assessment_issued_on=await assessments.assessment_issued_on(session, npwp, code, p)))
-    return correction, audit
+        assessment_issued_on=facts.assessment_issued_on))
+    return correction
 
 
-async def _prepare(session: AsyncSession, *, npwp: str, form: Form, period: TaxPeriod | TaxYear, now: datetime,
-                   signer: str | None, expected_revision: int | None, kind: str | None) -> _Prepared:
-    await _ensure_owed(session, npwp, form, period)
-    spts = SptRepository(session)
-    draft = await spts.open_return(npwp, form.code, str(period))
-    filed = await spts.filed_versions(npwp, form.code, str(period))
-    if kind == "normal":
-        ensure_normal_allowed([v.version for v in filed])
-    elif kind == "pembetulan" and not filed:
-        raise CorrectionWithoutNormal(period=str(period))
-    if draft is not None and draft.status != "draft":
-        raise ReturnNotDraft(f"version {draft.version} is {draft.status}", spt_id=str(draft.id), status=draft.status)
-    revision = draft.revision if draft is not None else 0
-    if expected_revision is not None and expected_revision != revision:
-        raise ReturnChanged(f"the draft is at revision {revision}, not {expected_revision}", path="/revision",
-                            revision=revision)
-    version = draft.version if draft is not None else next_version([v.version for v in filed])
+async def _prepare_many(session: AsyncSession, asks: list[_Ask], *, now: datetime, signer: str | None
+                        ) -> list[_Prepared | AppError]:
+    """Step 1 for many returns, each refused or prepared as if alone, with a handful of statements for all."""
+    taxpayers = await registry.registered_many(session, [a.npwp for a in asks])
+    versions = await ReturnsBatchRepository(session).versions_of([a.key for a in asks])
+    outcomes: list[_Prepared | AppError | None] = [None] * len(asks)
+    found: list[tuple[int, SptRow | None, list[SptRow], int, int]] = []  # index, draft, filed, version, revision
+    for i, ask in enumerate(asks):
+        try:
+            taxpayer = taxpayers.get(ask.npwp)
+            if taxpayer is None:
+                raise registry.not_replicated(ask.npwp)
+            _ensure_owed_by(taxpayer, ask.form, ask.period)
+            draft = next((v for v in versions[ask.key] if v.status != "filed"), None)
+            filed = [v for v in versions[ask.key] if v.status == "filed"]
+            if ask.kind == "normal":
+                ensure_normal_allowed([v.version for v in filed])
+            elif ask.kind == "pembetulan" and not filed:
+                raise CorrectionWithoutNormal(period=str(ask.period))
+            if draft is not None and draft.status != "draft":
+                raise ReturnNotDraft(f"version {draft.version} is {draft.status}", spt_id=str(draft.id),
+                                     status=draft.status)
+            revision = draft.revision if draft is not None else 0
+            if ask.expected_revision is not None and ask.expected_revision != revision:
+                raise ReturnChanged(f"the draft is at revision {revision}, not {ask.expected_revision}",
+                                    path="/revision", revision=revision)
+            version = draft.version if draft is not None else next_version([v.version for v in filed])
+            found.append((i, draft, filed, version, revision))
+        except AppError as error:
+            outcomes[i] = error
+    figures = await _figures_of(session, [(asks[i].npwp, asks[i].form, asks[i].period) for i, *_ in found])
+    facts = await _facts_of(session, [(asks[i].key, version, filed) for i, _, filed, version, _ in found])
     today = now.date()
-    figures = await current_figures(session, npwp, form, period)
-    correction, audit = await _checked(session, npwp=npwp, form=form, period=period, version=version, filed=filed,
-                                       figures=figures, today=today)
-    # Every date and rate the filing needs, before anything is signed (`calendar.year_unknown`,
-    # `interest.rate_unknown` otherwise).
-    deadline = due_date(form.obligation, period)
-    payment_due(form.obligation, period)
-    if version == NORMAL and today > deadline.effective:
-        bill_due_date(today)  # the late-filing STP's
-    if correction is not None and correction.tax_raise > 0:
-        bill_due_date(today)  # the interest STP's
-        if today > (starts := correction_interest_start(form.obligation, period)):
-            InterestRateTable.load().rate(InterestTier.T2, starts)
-    spt_id = draft.id if draft is not None else uuid.uuid4()
-    content = signed_document(figures.doc, spt_id=spt_id, version=version, submitted_at=now,
-                              signer_account_id=signer)
-    return _Prepared(npwp, form, period, spt_id, version, revision, draft is None, now, signer, digest_of(content),
-                     audit)
+    for i, draft, filed, version, revision in found:
+        ask = asks[i]
+        form, period = ask.form, ask.period
+        try:
+            these = _raised(figures[ask.key])
+            correction = _check(form=form, period=period, version=version, filed=filed, figures=these, today=today,
+                                facts=facts[ask.key])
+            # Every date and rate the filing needs, before anything is signed (`calendar.year_unknown`,
+            # `interest.rate_unknown` otherwise).
+            deadline = due_date(form.obligation, period)
+            payment_due(form.obligation, period)
+            if version == NORMAL and today > deadline.effective:
+                bill_due_date(today)  # the late-filing STP's
+            if correction is not None and correction.tax_raise > 0:
+                bill_due_date(today)  # the interest STP's
+                if today > (starts := correction_interest_start(form.obligation, period)):
+                    InterestRateTable.load().rate(InterestTier.T2, starts)
+        except AppError as error:
+            outcomes[i] = error
+            continue
+        spt_id = draft.id if draft is not None else uuid.uuid4()
+        content = signed_document(these.doc, spt_id=spt_id, version=version, submitted_at=now,
+                                  signer_account_id=signer)
+        outcomes[i] = _Prepared(ask.npwp, form, period, spt_id, version, revision, draft is None, now, signer,
+                                digest_of(content), facts[ask.key].audit_started_on)
+    assert all(o is not None for o in outcomes)
+    return outcomes  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -423,67 +511,141 @@ async def _sign(identity: IdentityClient, prepared: list[_Prepared], credential_
     return signed
 
 
-async def _submit(session: AsyncSession, prepared: _Prepared, signed: Signatures, *,
-                  credential_id: uuid.UUID, signature: str | None = None, keep_certificate: bool = True) -> None:
-    """Step 3 for one return (`signature`: its own, when `signed` holds a batch's; the batch keeps the certificate
-    once)."""
-    p = prepared
-    period = str(p.period)
-    spts = SptRepository(session)
-    draft = await spts.open_return(p.npwp, p.form.code, period, lock=True)
-    if p.new and draft is None and await spts.add_draft(npwp=p.npwp, form=p.form.code, period=period,
-                                                        version=p.version, spt_id=p.spt_id):
-        draft = await spts.open_return(p.npwp, p.form.code, period, lock=True)
-    if draft is None or (draft.id, draft.revision, draft.status) != (p.spt_id, p.revision, "draft"):
-        raise ReturnChanged("the return changed while it was being signed: review it and submit again",
-                            period=period)
-    figures = await current_figures(session, p.npwp, p.form, p.period)
-    content = signed_document(figures.doc, spt_id=p.spt_id, version=p.version, submitted_at=p.submitted_at,
-                              signer_account_id=p.signer)
-    if digest_of(content) != p.digest:
-        raise ReturnChanged("the return's figures changed while it was being signed: review it and submit again",
-                            period=period)
-    filed = await spts.filed_versions(p.npwp, p.form.code, period)
-    correction, _ = await _checked(session, npwp=p.npwp, form=p.form, period=p.period, version=p.version,
-                                   filed=filed, figures=figures, today=p.submitted_at.date())
-    deadline = due_date(p.form.obligation, p.period)
-    repo = SubmissionRepository(session)
-    if keep_certificate:
-        await _keep_certificate(repo, signed)
-    submission = SubmissionRow(
-        spt_id=p.spt_id, content=content.decode(), content_digest=p.digest.hex(), signature=signature or signed.signatures[0],
-        certificate_serial=signed.certificate_serial, credential_id=credential_id, signer_account_id=p.signer,
-        submitted_at=p.submitted_at, outcome=figures.outcome, amount_payable=figures.amount_payable,
-        overpayment=figures.overpayment, due_date=deadline.effective,
-        payable={k: amount_text(v) for k, v in figures.payable.items()},
-        previous_spt_id=correction.previous.id if correction else None,
-        tax_raise=correction.tax_raise if correction else Decimal(0),
-        shows_overpayment_or_loss=correction.overpayment_or_loss if correction else figures.overpayment_or_loss)
-    await repo.save_submission(vars(submission))
+@dataclass(frozen=True)
+class _Filing:
+    """A return to file now: its row, what was signed, its payments, when it counts as filed and when issued."""
 
-    parts = correction.parts if correction else [PaymentPart(k, v) for k, v in sorted(figures.payable.items())]
-    earlier = {e.kap_kjs: e for e in await repo.payments(p.spt_id) if e.status == "paid"}
-    for part in parts:
-        if part.kap_kjs in earlier and earlier[part.kap_kjs].amount != part.amount:
-            raise PaidAmountDiffers(f"{part.kap_kjs} was paid {amount_text(earlier[part.kap_kjs].amount)}, the "
-                                    f"return now owes {amount_text(part.amount)}", kap_kjs=part.kap_kjs,
-                                    paid=amount_text(earlier[part.kap_kjs].amount), owed=amount_text(part.amount))
-    await repo.drop_unpaid_payments(p.spt_id, keep=[part.kap_kjs for part in parts])
-    unpaid = [part for part in parts if part.kap_kjs not in earlier]
-    if not unpaid:
-        await _file(session, spt=draft, submission=submission, payments=[earlier[x.kap_kjs] for x in parts],
-                    filed_at=p.submitted_at, issued_at=p.submitted_at, causation_id=None)
+    spt: SptRow
+    submission: SubmissionRow
+    payments: list[PaymentRow]
+    filed_at: datetime
+    issued_at: datetime
+
+
+def _key_of(p: _Prepared) -> ReturnKey:
+    return (p.npwp, p.form.code, str(p.period))
+
+
+async def _submit_many(session: AsyncSession, prepared: list[_Prepared], signed: Signatures, *,
+                       credential_id: uuid.UUID) -> list[None | AppError]:
+    """Step 3 for many returns (`signed.signatures` in their order), each checked again as if alone: refused when it
+    moved while identity signed, else filed or made to wait for payment. Set-based: the open versions locked in one
+    statement, everything read in a few, every check run in memory, then each kind of row written in one statement
+    (a refused return writes nothing, not even the draft its submission would have started)."""
+    outcomes: list[None | AppError] = [None] * len(prepared)
+    batch = ReturnsBatchRepository(session)
+    repo = SubmissionRepository(session)
+    keys = [_key_of(p) for p in prepared]
+    locked = await batch.lock_open_returns(keys)
+    survivors: list[int] = []
+    for i, p in enumerate(prepared):
+        draft = locked.get(keys[i])
+        if (draft is None and p.new  # started below, once every check passed
+                or draft is not None and (draft.id, draft.revision, draft.status) == (p.spt_id, p.revision, "draft")):
+            survivors.append(i)
+        else:
+            outcomes[i] = ReturnChanged("the return changed while it was being signed: review it and submit again",
+                                        period=str(p.period))
+    figures = await _figures_of(session, [(prepared[i].npwp, prepared[i].form, prepared[i].period)
+                                          for i in survivors])
+    versions = await batch.versions_of([keys[i] for i in survivors])
+    filed = {keys[i]: [v for v in versions[keys[i]] if v.status == "filed"] for i in survivors}
+    facts = await _facts_of(session, [(keys[i], prepared[i].version, filed[keys[i]]) for i in survivors])
+    existing = [prepared[i].spt_id for i in survivors if not prepared[i].new]
+    payments = await repo.payments_of(existing) if existing else {}
+
+    ready: list[tuple[int, SubmissionRow, list[PaymentPart], dict[str, PaymentRow]]] = []
+    dropped: list[tuple[uuid.UUID, str]] = []
+    for i in survivors:
+        p, key = prepared[i], keys[i]
+        period = str(p.period)
+        try:
+            these = _raised(figures[key])
+            content = signed_document(these.doc, spt_id=p.spt_id, version=p.version, submitted_at=p.submitted_at,
+                                      signer_account_id=p.signer)
+            if digest_of(content) != p.digest:
+                raise ReturnChanged("the return's figures changed while it was being signed: review it and submit "
+                                    "again", period=period)
+            correction = _check(form=p.form, period=p.period, version=p.version, filed=filed[key], figures=these,
+                                today=p.submitted_at.date(), facts=facts[key])
+            deadline = due_date(p.form.obligation, p.period)
+            submission = SubmissionRow(
+                spt_id=p.spt_id, content=content.decode(), content_digest=p.digest.hex(),
+                signature=signed.signatures[i], certificate_serial=signed.certificate_serial,
+                credential_id=credential_id, signer_account_id=p.signer, submitted_at=p.submitted_at,
+                outcome=these.outcome, amount_payable=these.amount_payable, overpayment=these.overpayment,
+                due_date=deadline.effective, payable={k: amount_text(v) for k, v in these.payable.items()},
+                previous_spt_id=correction.previous.id if correction else None,
+                tax_raise=correction.tax_raise if correction else Decimal(0),
+                shows_overpayment_or_loss=correction.overpayment_or_loss if correction else these.overpayment_or_loss)
+            parts = correction.parts if correction else [PaymentPart(k, v) for k, v in sorted(these.payable.items())]
+            stored = payments.get(p.spt_id, [])
+            earlier = {e.kap_kjs: e for e in stored if e.status == "paid"}
+            for part in parts:
+                if part.kap_kjs in earlier and earlier[part.kap_kjs].amount != part.amount:
+                    raise PaidAmountDiffers(
+                        f"{part.kap_kjs} was paid {amount_text(earlier[part.kap_kjs].amount)}, the return now owes "
+                        f"{amount_text(part.amount)}", kap_kjs=part.kap_kjs,
+                        paid=amount_text(earlier[part.kap_kjs].amount), owed=amount_text(part.amount))
+        except AppError as error:
+            outcomes[i] = error
+            continue
+        keep = {part.kap_kjs for part in parts}
+        # requests of an earlier submission the return no longer owes (its PPnBM went to zero, say)
+        dropped += [(p.spt_id, x.kap_kjs) for x in stored if x.status != "paid" and x.kap_kjs not in keep]
+        ready.append((i, submission, parts, earlier))
+
+    new = [prepared[i] for i, *_ in ready if prepared[i].new]
+    started = await batch.add_drafts([dict(id=p.spt_id, npwp=p.npwp, form=p.form.code, period=str(p.period),
+                                           version=p.version) for p in new])
+    for i, *_ in ready:
+        if prepared[i].new and prepared[i].spt_id not in started:  # another request started it meanwhile
+            outcomes[i] = ReturnChanged("the return changed while it was being signed: review it and submit again",
+                                        period=str(prepared[i].period))
+    ready = [r for r in ready if outcomes[r[0]] is None]
+    if not ready:
+        return outcomes
+    await _keep_certificate(repo, signed)
+    await repo.save_submissions([vars(submission) for _, submission, _, _ in ready])
+    kept = {prepared[i].spt_id for i, *_ in ready}
+    await repo.drop_payments([x for x in dropped if x[0] in kept])
+    filings: list[_Filing] = []
+    waiting: list[tuple[_Prepared, list[PaymentPart]]] = []
+    for i, submission, parts, earlier in ready:
+        p = prepared[i]
+        unpaid = [part for part in parts if part.kap_kjs not in earlier]
+        if unpaid:
+            waiting.append((p, unpaid))
+            continue
+        draft = locked.get(keys[i]) or SptRow(p.spt_id, p.npwp, p.form.code, str(p.period), p.version, "draft",
+                                              Decimal(0), Decimal(0), 0, p.submitted_at, None)
+        filings.append(_Filing(draft, submission, [earlier[x.kap_kjs] for x in parts], p.submitted_at,
+                               p.submitted_at))
+    await _file_many(session, filings, causation_id=None)
+    await _await_payment_many(session, waiting)
+    return outcomes
+
+
+async def _await_payment_many(session: AsyncSession, waiting: list[tuple[_Prepared, list[PaymentPart]]]) -> None:
+    """"Bayar dan Lapor": each return awaits its payments, one `SPTPaymentRequested` per KAP-KJS."""
+    if not waiting:
         return
-    revision = await repo.set_status(p.spt_id, "awaiting_payment")
-    due = payment_due(p.form.obligation, p.period)
-    for part in unpaid:
-        await repo.request_payment(spt_id=p.spt_id, kap_kjs=part.kap_kjs, amount=part.amount,
-                                   payment_due_date=due, requested_at=p.submitted_at)
-        await publish(session, SPTPaymentRequested(
-            spt_id=str(p.spt_id), npwp=p.npwp, form=p.form.code, period=period, spt_version=p.version,
-            kap_kjs=part.kap_kjs, amount=amount_text(part.amount), payment_due_date=due,
-            requested_at=p.submitted_at,
-        ), key=p.npwp, subject=str(p.spt_id), aggregate_type=AGGREGATE, sequence=revision)
+    repo = SubmissionRepository(session)
+    revisions = await repo.set_statuses([(p.spt_id, "awaiting_payment", None) for p, _ in waiting])
+    requests: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for p, unpaid in waiting:
+        due = payment_due(p.form.obligation, p.period)
+        for part in unpaid:
+            requests.append(dict(spt_id=p.spt_id, kap_kjs=part.kap_kjs, amount=part.amount, status="requested",
+                                 payment_due_date=due, requested_at=p.submitted_at))
+            events.append(outbox_row(SPTPaymentRequested(
+                spt_id=str(p.spt_id), npwp=p.npwp, form=p.form.code, period=str(p.period), spt_version=p.version,
+                kap_kjs=part.kap_kjs, amount=amount_text(part.amount), payment_due_date=due,
+                requested_at=p.submitted_at,
+            ), key=p.npwp, subject=str(p.spt_id), aggregate_type=AGGREGATE, sequence=revisions[p.spt_id]))
+    await repo.request_payments(requests)
+    await repo.add_events(events)
 
 
 async def _keep_certificate(repo: SubmissionRepository, signed: Signatures) -> None:
@@ -493,57 +655,79 @@ async def _keep_certificate(repo: SubmissionRepository, signed: Signatures) -> N
 
 async def _file(session: AsyncSession, *, spt: SptRow, submission: SubmissionRow, payments: list[PaymentRow],
                 filed_at: datetime, issued_at: datetime, causation_id: str | None) -> None:
-    """The return is filed: its receipt, `SPTSubmitted` (a Normal) or `SPTCorrected` (a pembetulan), the Art 7(1)
-    STP when a Normal is late, the Art 8(2)/(2a) interest STP of a pembetulan's raise (same transaction)."""
+    await _file_many(session, [_Filing(spt, submission, payments, filed_at, issued_at)], causation_id=causation_id)
+
+
+async def _file_many(session: AsyncSession, filings: list[_Filing], *, causation_id: str | None) -> None:
+    """The returns are filed: their receipts, `SPTSubmitted` (a Normal) or `SPTCorrected` (a pembetulan), the
+    Art 7(1) STP when a Normal is late, the Art 8(2)/(2a) interest STP of a pembetulan's raise (same transaction).
+    Receipts, states and events are one statement each; the STPs (exceptions in a batch) one by one."""
+    if not filings:
+        return
     repo = SubmissionRepository(session)
-    form = form_of(spt.form)
-    filed_on = filed_at.astimezone(JAKARTA).date()
-    issued_on = issued_at.astimezone(JAKARTA).date()
-    correction = spt.version != NORMAL
-    late = not correction and filed_on > submission.due_date  # a pembetulan is not filed late: the Normal was
-    paid = sorted((x for x in payments if x.status == "paid"), key=lambda x: x.kap_kjs)  # PPN (411211) first
-    first = paid[0] if paid else None
-    payment_date = first.paid_at.astimezone(JAKARTA).date() if first is not None and first.paid_at else None
-    number = receipt_number(filed_on)
-    await repo.add_receipt(dict(
-        number=number, spt_id=spt.id, npwp=spt.npwp, form=spt.form, period=spt.period, spt_version=spt.version,
-        filed_at=filed_at, issued_at=issued_at, content_digest=submission.content_digest,
-        due_date=submission.due_date, late=late, billing_code=first.billing_code if first else None,
-        ntpn=first.ntpn if first else None, payment_date=payment_date))
-    revision = await repo.set_status(spt.id, "filed", filed_at=filed_at)
-    common: dict[str, Any] = dict(
-        spt_id=str(spt.id), npwp=spt.npwp, form=spt.form, period=spt.period, spt_version=spt.version,
-        filed_at=filed_at, receipt_number=number, content_digest=submission.content_digest,
-        outcome=submission.outcome, amount_payable=amount_text(submission.amount_payable),
-        overpayment=amount_text(submission.overpayment), billing_code=first.billing_code if first else None,
-        ntpn=first.ntpn if first else None, payment_date=payment_date,
-        signer_account_id=submission.signer_account_id)
-    if correction:
-        previous = await repo.spt(submission.previous_spt_id) if submission.previous_spt_id else None
-        event: SPTSubmitted | SPTCorrected = SPTCorrected(
-            **common, previous_spt_id=str(submission.previous_spt_id),
-            previous_spt_version=previous.version if previous else spt.version - 1,
-            tax_raise=amount_text(submission.tax_raise),
-            shows_overpayment_or_loss=submission.shows_overpayment_or_loss)
-    else:
-        event = SPTSubmitted(**common, due_date=submission.due_date, late=late)
-    await publish(session, event, key=spt.npwp, subject=str(spt.id), aggregate_type=AGGREGATE, sequence=revision,
-                  causation_id=causation_id)
-    if late:
-        await sanctions.issue_late_filing_stp(session, npwp=spt.npwp, obligation=form.obligation,
-                                              period=spt.period, spt_id=spt.id, issued_on=issued_on,
-                                              causation_id=causation_id, form=spt.form,
-                                              pph_kap=form.schema.kap if form.schema else None)
-    if correction:
-        period = form.period(spt.period)
-        starts = correction_interest_start(form.obligation, period)
-        for part in paid:
-            charge = correction_interest(part.amount, starts_on=starts,
-                                         paid_on=part.paid_at.astimezone(JAKARTA).date() if part.paid_at else filed_on)
-            if charge.amount > 0:
-                await sanctions.issue_correction_interest_stp(
-                    session, npwp=spt.npwp, form=spt.form, period=spt.period, spt_id=spt.id,
-                    kap_kjs=part.kap_kjs, charge=charge, issued_on=issued_on, causation_id=causation_id)
+    receipts: list[dict[str, Any]] = []
+    done: list[tuple[_Filing, str, bool, PaymentRow | None, date | None]] = []
+    for f in filings:
+        spt, submission = f.spt, f.submission
+        filed_on = f.filed_at.astimezone(JAKARTA).date()
+        correction = spt.version != NORMAL
+        late = not correction and filed_on > submission.due_date  # a pembetulan is not filed late: the Normal was
+        paid = sorted((x for x in f.payments if x.status == "paid"), key=lambda x: x.kap_kjs)  # PPN (411211) first
+        first = paid[0] if paid else None
+        payment_date = first.paid_at.astimezone(JAKARTA).date() if first is not None and first.paid_at else None
+        number = receipt_number(filed_on)
+        receipts.append(dict(
+            number=number, spt_id=spt.id, npwp=spt.npwp, form=spt.form, period=spt.period, spt_version=spt.version,
+            filed_at=f.filed_at, issued_at=f.issued_at, content_digest=submission.content_digest,
+            due_date=submission.due_date, late=late, billing_code=first.billing_code if first else None,
+            ntpn=first.ntpn if first else None, payment_date=payment_date))
+        done.append((f, number, late, first, payment_date))
+    await repo.add_receipts(receipts)
+    revisions = await repo.set_statuses([(f.spt.id, "filed", f.filed_at) for f in filings])
+    previous_ids = [f.submission.previous_spt_id for f in filings
+                    if f.spt.version != NORMAL and f.submission.previous_spt_id]
+    previous = await repo.spts(previous_ids) if previous_ids else {}
+    events: list[dict[str, Any]] = []
+    for f, number, late, first, payment_date in done:
+        spt, submission = f.spt, f.submission
+        common: dict[str, Any] = dict(
+            spt_id=str(spt.id), npwp=spt.npwp, form=spt.form, period=spt.period, spt_version=spt.version,
+            filed_at=f.filed_at, receipt_number=number, content_digest=submission.content_digest,
+            outcome=submission.outcome, amount_payable=amount_text(submission.amount_payable),
+            overpayment=amount_text(submission.overpayment), billing_code=first.billing_code if first else None,
+            ntpn=first.ntpn if first else None, payment_date=payment_date,
+            signer_account_id=submission.signer_account_id)
+        if spt.version != NORMAL:
+            before = previous.get(submission.previous_spt_id) if submission.previous_spt_id else None
+            event: SPTSubmitted | SPTCorrected = SPTCorrected(
+                **common, previous_spt_id=str(submission.previous_spt_id),
+                previous_spt_version=before.version if before else spt.version - 1,
+                tax_raise=amount_text(submission.tax_raise),
+                shows_overpayment_or_loss=submission.shows_overpayment_or_loss)
+        else:
+            event = SPTSubmitted(**common, due_date=submission.due_date, late=late)
+        events.append(outbox_row(event, key=spt.npwp, subject=str(spt.id), aggregate_type=AGGREGATE,
+                                 sequence=revisions[spt.id], causation_id=causation_id))
+    await repo.add_events(events)
+    for f, _, late, _, _ in done:
+        spt = f.spt
+        form = form_of(spt.form)
+        issued_on = f.issued_at.astimezone(JAKARTA).date()
+        if late:
+            await sanctions.issue_late_filing_stp(session, npwp=spt.npwp, obligation=form.obligation,
+                                                  period=spt.period, spt_id=spt.id, issued_on=issued_on,
+                                                  causation_id=causation_id, form=spt.form,
+                                                  pph_kap=form.schema.kap if form.schema else None)
+        if spt.version != NORMAL:
+            filed_on = f.filed_at.astimezone(JAKARTA).date()
+            starts = correction_interest_start(form.obligation, form.period(spt.period))
+            for part in sorted((x for x in f.payments if x.status == "paid"), key=lambda x: x.kap_kjs):
+                charge = correction_interest(part.amount, starts_on=starts, paid_on=part.paid_at.astimezone(
+                    JAKARTA).date() if part.paid_at else filed_on)
+                if charge.amount > 0:
+                    await sanctions.issue_correction_interest_stp(
+                        session, npwp=spt.npwp, form=spt.form, period=spt.period, spt_id=spt.id,
+                        kap_kjs=part.kap_kjs, charge=charge, issued_on=issued_on, causation_id=causation_id)
 
 
 # -- payment's events (in the consumer's transaction) ----------------------------------------------------------------

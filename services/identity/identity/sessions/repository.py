@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, or_, select, text, update
+from sqlalchemy import bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,7 @@ from identity.models import (
 from identity.sessions.rules import Backoff, FailureCount, LoginAccount, LoginAttempt, Throttle
 
 LOGIN_LOCKS = 0x6C6F67  # advisory-lock namespace of login attempts ("log")
+_LOCK_LOGIN = text(f"SELECT pg_advisory_xact_lock({LOGIN_LOCKS}, hashtext(:key))")
 
 # A password attempt reads everything it is decided on in one statement, after the login's lock (so it sees what
 # the attempt before it committed): both back-offs (their rows locked, so a password reset clearing them waits for
@@ -150,7 +151,7 @@ class SessionRepository:
     async def lock_login(self, key: str) -> None:
         """Attempts on one login wait for each other until the transaction ends (a transaction-level advisory lock:
         no row needed, so a login nobody has tried yet is covered too)."""
-        await self.session.execute(select(func.pg_advisory_xact_lock(LOGIN_LOCKS, func.hashtext(key))))
+        await self.session.execute(_LOCK_LOGIN, {"key": key})
 
     async def login_attempt(self, login: str, key: str, ip: str) -> LoginAttempt:
         """Under the login's lock (`lock_login`): see `_LOGIN_ATTEMPT`."""
