@@ -14,7 +14,8 @@
   calling identity over real HTTP, as in production.
 - Measured: (a) one by one (`POST /v1/returns/spt-masa-ppn/2026-03/submission`, one return per call) at 64
   concurrent clients: SPT/s; and at an offered 100/s (open loop): p50/p99; (b) `POST /v1/returns/submissions` with
-  500 returns per call, one call after another: SPT/s.
+  500 returns per call, one call after another: SPT/s; and the SQL statements filing sends in (a) and (b) (a
+  SQLAlchemy `before_cursor_execute` listener on every engine of the process), per submission and per batch.
 - Floors, in the same run: scrypt derivations/s at identity's parameters (N=2^14, r=8, p=1; one thread: what a
   passphrase check per submission would cap one core at), ECDSA P-256 signatures/s (one thread), single-row INSERT
   transactions/s into filing's database at 64 concurrent clients (one row, one commit).
@@ -58,7 +59,6 @@ from sqlalchemy.engine import Engine
 from bench.invoice_signing import _drop, _Identity
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port
-from filing.clock import FixedClock
 from filing.main import create_app
 from filing.settings import FilingSettings, IdentityClientSettings
 from identity.models import Account, Person
@@ -67,6 +67,7 @@ from identity.pjap.service import register_client
 from identity.settings import LoginSettings
 from identity.tokens import TokenIssuer
 from kit.auth import JWKSCache
+from kit.clock import FixedClock
 from kit.db import UnitOfWork, create_engine, create_sessionmaker
 from kit.migrations import upgrade
 from kit.settings import DatabaseSettings, KafkaSettings

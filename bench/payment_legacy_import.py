@@ -249,8 +249,11 @@ async def _measure(settings: PaymentSettings, path: Path, expected: dict[str, An
         assert again.status_code == 201, again.text[:2000]
         second = again.json()
         out["second_imported"] = second["imported"]["rows"]
+    print(f"legacy import: {out['first_s']:.1f} s, again {out['second_s']:.1f} s, CPU {out['cpu_s']:.1f} s, "
+          f"peak RSS {out['peak_mb']:.0f} MB (before {out['before_mb']:.0f} MB)", file=sys.stderr, flush=True)
     problems = _check(report, second, expected)
-    engine = create_engine(settings.database, application_name="bench.legacy", pool_size=1)
+    checking = settings.database.model_copy(update={"command_timeout_s": 600.0})  # the audit reads every transfer
+    engine = create_engine(checking, application_name="bench.legacy", pool_size=1)
     try:
         sessions = create_sessionmaker(engine)
         async with sessions() as s:

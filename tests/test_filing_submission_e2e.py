@@ -26,7 +26,6 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from contracts.identity import PKPStatusChanged, TaxpayerRegistered
-from filing.clock import FixedClock
 from filing.main import create_app as create_filing_app
 from filing.registry.handlers import identity_handlers
 from filing.settings import FilingSettings, IdentityClientSettings
@@ -39,6 +38,7 @@ from identity.pjap.service import register_client
 from identity.settings import IdentitySettings, TokenSettings
 from identity.tokens import TokenIssuer
 from kit.auth import JWKSCache
+from kit.clock import FixedClock
 from kit.db import UnitOfWork, create_engine, create_sessionmaker
 from kit.testing.events import outbox_envelopes, random_npwp
 from kit.testing.service import api_client, deliver, service_settings

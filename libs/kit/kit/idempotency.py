@@ -6,6 +6,8 @@ stored on the claim (`done`) and replayed (`idempotent-replayed: true`) to later
 another request with the key is 422 `idempotency.key_reused`. A request that fails releases its claim (the client may
 retry with the key); a claim left `pending` by a crashed process is taken over after `CLAIM_STALE_S`.
 
+`run_in` does the same inside the use case's own transaction (claim, work and stored answer commit together).
+
 In an endpoint (one dependency, one call):
 
     Idempotent = Annotated[Idempotency, idempotent(exclude=("passphrase",))]
@@ -54,6 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kit import text as api_text
 from kit.app import state_of
 from kit.auth import CurrentPrincipal, Principal
+from kit.db import UnitOfWork
 from kit.errors import AppError, Conflict
 
 HEADER = "Idempotency-Key"
@@ -158,6 +161,38 @@ class Idempotency:
             raise
         async with self.sessions() as s, s.begin():
             await s.execute(_DONE, {**this, "status": status_code, "content": content})
+        return JSONResponse(content, status_code=status_code)
+
+    async def run_in(self, uow: UnitOfWork, status_code: int,
+                     work: Callable[[AsyncSession], Awaitable[Any]]) -> JSONResponse:
+        """`run` for a use case that runs in one transaction: the claim, `work(session)` (which must not commit) and
+        the stored answer commit together, one transaction instead of three. A concurrent request with the key
+        waits at the claim (the row is not committed yet) until the first one ends, then replays its answer, or
+        runs if the first one failed: a failed request leaves no claim behind. A `pending` claim committed by `run`
+        is answered as `run` does (409 `idempotency.in_progress`, or taken over once stale)."""
+        claim = {"owner": self.owner, "key": self.key, "request_hash": self.fingerprint() if self.key else "",
+                 "state": "pending"}
+        async with uow:
+            if not self.key or (await uow.session.execute(_CLAIM, claim)).first() is not None:
+                content = _json(await work(uow.session))
+                if self.key:
+                    await uow.session.execute(_DONE, {"this_owner": self.owner, "this_key": self.key,
+                                                      "status": status_code, "content": content})
+                await uow.commit()
+                return JSONResponse(content, status_code=status_code)
+        replay = await self._claim_again(claim)
+        if replay is not None:
+            return replay
+        try:  # an abandoned claim taken over: it is committed, so a failure releases it
+            async with uow:
+                content = _json(await work(uow.session))
+                await uow.session.execute(_DONE, {"this_owner": self.owner, "this_key": self.key,
+                                                  "status": status_code, "content": content})
+                await uow.commit()
+        except BaseException:
+            async with self.sessions() as s, s.begin():
+                await s.execute(_RELEASE, {"this_owner": self.owner, "this_key": self.key})
+            raise
         return JSONResponse(content, status_code=status_code)
 
     async def _claim_again(self, claim: dict[str, str]) -> JSONResponse | None:

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from filing.assessments.endpoints import officer_router as audits_router
 from filing.assessments.endpoints import router as assessments_router
 from filing.calendar.endpoints import router as calendar_router
-from filing.clock import Clock
 from filing.codes.endpoints import router as codes_router
 from filing.corrections.endpoints import router as corrections_router
 from filing.forms.endpoints import router as forms_router
@@ -27,6 +26,7 @@ from filing.skb.endpoints import router as skb_router
 from filing.submissions.endpoints import router as submissions_router
 from kit.app import AppState, StartupStep, create_service_app, provided
 from kit.auth import JWKSCache
+from kit.clock import Clock
 from kit.ratelimit import shared_client_limits
 from kit.replica import replica_router
 

@@ -6,7 +6,6 @@ import logging
 from fastapi import FastAPI
 
 from contracts.topics import events_topic
-from filing.clock import Clock
 from filing.obligations.handlers import identity_status_handlers
 from filing.registry.handlers import identity_handlers
 from filing.returns.handlers import invoice_handlers
@@ -15,6 +14,7 @@ from filing.sanctions.service import run_scheduled
 from filing.settings import FilingSettings, get_settings
 from filing.submissions.handlers import payment_handlers
 from kit.app import AppState, StartupStep
+from kit.clock import Clock
 from kit.db import UnitOfWork
 from kit.worker import ConsumerSpec, create_worker_app, every, serve
 

@@ -15,10 +15,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from filing.clock import FixedClock
 from filing.main import create_app
 from filing.settings import FilingSettings, IdentityClientSettings
 from kit.auth import JWKSCache
+from kit.clock import FixedClock
 from kit.consumer import EventConsumer, Handlers
 from kit.db import create_engine, create_sessionmaker
 from kit.kafka import create_topics, make_consumer, make_producer

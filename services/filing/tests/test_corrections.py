@@ -13,10 +13,10 @@ import httpx
 from sqlalchemy import insert
 
 from filing.assessments.models import audit
-from filing.clock import JAKARTA, FixedClock
 from filing.registry.handlers import identity_handlers
 from filing.returns.handlers import invoice_handlers
 from filing.submissions.handlers import payment_handlers
+from kit.clock import JAKARTA, FixedClock
 from kit.testing.events import random_npwp
 from services.filing.tests.conftest import Bus, auth
 from services.filing.tests.factories import envelope, identity_envelopes, keyed, payment_confirmed, registered, signed

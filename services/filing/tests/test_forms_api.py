@@ -9,10 +9,10 @@ from datetime import date, datetime
 
 import httpx
 
-from filing.clock import JAKARTA, FixedClock
 from filing.forms.service import list_forms, read_form
 from filing.registry.handlers import identity_handlers
 from filing.submissions.handlers import payment_handlers
+from kit.clock import JAKARTA, FixedClock
 from services.filing.tests.conftest import Bus, auth
 from services.filing.tests.factories import envelope, identity_envelopes, payment_confirmed, registered
 from services.filing.tests.identity_standin import StandIn

@@ -16,12 +16,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from filing.calendar.periods import TaxPeriod
-from filing.clock import FixedClock
 from filing.obligations.kinds import Obligation
 from filing.sanctions import service
 from filing.sanctions.handlers import invoice_sanction_handlers, payment_sanction_handlers
 from filing.settings import FilingSettings
 from filing.submissions.models import spt_payment
+from kit.clock import FixedClock
 from kit.db import create_engine, create_sessionmaker
 from kit.testing.events import outbox_envelopes
 from services.filing.tests.conftest import MAKER, TODAY, Bus, auth

@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from sqlalchemy import insert, select, text
 
 from filing.assessments.models import audit
-from filing.clock import JAKARTA, FixedClock
 from filing.main import create_app
 from filing.obligations.kinds import Obligation
 from filing.registry.handlers import identity_handlers
@@ -34,6 +33,7 @@ from filing.settings import FilingSettings, IdentityClientSettings
 from filing.submissions.handlers import payment_handlers
 from filing.submissions.models import spt_submission
 from kit.auth import JWKSCache
+from kit.clock import JAKARTA, FixedClock
 from kit.testing.events import outbox_envelopes, random_npwp
 from kit.testing.service import api_client, free_port
 from services.filing.tests.conftest import MAKER, TODAY, Bus, account_of, auth

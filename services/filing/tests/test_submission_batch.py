@@ -26,11 +26,11 @@ from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from filing.clock import FixedClock
 from filing.main import create_app
 from filing.returns.models import ppn_output, spt
 from filing.settings import FilingSettings, IdentityClientSettings
 from kit.auth import JWKSCache
+from kit.clock import FixedClock
 from kit.db import create_engine, create_sessionmaker
 from kit.testing.events import outbox_envelopes, random_npwp
 from kit.testing.service import api_client, service_settings

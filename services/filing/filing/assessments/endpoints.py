@@ -21,13 +21,13 @@ from filing.assessments.errors import (
 )
 from filing.assessments.schemas import AuditClose, AuditCreate, AuditRead, SkpCreate, SkpRead
 from filing.calendar.errors import CalendarYearUnknown, PeriodInvalid
-from filing.clock import Clock
 from filing.forms.errors import FormUnknown
 from filing.responses import responses
 from filing.returns.errors import AmountNegative, AmountTooLarge, AmountTooPrecise
 from filing.sanctions.auth import OfficerClient
 from filing.sanctions.errors import InterestRateUnknown, OfficerRequired
 from kit.auth import CurrentPrincipal, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
+from kit.clock import Clock
 from kit.dependencies import Uow, runtime
 from kit.errors import Unauthorized
 from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyReused, idempotent

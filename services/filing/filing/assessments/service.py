@@ -31,13 +31,13 @@ from filing.assessments.rules import (
 )
 from filing.assessments.schemas import AuditClose, AuditCreate, AuditRead, SkpCreate, SkpRead
 from filing.calendar.periods import parse_period
-from filing.clock import JAKARTA, Clock
 from filing.forms.schema import form as data_form
 from filing.registry import service as registry
 from filing.returns.amounts import entered_amount
 from filing.sanctions.auth import require_officer
 from filing.sanctions.stp import KAP_PPN_DN, bill_due_date
 from kit.auth import Principal, acting_taxpayer
+from kit.clock import JAKARTA, Clock
 from kit.db import UnitOfWork
 from kit.outbox import publish
 

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from filing.calendar.errors import CalendarYearUnknown
-from filing.clock import Clock
 from filing.kswp import service
 from filing.kswp.errors import AgencyRequired, KswpNotFound
 from filing.kswp.schemas import KswpCreate, KswpRead, KswpVerificationRead
 from filing.responses import responses
 from filing.settings import FilingSettings
 from kit.auth import CurrentPrincipal, MissingScope
+from kit.clock import Clock
 from kit.dependencies import Uow, runtime, settings_of
 from kit.errors import Unauthorized
 from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyReused, idempotent

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.filing import KSWPIssued
 from filing.calendar.errors import CalendarYearUnknown
 from filing.calendar.periods import TaxPeriod, TaxYear
-from filing.clock import JAKARTA, Clock
 from filing.kswp import pdf
 from filing.kswp.errors import AgencyRequired, KswpNotFound
 from filing.kswp.repository import KswpRepository, SnapshotRow
@@ -37,6 +36,7 @@ from filing.obligations.kinds import Obligation
 from filing.obligations.owed import owed_returns
 from filing.registry import service as registry
 from kit.auth import Principal
+from kit.clock import JAKARTA, Clock
 from kit.db import UnitOfWork
 from kit.outbox import publish
 from kit.replica import TaxpayerNotReplicated

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from filing.calendar.errors import CalendarYearUnknown, PeriodInvalid
-from filing.clock import Clock
 from filing.obligations import service
 from filing.obligations.errors import (
     ExtensionAlreadyFiled,
@@ -23,6 +22,7 @@ from filing.obligations.schemas import ExtensionCreate, ExtensionRead, Obligatio
 from filing.responses import responses
 from filing.returns.errors import ReturnNotOwed
 from kit.auth import CurrentPrincipal, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
+from kit.clock import Clock
 from kit.dependencies import Uow, runtime
 from kit.errors import Unauthorized
 from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyReused, idempotent

@@ -15,7 +15,6 @@ from filing.calendar.errors import CalendarYearUnknown
 from filing.calendar.periods import TaxPeriod, TaxYear
 from filing.calendar.schemas import DayOffRead
 from filing.calendar.workdays import WorkingCalendar
-from filing.clock import JAKARTA, Clock
 from filing.obligations.deadlines import BASIS, due_date, extended_due_date, nominal_due_date
 from filing.obligations.errors import ExtensionAlreadyFiled, ExtensionExists, RangeReversed, RangeTooLong
 from filing.obligations.kinds import ANNUAL, Obligation
@@ -26,6 +25,7 @@ from filing.obligations.status import obligation_status, status_before_calendar
 from filing.registry import service as registry
 from filing.returns.errors import ReturnNotOwed
 from kit.auth import Principal, acting_taxpayer
+from kit.clock import JAKARTA, Clock
 from kit.db import UnitOfWork
 
 MAX_MONTHS = 120

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import Envelope
 from contracts.identity import PKPStatusChanged
 from filing.calendar.periods import TaxPeriod
-from filing.clock import JAKARTA
 from filing.obligations.owed import PkpSpan, TaxpayerKind, pkp_spans
 from filing.registry.repository import RegistryRepository
+from kit.clock import JAKARTA
 from kit.replica import TaxpayerNotReplicated
 
 

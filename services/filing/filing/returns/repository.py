@@ -333,6 +333,14 @@ class SptRepository:
 
 
 ReturnKey = tuple[str, str, str]  # (npwp, form, period)
+# over arrays: one statement compiled once whatever the number of rows (`add_draft`'s conflict rule)
+_ADD_DRAFTS = text("""
+    INSERT INTO spt (id, npwp, form, period, version, status, revision)
+    SELECT v.id, v.npwp, v.form, v.period, v.version, 'draft', 0
+    FROM unnest(CAST(:id AS uuid[]), CAST(:npwp AS text[]), CAST(:form AS text[]), CAST(:period AS text[]),
+                CAST(:version AS int[])) AS v(id, npwp, form, period, version)
+    ON CONFLICT DO NOTHING
+    RETURNING id""")
 
 
 def _spt_key(row: Any) -> ReturnKey:
@@ -377,8 +385,8 @@ class ReturnsBatchRepository:
         started meanwhile: `add_draft`'s False)."""
         if not rows:
             return set()
-        inserted = await self.session.execute(insert(spt).values(
-            [{**r, "status": "draft", "revision": 0} for r in rows]).on_conflict_do_nothing().returning(spt.c.id))
+        inserted = await self.session.execute(_ADD_DRAFTS, {name: [r[name] for r in rows]
+                                                            for name in ("id", "npwp", "form", "period", "version")})
         return set(inserted.scalars())
 
     async def prefill_of(self, npwps: Sequence[str], periods: Sequence[str]

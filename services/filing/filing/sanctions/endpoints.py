@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from filing.calendar.errors import CalendarYearUnknown, PeriodInvalid
-from filing.clock import Clock
 from filing.responses import responses
 from filing.sanctions import service
 from filing.sanctions.auth import OfficerClient
 from filing.sanctions.errors import DeadlineNotPassed, OfficerRequired, RunInProgress, RunObligationUnsupported
 from filing.sanctions.schemas import SanctionRunCreate, SanctionRunRead, StpRead
 from kit.auth import CurrentPrincipal, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
+from kit.clock import Clock
 from kit.dependencies import Uow, runtime
 from kit.errors import Unauthorized
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import Envelope
 from contracts.invoice import InvoiceSigned
 from contracts.payment import PaymentConfirmed
-from filing.clock import Clock
 from filing.sanctions import service
+from kit.clock import Clock
 from kit.consumer import Handlers
 
 

@@ -17,7 +17,6 @@ from contracts.invoice import InvoiceSigned
 from contracts.payment import PaymentConfirmed
 from filing.calendar.errors import CalendarYearUnknown
 from filing.calendar.periods import TaxPeriod, TaxYear, parse_period
-from filing.clock import JAKARTA, Clock
 from filing.obligations.deadlines import due_date
 from filing.obligations.kinds import ANNUAL, Obligation
 from filing.sanctions.auth import require_officer
@@ -29,6 +28,7 @@ from filing.sanctions.schedule import deadlines_to_run
 from filing.sanctions.schemas import SanctionRunCreate, SanctionRunRead, StpRead
 from filing.sanctions.stp import LATE_FAKTUR_KAP_KJS, bill_due_date, return_stp_kap_kjs, stp_kap_kjs
 from kit.auth import Principal, acting_taxpayer
+from kit.clock import JAKARTA, Clock
 from kit.db import UnitOfWork
 from kit.outbox import outbox_row, publish
 

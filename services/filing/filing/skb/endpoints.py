@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from filing.calendar.errors import CalendarYearUnknown
-from filing.clock import Clock
 from filing.responses import responses
 from filing.sanctions.auth import OfficerClient
 from filing.sanctions.errors import OfficerRequired
@@ -16,6 +15,7 @@ from filing.skb import service
 from filing.skb.errors import SkbAlreadyDecided, SkbNotFound, SkbReasonRequired, SkbYearEnded
 from filing.skb.schemas import SkbApplicationCreate, SkbApplicationRead, SkbDecisionCreate, SkbRead
 from kit.auth import CurrentPrincipal, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
+from kit.clock import Clock
 from kit.dependencies import Uow, runtime
 from kit.errors import Unauthorized
 from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyReused, idempotent

@@ -7,7 +7,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-from filing.clock import Clock
 from filing.registry import service as registry
 from filing.sanctions.auth import require_officer
 from filing.skb.errors import SkbAlreadyDecided, SkbNotFound, SkbReasonRequired, SkbYearEnded
@@ -15,6 +14,7 @@ from filing.skb.repository import SkbRepository
 from filing.skb.rules import decision_due, skb_number, valid_on, validity
 from filing.skb.schemas import SkbApplicationCreate, SkbApplicationRead, SkbDecisionCreate, SkbRead
 from kit.auth import Principal, TaxpayerForbidden, acting_taxpayer
+from kit.clock import Clock
 from kit.db import UnitOfWork
 
 SUBMIT = "filing:submit"

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from filing.calendar.errors import CalendarYearUnknown, PeriodInvalid
-from filing.clock import Clock
 from filing.corrections.errors import (
     CorrectionOverpaymentTooLate,
     CorrectionUnderAudit,
@@ -50,6 +49,7 @@ from filing.submissions.schemas import (
     SubmissionRead,
 )
 from kit.auth import CurrentPrincipal, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
+from kit.clock import Clock
 from kit.dependencies import Uow, runtime, settings_of
 from kit.errors import Unauthorized
 from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyReused, idempotent

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
 from contracts.payment import BillingExpired, PaymentConfirmed
-from filing.clock import Clock
 from filing.submissions import service
+from kit.clock import Clock
 from kit.consumer import Handlers
 
 

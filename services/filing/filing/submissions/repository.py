@@ -198,17 +198,21 @@ class SubmissionRepository:
         return {r.id: int(r.revision) for r in rows}
 
     async def save_submissions(self, rows: list[dict[str, Any]]) -> None:
+        """What was signed, one row per version (a version signed again keeps the newest), in one statement."""
         if rows:
-            await self.session.execute(_save_submissions(rows))
+            columns = {name: [r[name] for r in rows] for name in _SUBMISSION_COLUMNS}
+            columns["payable"] = [json.dumps(v, separators=(",", ":")) for v in columns["payable"]]
+            await self.session.execute(_SAVE_SUBMISSIONS, columns)
 
     async def add_receipts(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(spt_receipt).values(rows))
+            await self.session.execute(_ADD_RECEIPTS, {name: [r[name] for r in rows] for name in _RECEIPT_COLUMNS})
 
     async def request_payments(self, rows: list[dict[str, Any]]) -> None:
-        """`request_payment` of many (spt_id, kap_kjs), one statement."""
+        """Payments a submitted version waits for (spt_id, kap_kjs, amount, payment_due_date, requested_at), one
+        statement; a part already paid (for an earlier submission of the version) stays paid."""
         if rows:
-            await self.session.execute(_request_payments(rows))
+            await self.session.execute(_REQUEST_PAYMENTS, {name: [r[name] for r in rows] for name in _REQUEST_COLUMNS})
 
     async def drop_payments(self, pairs: list[tuple[uuid.UUID, str]]) -> None:
         """Unpaid requests (spt_id, kap_kjs) a submission no longer owes (the caller holds the versions' locks)."""
@@ -224,23 +228,6 @@ class SubmissionRepository:
             columns[name] = [json.dumps(v, separators=(",", ":"), ensure_ascii=False) for v in columns[name]]
         await self.session.execute(_ADD_EVENTS, columns)
         await notify_once(self.session, NOTIFY_CHANNEL)
-
-
-def _save_submissions(rows: list[dict[str, Any]]) -> Any:
-    statement = insert(spt_submission).values(rows)
-    return statement.on_conflict_do_update(
-        index_elements=[spt_submission.c.spt_id],
-        set_={c.name: statement.excluded[c.name] for c in spt_submission.c if c.name != "spt_id"})
-
-
-def _request_payments(rows: list[dict[str, Any]]) -> Any:
-    statement = insert(spt_payment).values(rows)
-    return statement.on_conflict_do_update(
-        index_elements=[spt_payment.c.spt_id, spt_payment.c.kap_kjs],
-        set_={"amount": statement.excluded.amount, "status": "requested",
-              "payment_due_date": statement.excluded.payment_due_date,
-              "requested_at": statement.excluded.requested_at, "billing_code": None, "updated_at": func.now()},
-        where=spt_payment.c.status != "paid")
 
 
 _SET_STATUSES = text("""
@@ -260,3 +247,45 @@ _ADD_EVENTS = text(
     "SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:topic AS text[]), CAST(:key AS text[]), "
     "CAST(:aggregate_type AS text[]), CAST(:aggregate_id AS text[]), CAST(:event_type AS text[]), "
     "CAST(:event_version AS int[]), CAST(CAST(:payload AS text[]) AS jsonb[]), CAST(CAST(:headers AS text[]) AS jsonb[]))")
+
+# Multi-row statements over arrays (unnest): compiled once and cached, whatever the number of rows (a VALUES list of
+# 500 rows is compiled anew each time, 16,000 bind parameters).
+_SUBMISSION_COLUMNS = tuple(c.name for c in spt_submission.c)
+_SAVE_SUBMISSIONS = text("""
+    INSERT INTO spt_submission AS s (spt_id, content, content_digest, signature, certificate_serial, credential_id,
+                                     signer_account_id, submitted_at, outcome, amount_payable, overpayment, due_date,
+                                     payable, previous_spt_id, tax_raise, shows_overpayment_or_loss)
+    SELECT * FROM unnest(CAST(:spt_id AS uuid[]), CAST(:content AS text[]), CAST(:content_digest AS text[]),
+                         CAST(:signature AS text[]), CAST(:certificate_serial AS text[]),
+                         CAST(:credential_id AS uuid[]), CAST(:signer_account_id AS text[]),
+                         CAST(:submitted_at AS timestamptz[]), CAST(:outcome AS text[]),
+                         CAST(:amount_payable AS numeric[]), CAST(:overpayment AS numeric[]), CAST(:due_date AS date[]),
+                         CAST(CAST(:payable AS text[]) AS jsonb[]), CAST(:previous_spt_id AS uuid[]),
+                         CAST(:tax_raise AS numeric[]), CAST(:shows_overpayment_or_loss AS boolean[]))
+    ON CONFLICT (spt_id) DO UPDATE SET
+        content = excluded.content, content_digest = excluded.content_digest, signature = excluded.signature,
+        certificate_serial = excluded.certificate_serial, credential_id = excluded.credential_id,
+        signer_account_id = excluded.signer_account_id, submitted_at = excluded.submitted_at,
+        outcome = excluded.outcome, amount_payable = excluded.amount_payable, overpayment = excluded.overpayment,
+        due_date = excluded.due_date, payable = excluded.payable, previous_spt_id = excluded.previous_spt_id,
+        tax_raise = excluded.tax_raise, shows_overpayment_or_loss = excluded.shows_overpayment_or_loss""")
+_RECEIPT_COLUMNS = tuple(c.name for c in spt_receipt.c)
+_ADD_RECEIPTS = text("""
+    INSERT INTO spt_receipt (number, spt_id, npwp, form, period, spt_version, filed_at, issued_at, content_digest,
+                             due_date, late, billing_code, ntpn, payment_date)
+    SELECT * FROM unnest(CAST(:number AS text[]), CAST(:spt_id AS uuid[]), CAST(:npwp AS text[]),
+                         CAST(:form AS text[]), CAST(:period AS text[]), CAST(:spt_version AS int[]),
+                         CAST(:filed_at AS timestamptz[]), CAST(:issued_at AS timestamptz[]),
+                         CAST(:content_digest AS text[]), CAST(:due_date AS date[]), CAST(:late AS boolean[]),
+                         CAST(:billing_code AS text[]), CAST(:ntpn AS text[]), CAST(:payment_date AS date[]))""")
+_REQUEST_COLUMNS = ("spt_id", "kap_kjs", "amount", "payment_due_date", "requested_at")
+_REQUEST_PAYMENTS = text("""
+    INSERT INTO spt_payment AS p (spt_id, kap_kjs, amount, status, payment_due_date, requested_at)
+    SELECT v.spt_id, v.kap_kjs, v.amount, 'requested', v.payment_due_date, v.requested_at
+    FROM unnest(CAST(:spt_id AS uuid[]), CAST(:kap_kjs AS text[]), CAST(:amount AS numeric[]),
+                CAST(:payment_due_date AS date[]), CAST(:requested_at AS timestamptz[]))
+         AS v(spt_id, kap_kjs, amount, payment_due_date, requested_at)
+    ON CONFLICT (spt_id, kap_kjs) DO UPDATE SET
+        amount = excluded.amount, status = 'requested', payment_due_date = excluded.payment_due_date,
+        requested_at = excluded.requested_at, billing_code = NULL, updated_at = now()
+    WHERE p.status <> 'paid'""")

@@ -36,7 +36,6 @@ from contracts.filing import SPTCorrected, SPTPaymentRequested, SPTSubmitted
 from contracts.payment import BillingExpired, PaymentConfirmed
 from filing.assessments import service as assessments
 from filing.calendar.periods import TaxPeriod, TaxYear
-from filing.clock import JAKARTA, Clock
 from filing.corrections.errors import CorrectionWithoutNormal
 from filing.corrections.rules import (
     NORMAL,
@@ -103,6 +102,7 @@ from filing.submissions.schemas import (
     SubmissionRead,
 )
 from kit.auth import Principal, TaxpayerForbidden, acting_taxpayer
+from kit.clock import JAKARTA, Clock
 from kit.db import UnitOfWork
 from kit.errors import AppError
 from kit.outbox import outbox_row

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.x509.oid import NameOID
 
-from filing.clock import JAKARTA
 from filing.returns.schemas import InputFiguresRead, SptMasaPpnRead
 from filing.returns.spt_masa_ppn import Outcome
 from filing.submissions.rules import (
@@ -31,6 +30,7 @@ from filing.submissions.rules import (
     subject_name,
 )
 from kit.auth import Principal
+from kit.clock import JAKARTA
 
 Z = Decimal(0)
 

@@ -35,7 +35,10 @@ router = APIRouter(prefix="/v1/billing-codes", tags=["billing codes"])
                                  NOPInvalid, IdempotencyInProgress, IdempotencyKeyReused))
 async def create_billing_code(body: BillingCreate, principal: CurrentPrincipal, uow: Uow,
                               idempotency: Idempotent) -> JSONResponse:
-    return await idempotency.run(201, lambda: service.create_mandiri_billing(uow, principal, body))
+    if body.assessment_number is not None:  # may become a debt's own code, in the debt's transaction
+        return await idempotency.run(201, lambda: service.create_mandiri_billing(uow, principal, body))
+    return await idempotency.run_in(uow, 201, lambda session: service.create_mandiri_billing_in(session, principal,
+                                                                                                 body))
 
 
 @router.get("", response_model=BillingPage, summary="Your billing codes, oldest first, with their NTPN once paid",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,31 +20,50 @@ from payment.billing.amount import check_amount
 from payment.billing.codes import validate_billing_code
 from payment.billing.errors import BillingNotFound
 from payment.billing.issuance import announce_expiry, issue
-from payment.billing.kap_kjs import check_billing_subject
+from payment.billing.kap_kjs import BillingSubject, check_billing_subject
 from payment.billing.repository import BillingRepository
 from payment.billing.schemas import BillingCreate, BillingPage, BillingRead
-from payment.billing.transfer import check_transfer
+from payment.billing.transfer import Transfer, check_transfer
 from payment.debts import service as debts
 
 log = logging.getLogger(__name__)
 
 
 async def create_mandiri_billing(uow: UnitOfWork, principal: Principal, body: BillingCreate) -> BillingRead:
-    principal.require(WRITE)
-    npwp = acting_taxpayer(principal, body.npwp)
-    subject = check_billing_subject(body.kap_kjs, period=body.period, assessment_number=body.assessment_number)
-    amount = check_amount(body.amount)
-    transfer = check_transfer(subject.rule.kap_kjs, nop=body.nop, value=body.transfer_value, buyer_id=body.buyer_id)
+    npwp, subject, amount, transfer = _checked(principal, body)
     if subject.assessment_number is not None:  # a code naming an open debt's STP/SKP number pays that debt
         found = await debts.code_for_named_debt(uow, principal, npwp=npwp, subject=subject, amount=amount)
         if found is not None:
             return found
     async with uow:
-        billing = await issue(uow.session, npwp=npwp, subject=subject, amount=amount, origin="mandiri",
-                              created_by=principal.acting_person, transfer=transfer)
-        read = BillingRead.of(billing, None, billing.created_at)
+        read = await _issue_mandiri(uow.session, principal, npwp, subject, amount, transfer)
         await uow.commit()
     return read
+
+
+async def create_mandiri_billing_in(session: AsyncSession, principal: Principal, body: BillingCreate) -> BillingRead:
+    """`create_mandiri_billing` for a body naming no STP/SKP number (so never a debt's code), in the caller's
+    transaction (the Idempotency-Key's, `Idempotency.run_in`), not committed."""
+    if body.assessment_number is not None:
+        raise ValueError("a code naming an STP/SKP number may be a debt's: use create_mandiri_billing")
+    npwp, subject, amount, transfer = _checked(principal, body)
+    return await _issue_mandiri(session, principal, npwp, subject, amount, transfer)
+
+
+def _checked(principal: Principal, body: BillingCreate) -> tuple[str, BillingSubject, Decimal, Transfer | None]:
+    principal.require(WRITE)
+    npwp = acting_taxpayer(principal, body.npwp)
+    subject = check_billing_subject(body.kap_kjs, period=body.period, assessment_number=body.assessment_number)
+    amount = check_amount(body.amount)
+    transfer = check_transfer(subject.rule.kap_kjs, nop=body.nop, value=body.transfer_value, buyer_id=body.buyer_id)
+    return npwp, subject, amount, transfer
+
+
+async def _issue_mandiri(session: AsyncSession, principal: Principal, npwp: str, subject: BillingSubject,
+                         amount: Decimal, transfer: Transfer | None) -> BillingRead:
+    billing = await issue(session, npwp=npwp, subject=subject, amount=amount, origin="mandiri",
+                          created_by=principal.acting_person, transfer=transfer)
+    return BillingRead.of(billing, None, billing.created_at)
 
 
 async def list_billing(uow: UnitOfWork, principal: Principal, params: CursorParams, *, npwp: str | None,

@@ -70,34 +70,48 @@ async def confirm_payment(uow: UnitOfWork, principal: Principal, body: PaymentCo
     reference, paid_at = body.bank_reference, body.paid_at
     async with uow:
         payments = PaymentRepository(uow.session)
-        known = await payments.by_bank_reference(bank, reference)
-        if known is not None:
-            return _replayed(*known, code=code, amount=amount, paid_at=paid_at)
+
+        async def refuse(error: Exception) -> Confirmation:
+            # a bank reference confirmed before is answered first (its receipt, or `bank_reference_reused`)
+            known = await payments.by_bank_reference(bank, reference)
+            if known is not None:
+                return _replayed(*known, code=code, amount=amount, paid_at=paid_at)
+            raise error
+
+        # Locked first, then read: the code is paid exactly when its payment exists (both in this one
+        # transaction), so an unpaid code needs no payment lookup, and a retry (even ten at once) finds the paid
+        # code's payment after the lock.
         billing = await BillingRepository(uow.session).get_for_update(code)
         if billing is None:
-            raise BillingNotFound(f"no billing code {code}")
-        paid = await payments.for_billing(billing.id)
-        if paid is not None:
-            if (paid.bank_id, paid.bank_reference) == (bank, reference):  # the same confirmation, committed meanwhile
+            return await refuse(BillingNotFound(f"no billing code {code}"))
+        if billing.status == "paid":
+            paid = await payments.for_billing(billing.id)
+            if paid is not None and (paid.bank_id, paid.bank_reference) == (bank, reference):  # the same confirmation
                 return _replayed(paid, billing, code=code, amount=amount, paid_at=paid_at)
-            raise AlreadyPaid(f"billing code {code} is already paid", paid_at=paid.paid_at.isoformat())
+            return await refuse(AlreadyPaid(f"billing code {code} is already paid",
+                                            paid_at=(paid or billing).paid_at.isoformat()))
         now = datetime.now(UTC)
         if billing.status == "expired" or now >= billing.expires_at or paid_at >= billing.expires_at:
-            raise BillingExpired(f"billing code {code} expired at {billing.expires_at.isoformat()}",
-                                 expires_at=billing.expires_at.isoformat())
+            return await refuse(BillingExpired(f"billing code {code} expired at {billing.expires_at.isoformat()}",
+                                               expires_at=billing.expires_at.isoformat()))
         if amount != billing.amount:
-            raise AmountMismatch(f"billing code {code} is for {amount_text(billing.amount)}",
-                                 expected=amount_text(billing.amount), received=amount_text(amount))
+            return await refuse(AmountMismatch(f"billing code {code} is for {amount_text(billing.amount)}",
+                                               expected=amount_text(billing.amount), received=amount_text(amount)))
         if paid_at > now + timedelta(seconds=settings.clock_skew_s):
-            raise PaidAtInvalid(f"paid_at {paid_at.isoformat()} is in the future")
+            return await refuse(PaidAtInvalid(f"paid_at {paid_at.isoformat()} is in the future"))
         debt = await debts.lock_for_payment(uow.session, billing.debt_id) if billing.debt_id else None
 
         payment = await _insert_payment(payments, billing, bank=bank, reference=reference, paid_at=paid_at, now=now)
         await BillingRepository(uow.session).mark_paid(billing, paid_at)
-        await ledger.post_in(uow.session, payment_posting(
+        posting = payment_posting(
             bank_id=bank, bank_reference=reference, npwp=billing.npwp, kap_kjs=billing.kap_kjs, period=billing.period,
             assessment_number=billing.assessment_number, amount=billing.amount, ntpn=payment.ntpn,
-            liability_recorded=debt is not None), effective_at=paid_at)
+            liability_recorded=debt is not None)
+        if debt is not None:  # settles the liability recorded with the debt: its totals are locked and summed
+            await ledger.post_in(uow.session, posting, effective_at=paid_at)
+        else:  # records and settles (or tops up the deposit) in one posting, which no limit can refuse; new, as the
+            # payment row just inserted is unique per bank reference, from which the transfer ids derive
+            await ledger.post_within_limits_in(uow.session, posting, effective_at=paid_at, new=True)
         if debt is not None:
             await debts.settle_in(uow.session, debt, ntpn=payment.ntpn, paid_at=paid_at)
         if billing.kap_kjs == DEPOSIT_KAP_KJS:
@@ -136,7 +150,9 @@ async def _insert_payment(payments: PaymentRepository, billing: Billing, *, bank
             bank_id=bank, bank_reference=reference, amount=billing.amount, paid_at=paid_at, confirmed_at=now))
         if payment is not None:
             return payment
-        if await payments.by_bank_reference(bank, reference) is not None:
+        known = await payments.by_bank_reference(bank, reference)
+        if known is not None:  # used meanwhile (the billing row is locked, so for another code)
+            _replayed(*known, code=billing.code, amount=billing.amount, paid_at=paid_at)
             raise BankReferenceReused("this bank reference was just used for another billing code",
                                       fields=["billing_code"])
     raise RuntimeError(f"no free NTPN in {NTPN_ATTEMPTS} draws")  # 82 random bits: never in practice

@@ -20,7 +20,7 @@ from kit.pagination import CursorParams, encode_cursor
 from payment.auth import READ
 from payment.billing.amount import amount_text
 from payment.ledger.accounts import IDR_LEDGER, KIND_RULES, AccountFlag, AccountKind, open_account
-from payment.ledger.errors import AmountInvalid
+from payment.ledger.errors import AmountInvalid, ExceedsCredits, ExceedsDebits
 from payment.ledger.postings import Posting
 from payment.ledger.repository import LedgerRepository
 from payment.ledger.rules import ALLOWED_ACCOUNTS, PostingResult, TransferCode, post
@@ -36,6 +36,29 @@ async def post_in(session: AsyncSession, posting: Posting, *, effective_at: date
     posting with the pure rules (all or nothing; identical transfers already posted change nothing) and insert its
     transfers."""
     return await post_all_in(session, [(posting, effective_at)])
+
+
+async def post_within_limits_in(session: AsyncSession, posting: Posting, *, effective_at: datetime,
+                                new: bool = False) -> PostingResult:
+    """`post_in` without locking or summing anything when the posting keeps every limit on its own: checked by the
+    pure rules against zero totals first. That is enough, as every limit bounds debits minus credits of an account
+    and the stored totals keep it, so a posting that keeps it from zero keeps it from any allowed total, whatever
+    commits beside it (a payment that records and settles a liability in one posting). Its result's totals are
+    then the posting's own movements. A posting the zero check refuses (one settling a recorded debt) goes through
+    `post_in`, which locks and sums. `new`: the caller knows no transfer of the posting exists (a payment row just
+    inserted, unique per bank reference, from which the transfer ids derive): nothing is read, and the transfers'
+    primary key still refuses a second posting (the whole transaction rolls back)."""
+    repo = LedgerRepository(session)
+    accounts = {a.id: a for a in (open_account(key) for key in posting.accounts)}
+    await repo.open_accounts(accounts.values())
+    existing = {} if new else await repo.transfers([t.id for t in posting.transfers])
+    try:
+        result = post(accounts, posting.transfers, existing=existing)
+    except (ExceedsCredits, ExceedsDebits):
+        return await post_in(session, posting, effective_at=effective_at)
+    if not result.already_posted:
+        await repo.insert_transfers(result.created, effective_at)
+    return result
 
 
 async def post_all_in(session: AsyncSession, postings: Sequence[tuple[Posting, datetime]]) -> PostingResult:
