@@ -220,3 +220,23 @@ class KSWPIssued(Contract):
     checked_at: datetime
     snapshot_digest: str = Field(pattern=_DIGEST)
     verification_code: str = Field(min_length=1, description="for the public verification of the letter")
+
+
+@register
+class DeadlineApproaching(Contract):
+    """A return the taxpayer owes and has not filed is due soon: `reminder` `d7` when its effective due date is 7
+    working days ahead, `d1` the working day before. Published once per return and reminder (`reminder_id`), so a
+    consumer may key its notice on it."""
+
+    type: ClassVar[str] = "DeadlineApproaching"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    reminder_id: str
+    npwp: str = Field(pattern=_NPWP)
+    form: str = Field(pattern=_CODE, description="the return owed: spt_masa_ppn, spt_tahunan_op, spt_tahunan_badan")
+    period: str = Field(pattern=_PERIOD)
+    due_date: date = Field(description="effective filing due date (after rolling over days off and any extension)")
+    days_left: int = Field(ge=0, description="working days from sent_on to due_date (the due date counted)")
+    reminder: str = Field(pattern=r"^d[0-9]+$", description="which reminder: d7, d1")
+    sent_on: date = Field(description="the Jakarta day the reminder was sent")

@@ -14,7 +14,6 @@ from filing.calendar.endpoints import router as calendar_router
 from filing.codes.endpoints import router as codes_router
 from filing.corrections.endpoints import router as corrections_router
 from filing.forms.endpoints import router as forms_router
-from filing.identity_client import IdentityClient
 from filing.kswp.endpoints import router as kswp_router
 from filing.obligations.endpoints import router as obligations_router
 from filing.returns.endpoints import router as returns_router
@@ -29,6 +28,7 @@ from kit.auth import JWKSCache
 from kit.clock import Clock
 from kit.ratelimit import shared_client_limits
 from kit.replica import replica_router
+from kit.signing import IdentityClient
 
 
 def identity_client(settings: FilingSettings, http: httpx.AsyncClient | None = None) -> StartupStep:

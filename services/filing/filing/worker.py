@@ -1,5 +1,5 @@
-"""`python -m filing.worker`: the outbox relay, the consumers of other services' events, and the sanction run after
-each deadline."""
+"""`python -m filing.worker`: the outbox relay, the consumers of other services' events, the sanction run after
+each deadline, and the reminders before it."""
 
 import logging
 
@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from contracts.topics import events_topic
 from filing.obligations.handlers import identity_status_handlers
 from filing.registry.handlers import identity_handlers
+from filing.reminders.service import send_reminders
 from filing.returns.handlers import invoice_handlers
 from filing.sanctions.handlers import invoice_sanction_handlers, payment_sanction_handlers
 from filing.sanctions.service import run_scheduled
@@ -23,6 +24,8 @@ SANCTION_RUN_INTERVAL_S = 3600.0
 # the first pass waits: the consumers catch up first, so a return filed (or paid) while the worker was down counts
 # before a fine is judged
 SANCTION_RUN_FIRST_DELAY_S = 300.0
+REMINDER_RUN_INTERVAL_S = 3600.0
+REMINDER_RUN_FIRST_DELAY_S = 300.0  # as the sanction run: a return filed while the worker was down is seen first
 
 CONSUMERS = [
     ConsumerSpec("identity-events", [events_topic("identity")], identity_handlers()),
@@ -48,8 +51,23 @@ def run_sanctions(interval_s: float = SANCTION_RUN_INTERVAL_S, first_delay_s: fl
     return every("sanction-run", interval_s, sanction_runs, first_delay_s=first_delay_s)
 
 
+def run_reminders(interval_s: float = REMINDER_RUN_INTERVAL_S, first_delay_s: float = REMINDER_RUN_FIRST_DELAY_S,
+                  clock: Clock | None = None) -> StartupStep:
+    """Every `interval_s` after `first_delay_s`: `DeadlineApproaching` for the owed returns not filed that are due in
+    7 or 1 working days (`filing.reminders`); each reminder is sent once, so every pass of a day but the first sends
+    nothing, and several workers may run it."""
+    clock = clock or Clock()
+
+    async def reminder_runs(state: AppState) -> None:
+        for sent in await send_reminders(UnitOfWork(state.sessions), clock):
+            if sent.sent:
+                log.info("deadline reminders %s %s: %d sent", sent.obligation.value, sent.period, sent.sent)
+
+    return every("deadline-reminders", interval_s, reminder_runs, first_delay_s=first_delay_s)
+
+
 def create_app(settings: FilingSettings | None = None) -> FastAPI:
-    return create_worker_app(settings or get_settings(), CONSUMERS, startup=[run_sanctions()])
+    return create_worker_app(settings or get_settings(), CONSUMERS, startup=[run_sanctions(), run_reminders()])
 
 
 if __name__ == "__main__":

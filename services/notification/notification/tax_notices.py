@@ -9,7 +9,8 @@ batch handler: a sanction run's 100,000 STPs arrive as a few set-based statement
 Statutory (the template's `statutory`, cannot be switched off): what the taxpayer must be able to rely on or act
 on — receipts (BPE of a return or a correction, a payment's NTPN), letters and decisions (STP, SKP, KSWP, PHTB
 validation, instalments granted) and a debt nobody else told them of. Optional: a billing code they created
-themselves, and a deposit credit.
+themselves, a deposit credit, and a reminder of an approaching deadline (the deadline is the law's, not the
+notice's: a taxpayer may switch reminders off).
 
 Events on these topics without an entry (SPTPaymentRequested, AuditStarted, BillingExpired, ...) and event types
 this build does not know are skipped by the consumer (counted `ignored` / `unknown`), never dead-lettered.
@@ -24,7 +25,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
-from contracts.filing import KSWPIssued, SKPIssued, SPTCorrected, SPTSubmitted, STPIssued
+from contracts.filing import DeadlineApproaching, KSWPIssued, SKPIssued, SPTCorrected, SPTSubmitted, STPIssued
 from contracts.payment import (
     BillingCreated,
     DebtRecorded,
@@ -91,6 +92,11 @@ def _kswp_issued(e: KSWPIssued) -> dict[str, Any]:
             "checked_at": e.checked_at.isoformat(), "verification_code": e.verification_code}
 
 
+def _deadline_approaching(e: DeadlineApproaching) -> dict[str, Any]:
+    return {"npwp": e.npwp, "form": e.form, "period": e.period, "due_date": e.due_date.isoformat(),
+            "days_left": e.days_left}
+
+
 def _billing_created(e: BillingCreated) -> dict[str, Any]:
     return {"npwp": e.npwp, "billing_code": e.billing_code, "amount": e.amount, "kap_kjs": e.kap_kjs,
             "period": e.period, "assessment_number": e.assessment_number, "origin": e.origin,
@@ -134,6 +140,8 @@ FILING_RULES: tuple[NoticeRule[Any], ...] = (
     NoticeRule(STPIssued, "stp.issued", lambda e: e.stp_id, _stp_issued),
     NoticeRule(SKPIssued, "skp.issued", lambda e: e.skp_id, _skp_issued),
     NoticeRule(KSWPIssued, "kswp.issued", lambda e: e.kswp_id, _kswp_issued),
+    # one per return and reminder (d7, d1): filing sends each once, under its own reminder_id
+    NoticeRule(DeadlineApproaching, "deadline.approaching", lambda e: e.reminder_id, _deadline_approaching),
 )
 
 PAYMENT_RULES: tuple[NoticeRule[Any], ...] = (
@@ -188,7 +196,7 @@ def handlers_for(rules: Sequence[NoticeRule[Any]], ctx: Context) -> Handlers:
 
 
 def filing_handlers(ctx: Context) -> Handlers:
-    """`filing.events`: receipts, corrections, STP, SKP and KSWP letters."""
+    """`filing.events`: receipts, corrections, STP, SKP and KSWP letters, deadline reminders."""
     return handlers_for(FILING_RULES, ctx)
 
 

@@ -288,7 +288,7 @@ def tax_events(npwp: str) -> list[Contract]:
     """One of each filing and payment event notification turns into a notice, for `npwp`, with fresh ids."""
     from datetime import date
 
-    from contracts.filing import KSWPIssued, SKPIssued, SPTCorrected, SPTSubmitted, STPIssued
+    from contracts.filing import DeadlineApproaching, KSWPIssued, SKPIssued, SPTCorrected, SPTSubmitted, STPIssued
     from contracts.payment import (
         BillingCreated,
         DebtRecorded,
@@ -324,6 +324,8 @@ def tax_events(npwp: str) -> list[Contract]:
                    requesting_agency="Kementerian Investasi", service="izin usaha", variant="standard",
                    status="invalid", reasons=["kswp.annual_return_missing"], checked_at=at, snapshot_digest=digest,
                    verification_code="V123"),
+        DeadlineApproaching(reminder_id=new(), npwp=npwp, form="spt_masa_ppn", period="2026-11",
+                            due_date=date(2026, 12, 31), days_left=7, reminder="d7", sent_on=date(2026, 12, 21)),
         BillingCreated(billing_id=new(), billing_code=code, npwp=npwp, kap_kjs="411211-100", period="2026-11",
                        amount="1234567", origin="mandiri", created_at=at, expires_at=at),
         PaymentConfirmed(payment_id=new(), ntpn=ntpn, billing_id=new(), billing_code=code, npwp=npwp,

@@ -2,6 +2,7 @@ import filing.assessments.models  # noqa: F401  (each slice's tables share filin
 import filing.kswp.models  # noqa: F401
 import filing.obligations.models  # noqa: F401
 import filing.registry.models  # noqa: F401
+import filing.reminders.models  # noqa: F401
 import filing.returns.models  # noqa: F401
 import filing.sanctions.models  # noqa: F401
 import filing.skb.models  # noqa: F401

@@ -9,8 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, and_, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filing.returns.models import ppn_input, ppn_input_credit, ppn_output, ppn_return, spt
@@ -347,10 +347,21 @@ def _spt_key(row: Any) -> ReturnKey:
     return (row.npwp, row.form, row.period)
 
 
+def _keys_table(keys: Sequence[ReturnKey]) -> Any:
+    """The returns asked as a table k(npwp, form, period), joined exactly (one statement, compiled once)."""
+    columns = zip(*sorted(set(keys)), strict=True)
+    return func.unnest(*(literal(list(c), ARRAY(Text)) for c in columns)).table_valued(
+        "npwp", "form", "period").render_derived(name="k")
+
+
+def _keyed(k: Any) -> Any:
+    return and_(spt.c.npwp == k.c.npwp, spt.c.form == k.c.form, spt.c.period == k.c.period)
+
+
 class ReturnsBatchRepository:
     """The reads and writes of many returns at once (a batch of submissions), a statement each whatever the count.
-    Rows are selected by `npwp = ANY(...)`, `period = ANY(...)` (a superset of the keys, on the same indexes as one
-    return's read) and kept for the keys asked."""
+    The returns asked are joined exactly; the prefill and open drafts of many (npwp, period) are read by
+    `npwp = ANY(...)`, `period = ANY(...)` (a superset on the same indexes, kept for the pairs asked)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -360,25 +371,21 @@ class ReturnsBatchRepository:
         found: dict[ReturnKey, list[SptRow]] = {k: [] for k in keys}
         if not keys:
             return found
-        rows = await self.session.execute(select(*_SPT_COLUMNS).where(
-            spt.c.npwp == func.any(sorted({k[0] for k in keys})), spt.c.form == func.any(sorted({k[1] for k in keys})),
-            spt.c.period == func.any(sorted({k[2] for k in keys}))).order_by(spt.c.version))
+        k = _keys_table(keys)
+        rows = await self.session.execute(select(*_SPT_COLUMNS).join_from(spt, k, _keyed(k)).order_by(spt.c.version))
         for r in rows:
-            if (key := _spt_key(r)) in found:
-                found[key].append(SptRow(*r))
+            found[_spt_key(r)].append(SptRow(*r))
         return found
 
     async def lock_open_returns(self, keys: Sequence[ReturnKey]) -> dict[ReturnKey, SptRow]:
         """The open version of each return that has one, locked in id order (two batches never wait for each
-        other's rows in opposite orders). Rows of other returns the superset matches are locked too: harmless."""
+        other's rows in opposite orders)."""
         if not keys:
             return {}
-        wanted = set(keys)
-        rows = await self.session.execute(select(*_SPT_COLUMNS).where(
-            spt.c.npwp == func.any(sorted({k[0] for k in keys})), spt.c.form == func.any(sorted({k[1] for k in keys})),
-            spt.c.period == func.any(sorted({k[2] for k in keys})), spt.c.status != "filed")
-            .order_by(spt.c.id).with_for_update())
-        return {key: SptRow(*r) for r in rows if (key := _spt_key(r)) in wanted}
+        k = _keys_table(keys)
+        rows = await self.session.execute(select(*_SPT_COLUMNS).join_from(spt, k, _keyed(k))
+                                          .where(spt.c.status != "filed").order_by(spt.c.id).with_for_update(of=spt))
+        return {_spt_key(r): SptRow(*r) for r in rows}
 
     async def add_drafts(self, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
         """New open versions ({id, npwp, form, period, version}); the ids inserted (not those another request

@@ -17,7 +17,6 @@ from filing.corrections.errors import (
 )
 from filing.forms.errors import FieldRequired, FormUnknown
 from filing.forms.service import form_code
-from filing.identity_client import IdentityClient
 from filing.responses import responses
 from filing.returns.errors import (
     ReturnAlreadyAssessed,
@@ -54,6 +53,7 @@ from kit.dependencies import Uow, runtime, settings_of
 from kit.errors import Unauthorized
 from kit.idempotency import Idempotency, IdempotencyInProgress, IdempotencyKeyReused, idempotent
 from kit.replica import TaxpayerNotReplicated
+from kit.signing import IdentityClient
 
 router = APIRouter(tags=["submissions"])
 

@@ -52,7 +52,6 @@ from filing.forms.errors import FieldRequired
 from filing.forms.schema import FormSchema
 from filing.forms.schema import form as data_form
 from filing.forms.service import form_code
-from filing.identity_client import IdentityClient, IdentityUnavailable, Signatures, SigningRefused, SigningSession
 from filing.obligations.deadlines import due_date
 from filing.obligations.kinds import Obligation
 from filing.registry import service as registry
@@ -106,6 +105,7 @@ from kit.clock import JAKARTA, Clock
 from kit.db import UnitOfWork
 from kit.errors import AppError
 from kit.outbox import outbox_row
+from kit.signing import IdentityClient, IdentityUnavailable, Signatures, SigningRefused, SigningSession
 
 log = logging.getLogger(__name__)
 SUBMIT, READ = "filing:submit", "filing:read"

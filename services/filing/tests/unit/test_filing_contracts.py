@@ -10,6 +10,7 @@ import contracts
 from contracts.filing import (
     AuditClosed,
     AuditStarted,
+    DeadlineApproaching,
     KSWPIssued,
     SKPIssued,
     SPTCorrected,
@@ -50,6 +51,8 @@ EVENTS: list[Contract] = [
     KSWPIssued(kswp_id="w1", letter_number="KSWP-1", npwp=NPWP, requesting_agency="Kementerian Investasi",
                service="izin usaha", variant="standard", status="invalid", reasons=["kswp.annual_return_missing"],
                checked_at=AT, snapshot_digest=DIGEST, verification_code="V1"),
+    DeadlineApproaching(reminder_id="m1", npwp=NPWP, form="spt_masa_ppn", period="2026-11",
+                        due_date=date(2026, 12, 31), days_left=7, reminder="d7", sent_on=date(2026, 12, 21)),
 ]
 
 

@@ -19,7 +19,7 @@ CATALOGUE = Catalogue.load()
 
 STATUTORY = {"spt.submitted", "spt.corrected", "stp.issued", "skp.issued", "kswp.issued", "payment.confirmed",
              "debt.recorded", "instalment.granted", "phtb.validated"}
-OPTIONAL = {"billing.created", "deposit.credited"}
+OPTIONAL = {"billing.created", "deposit.credited", "deadline.approaching"}
 
 
 def test_every_filing_and_payment_event_is_a_notice_or_deliberately_not() -> None:
@@ -29,7 +29,7 @@ def test_every_filing_and_payment_event_is_a_notice_or_deliberately_not() -> Non
     assert not {c.type for c in RULES} & set(WITHOUT_NOTICE)
 
 
-def test_receipts_letters_and_decisions_are_statutory_billing_and_deposit_credits_are_optional() -> None:
+def test_receipts_letters_and_decisions_are_statutory_billing_deposit_credits_and_reminders_optional() -> None:
     assert {r.notice for r in RULES.values()} == STATUTORY | OPTIONAL
     for name in STATUTORY:
         assert CATALOGUE.get(name).statutory, name

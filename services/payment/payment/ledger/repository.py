@@ -34,6 +34,12 @@ def _sums(account_id: object) -> tuple[object, object]:
     return debits, credits
 
 
+def _account_row(a: Account) -> dict[str, object]:
+    return dict(id=a.id, kind=str(a.key.kind), npwp=a.key.npwp, kap_kjs=a.key.kap_kjs, period=a.key.period,
+                assessment_number=a.key.assessment_number, bank_code=a.key.bank_code, ledger=a.ledger, code=a.code,
+                flags=a.flags.value)
+
+
 @dataclass(frozen=True)
 class AccountTotals:
     account: LedgerAccount
@@ -84,6 +90,17 @@ class LedgerRepository:
             dict(id=t.id, debit_account_id=t.debit_account_id, credit_account_id=t.credit_account_id, amount=t.amount,
                  ledger=t.ledger, code=int(t.code), reference=t.reference, effective_at=effective_at)
             for t, effective_at in transfers])
+
+    async def open_accounts_and_insert_transfers(self, accounts: Sequence[Account], transfers: Sequence[Transfer],
+                                                 effective_at: datetime) -> None:
+        """`open_accounts` and `insert_transfers` in one statement, one round trip: the accounts in a WITH (opened
+        unless open), then the transfers, whose foreign keys are checked at the statement's end, after both."""
+        opened = pg_insert(_A).values([_account_row(a) for a in accounts]).on_conflict_do_nothing(
+            index_elements=["id"]).cte("opened")
+        await self.session.execute(insert(_T).values([
+            dict(id=t.id, debit_account_id=t.debit_account_id, credit_account_id=t.credit_account_id, amount=t.amount,
+                 ledger=t.ledger, code=int(t.code), reference=t.reference, effective_at=effective_at)
+            for t in transfers]).add_cte(opened))
 
     # -- set-based recordings (a bulk import) --------------------------------------------------------------------
     async def recordings_not_whole_positive(self, relation: str) -> int:

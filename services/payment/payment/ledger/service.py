@@ -50,14 +50,15 @@ async def post_within_limits_in(session: AsyncSession, posting: Posting, *, effe
     primary key still refuses a second posting (the whole transaction rolls back)."""
     repo = LedgerRepository(session)
     accounts = {a.id: a for a in (open_account(key) for key in posting.accounts)}
-    await repo.open_accounts(accounts.values())
     existing = {} if new else await repo.transfers([t.id for t in posting.transfers])
     try:
         result = post(accounts, posting.transfers, existing=existing)
     except (ExceedsCredits, ExceedsDebits):
         return await post_in(session, posting, effective_at=effective_at)
-    if not result.already_posted:
-        await repo.insert_transfers(result.created, effective_at)
+    if result.already_posted:
+        await repo.open_accounts(accounts.values())
+    else:
+        await repo.open_accounts_and_insert_transfers(list(accounts.values()), result.created, effective_at)
     return result
 
 
