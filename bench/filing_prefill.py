@@ -63,6 +63,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench.infra import drop_databases
 from bench.machine import CpuMeter
 from contracts.invoice import InputTaxCredited, InvoiceCancelled, InvoiceReplaced, InvoiceSigned, ReturnIssued
 from contracts.registry import Contract
@@ -378,7 +379,7 @@ async def run(server_url: str | None = None, *, invoices: int = INVOICES) -> lis
         if postgres is not None:
             await asyncio.to_thread(postgres.stop)
         elif server_url:
-            await _drop(server_url, database)
+            await drop_databases(server_url, [database])
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -741,14 +742,6 @@ async def _scalar(sessions: Any, sql: str, **params: Any) -> int:
         return int((await s.execute(text(sql), params)).scalar_one())
 
 
-async def _drop(server_url: str, database: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def _print(rows: Iterable[dict[str, Any]]) -> None:

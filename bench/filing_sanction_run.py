@@ -32,13 +32,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from devstack.postgres import EmbeddedPostgres, ensure_databases
+from bench.infra import migrated_databases
+from devstack.postgres import EmbeddedPostgres
 from devstack.processes import free_port
 from filing.calendar.periods import TaxPeriod
 from filing.obligations.kinds import Obligation
 from filing.sanctions.service import run_return_fines
 from kit.db import create_engine, create_sessionmaker
-from kit.migrations import upgrade
 from kit.settings import DatabaseSettings
 
 LATE = 100_000
@@ -55,14 +55,8 @@ def _row(name: str, value: float, unit: str, target: tuple[str, float] | None = 
 
 
 async def run(server_url: str) -> list[dict[str, Any]]:
-    database = f"bench_filing_{uuid.uuid4().hex[:8]}"
-    await ensure_databases(server_url, [database])
-    url = f"{server_url.rpartition('/')[0]}/{database}"
-    try:
-        await asyncio.to_thread(upgrade, "filing", url)  # Alembic runs its own loop: keep it off this one
+    async with migrated_databases(server_url, "filing") as [url]:
         return await _measure(url)
-    finally:
-        await _drop(server_url, database)
 
 
 async def _measure(url: str) -> list[dict[str, Any]]:
@@ -151,14 +145,6 @@ async def _scalar(sessions: Any, sql: str) -> int:
         return int((await s.execute(text(sql))).scalar_one())
 
 
-async def _drop(server_url: str, database: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def main(argv: list[str]) -> int:

@@ -56,7 +56,8 @@ from pydantic import SecretStr
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from bench.invoice_signing import _drop, _Identity
+from bench.infra import drop_databases
+from bench.invoice_signing import _Identity
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port
 from filing.main import create_app
@@ -124,7 +125,7 @@ async def run(server_url: str | None = None, *, one_by_one: int = ONE_BY_ONE, ba
         if postgres is not None:
             await asyncio.to_thread(postgres.stop)
         elif server_url:
-            await _drop(server_url, [filing_db, id_db])
+            await drop_databases(server_url, [filing_db, id_db])
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
+from bench.infra import drop_databases
 from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port
 from identity.credentials import keystore
@@ -92,7 +93,7 @@ async def run() -> list[dict[str, Any]]:
         if postgres is not None:
             await asyncio.to_thread(postgres.stop)
         elif server_url:
-            await _drop(server_url, database)
+            await drop_databases(server_url, [database])
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -228,14 +229,6 @@ def _components() -> tuple[float, float]:
     return statistics.median(kdf), statistics.median(sign)
 
 
-async def _drop(server_url: str, database: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 if __name__ == "__main__":

@@ -1,21 +1,24 @@
-"""The benchmark's own PostgreSQL and broker, and a fresh database with outbox, inbox and an `effect` table."""
+"""The benchmark's own PostgreSQL and broker, a fresh database with outbox, inbox and an `effect` table, and fresh
+migrated databases for the services' benchmarks (`migrated_databases`)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from devstack.postgres import EmbeddedPostgres
+from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port
 from devstack.testing.infra import Infra, start_infra
 from kit.inbox import inbox_table
+from kit.migrations import upgrade
 from kit.outbox import outbox_table
 
 metadata = MetaData()
@@ -95,12 +98,33 @@ async def create_bench_database(infra: Infra) -> tuple[str, dict[str, str]]:
     return url, server
 
 
-async def drop_database(infra: Infra, url: str) -> None:
+async def drop_databases(server_url: str, names: list[str]) -> None:
+    """DROP ... WITH (FORCE): a benchmark's databases go whatever still holds a connection to them."""
     import asyncpg
 
-    name = url.rpartition("/")[2]
-    conn = await asyncpg.connect(infra.server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def migrated_databases(server_url: str, *packages: str) -> AsyncIterator[list[str]]:
+    """A fresh database per service package on `server_url` (a superuser URL), migrated to head with the service's own
+    migrations; their URLs, in order. Dropped on the way out, whatever happened."""
+    suffix = uuid.uuid4().hex[:8]
+    names = [f"bench_{package}_{suffix}_{i}" for i, package in enumerate(packages)]
+    await ensure_databases(server_url, names)
+    urls = [f"{server_url.rpartition('/')[0]}/{name}" for name in names]
+    try:
+        for package, url in zip(packages, urls, strict=True):
+            await asyncio.to_thread(upgrade, package, url)  # Alembic runs its own event loop: keep it off this one
+        yield urls
+    finally:
+        await drop_databases(server_url, names)
+
+
+async def drop_database(infra: Infra, url: str) -> None:
+    await drop_databases(infra.server_url, [url.rpartition("/")[2]])

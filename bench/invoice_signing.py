@@ -53,6 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from pydantic import SecretStr
 from sqlalchemy import select, text
 
+from bench.infra import drop_databases
 from bench.invoice_upload import SELLER, bulk
 from bench.machine import CpuMeter, process_seconds, process_ticks, tree_seconds
 from devstack.postgres import EmbeddedPostgres, ensure_databases
@@ -109,7 +110,7 @@ async def run(server_url: str | None = None, *, invoices: int = INVOICES, lines:
         if postgres is not None:
             await asyncio.to_thread(postgres.stop)
         elif server_url:
-            await _drop(server_url, [inv_db, id_db])
+            await drop_databases(server_url, [inv_db, id_db])
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -366,15 +367,6 @@ async def _verify(sessions: Any, ids: list[uuid.UUID], certificate_pem: str) -> 
             "nsfp counter advanced": int(counter)}
 
 
-async def _drop(server_url: str, databases: list[str]) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        for database in databases:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def main(argv: list[str]) -> int:

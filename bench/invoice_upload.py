@@ -29,14 +29,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from devstack.postgres import ensure_databases
+from bench.infra import migrated_databases
 from devstack.processes import free_port
 from invoice.main import create_app
 from invoice.settings import InvoiceSettings, UploadSettings
 from invoice.uploads.ingest import INVOICE_COLUMNS, LINE_COLUMNS
 from kit.auth import JWKSCache
 from kit.db import create_engine, create_sessionmaker
-from kit.migrations import upgrade
 from kit.settings import DatabaseSettings, KafkaSettings
 from kit.testing.service import api_client
 from kit.testing.tokens import TokenMaker
@@ -72,18 +71,12 @@ def _rss_mb() -> float:
 
 
 async def run(server_url: str) -> list[dict[str, Any]]:
-    database = f"bench_invoice_{uuid.uuid4().hex[:8]}"
-    await ensure_databases(server_url, [database])
-    url = f"{server_url.rpartition('/')[0]}/{database}"
-    try:
-        await asyncio.to_thread(upgrade, "invoice", url)  # Alembic runs its own loop: keep it off this one
+    async with migrated_databases(server_url, "invoice") as [url]:
         settings = InvoiceSettings(database=DatabaseSettings(dsn=url, pool_size=5),
                                    kafka=KafkaSettings(enable_idempotence=False), worker_port=free_port(),
                                    log_level="WARNING",
                                    uploads=UploadSettings(max_bytes=256 * 1024 * 1024, poll_interval_s=0.05))
         return await _measure(settings, url)
-    finally:
-        await _drop(server_url, database)
 
 
 async def _measure(settings: InvoiceSettings, url: str) -> list[dict[str, Any]]:
@@ -181,14 +174,6 @@ async def _copy_rate(sessions: Any) -> float:
     return time.perf_counter() - started  # including the commit
 
 
-async def _drop(server_url: str, database: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 if __name__ == "__main__":

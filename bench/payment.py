@@ -30,11 +30,10 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from devstack.postgres import ensure_databases
+from bench.infra import migrated_databases
 from devstack.processes import free_port
 from kit.auth import JWKSCache
 from kit.db import UnitOfWork, create_engine, create_sessionmaker
-from kit.migrations import upgrade
 from kit.settings import DatabaseSettings, KafkaSettings
 from kit.testing.events import random_npwp
 from kit.testing.service import api_client
@@ -58,17 +57,11 @@ def _row(name: str, value: float, unit: str, target: tuple[str, float] | None = 
 
 
 async def run(server_url: str) -> list[dict[str, Any]]:
-    database = f"bench_payment_{uuid.uuid4().hex[:8]}"
-    await ensure_databases(server_url, [database])
-    url = f"{server_url.rpartition('/')[0]}/{database}"
-    try:
-        await asyncio.to_thread(upgrade, "payment", url)  # Alembic runs its own loop: keep it off this one
+    async with migrated_databases(server_url, "payment") as [url]:
         settings = PaymentSettings(database=DatabaseSettings(dsn=url, pool_size=CONCURRENCY // 2),
                                    kafka=KafkaSettings(enable_idempotence=False), worker_port=free_port(),
                                    log_level="WARNING")
         return await _measure(settings)
-    finally:
-        await _drop(server_url, database)
 
 
 async def _measure(settings: PaymentSettings) -> list[dict[str, Any]]:
@@ -215,14 +208,6 @@ async def _scalar(sessions: Any, sql: str) -> int:
         return int((await s.execute(text(sql))).scalar_one())
 
 
-async def _drop(server_url: str, database: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 if __name__ == "__main__":

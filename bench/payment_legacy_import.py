@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench.infra import drop_databases
 from devstack.postgres import ensure_databases
 from devstack.processes import free_port
 from kit.auth import JWKSCache
@@ -200,7 +201,7 @@ async def run(server_url: str, rows: int = ROWS) -> list[dict[str, Any]]:
         results = await _measure(settings, path, expected)
         floor_s = await _copy_floor(f"{base}/{floor_database}", expected["valid_rows"])
     finally:
-        await _drop(server_url, [database, floor_database])
+        await drop_databases(server_url, [database, floor_database])
         await asyncio.to_thread(shutil.rmtree, workdir, True)
     first_s = results["first_s"]
     return [
@@ -346,15 +347,6 @@ async def _copy_floor(url: str, n: int) -> float:
         await engine.dispose()
 
 
-async def _drop(server_url: str, databases: list[str]) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        for database in databases:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 if __name__ == "__main__":

@@ -210,7 +210,7 @@ async def _verify(token: str, cache: JWKSCache) -> Principal:
     )
 
 
-def jwks_cache(request: Request) -> JWKSCache:
+async def jwks_cache(request: Request) -> JWKSCache:
     return state_of(request).get(JWKSCache)
 
 

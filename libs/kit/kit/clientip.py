@@ -61,7 +61,7 @@ def client_address(peer: str | None, forwarded_for: Iterable[str], proxies: Sequ
     return str(current)
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     """FastAPI dependency: the calling client's address (see the module docstring)."""
     proxies = state_of(request).settings.http.trusted_proxies
     peer = request.client.host if request.client else None

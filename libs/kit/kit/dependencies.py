@@ -3,6 +3,9 @@
     Uow = kit.dependencies.Uow                                    # a fresh UnitOfWork per request
     Settings = Annotated[InvoiceSettings, settings_of(InvoiceSettings)]
     Jobs = Annotated[JobRunner, runtime(JobRunner)]             # what a start-up step provided
+
+They are `async def` although they never await: FastAPI runs a plain `def` dependency on its thread pool, a hop that
+cost ~0.1 ms of CPU each (four on a typical route) for what is a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ T = TypeVar("T")
 S = TypeVar("S", bound=BaseServiceSettings)
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+async def unit_of_work(request: Request) -> UnitOfWork:
     return UnitOfWork(state_of(request).sessions)
 
 
@@ -29,7 +32,7 @@ Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
 def settings_of(kind: type[S]) -> Any:
     """`Depends` on the process's settings, checked to be the service's own settings class."""
 
-    def dependency(request: Request) -> S:
+    async def dependency(request: Request) -> S:
         settings = state_of(request).settings
         if not isinstance(settings, kind):
             raise TypeError(f"this process runs with {type(settings).__name__}, not {kind.__name__}")
@@ -41,7 +44,7 @@ def settings_of(kind: type[S]) -> Any:
 def runtime(kind: type[T]) -> Any:
     """`Depends` on the object of type `kind` that one of the process's start-up steps provided."""
 
-    def dependency(request: Request) -> T:
+    async def dependency(request: Request) -> T:
         return state_of(request).get(kind)
 
     return Depends(dependency)

@@ -73,7 +73,7 @@ async def password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords:
 
 async def _password_grant(uow: UnitOfWork, settings: IdentitySettings, passwords: Passwords, issuer: TokenIssuer, *,
                           login: str, password: str, ip: str) -> Issued:
-    # Four statements whatever the outcome (the lock, one read, the hash, one write): the hot path of a surge.
+    # Three statements whatever the outcome (the lock, one read, one write; the hash between): a surge's hot path.
     key = backoff_key(login)
     async with uow:
         repo = SessionRepository(uow.session)
