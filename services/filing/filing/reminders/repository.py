@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # who owes a return: the sanction run's own statements, so a reminder and a fine never disagree on it
 from filing.obligations.models import annual_extension
-from filing.sanctions.repository import _OWES_ANNUAL, _OWES_MASA_PPN, StpRepository
+from filing.sanctions.repository import OWES_ANNUAL, OWES_MASA_PPN, StpRepository
 
 # Each owed return of the deadline not filed (no filed Normal), whose effective due date (the taxpayer's extension,
 # else the deadline's) is one of today's targets, unless the registry knows an Art 7(2) case (no fine, no reminder).
@@ -37,8 +37,8 @@ FROM due d JOIN targets t ON t.due_date = d.due_date
 ON CONFLICT (npwp, form, period, reminder) DO NOTHING
 RETURNING id, npwp, reminder, due_date, days_left
 """
-_SEND_MASA_PPN = text(_SEND.format(owes=_OWES_MASA_PPN))
-_SEND_ANNUAL = text(_SEND.format(owes=_OWES_ANNUAL))
+_SEND_MASA_PPN = text(_SEND.format(owes=OWES_MASA_PPN))
+_SEND_ANNUAL = text(_SEND.format(owes=OWES_ANNUAL))
 
 
 @dataclass(frozen=True)

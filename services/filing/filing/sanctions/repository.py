@@ -35,7 +35,7 @@ _ADD_LATE_FAKTUR = (pg_insert(stp).on_conflict_do_nothing(index_elements=["invoi
 # Who owes the return ... A PKP for at least one day of the month: PKP on its first day (the latest change on or
 # before it), or made PKP during it (obligations.owed.pkp_spans says the same per taxpayer). Two hash-joinable sets
 # rather than a subquery per taxpayer.
-_OWES_MASA_PPN = """
+OWES_MASA_PPN = """
   SELECT t.npwp, t.taxpayer_id FROM taxpayer t
   LEFT JOIN (SELECT DISTINCT ON (taxpayer_id) taxpayer_id, is_pkp FROM pkp_status_change
              WHERE effective_date <= :first ORDER BY taxpayer_id, effective_date DESC, source_sequence DESC) AS at_start
@@ -45,7 +45,7 @@ _OWES_MASA_PPN = """
          ON became.taxpayer_id = t.taxpayer_id
   WHERE (CAST(:npwps AS text[]) IS NULL OR t.npwp = ANY(CAST(:npwps AS text[])))
     AND (at_start.is_pkp OR became.taxpayer_id IS NOT NULL)"""
-_OWES_ANNUAL = """
+OWES_ANNUAL = """
   SELECT t.npwp, t.taxpayer_id FROM taxpayer t
   WHERE (CAST(:npwps AS text[]) IS NULL OR t.npwp = ANY(CAST(:npwps AS text[])))
     AND t.kind = :kind AND extract(year FROM t.registered_at AT TIME ZONE 'Asia/Jakarta') <= :tax_year"""
@@ -81,8 +81,8 @@ _ADD_EVENTS = text(
     "SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:topic AS text[]), CAST(:key AS text[]), "
     "CAST(:aggregate_type AS text[]), CAST(:aggregate_id AS text[]), CAST(:event_type AS text[]), "
     "CAST(:event_version AS int[]), CAST(CAST(:payload AS text[]) AS jsonb[]), CAST(CAST(:headers AS text[]) AS jsonb[]))")
-_RUN_MASA_PPN = text(_RUN.format(owes=_OWES_MASA_PPN))
-_RUN_ANNUAL = text(_RUN.format(owes=_OWES_ANNUAL))
+_RUN_MASA_PPN = text(_RUN.format(owes=OWES_MASA_PPN))
+_RUN_ANNUAL = text(_RUN.format(owes=OWES_ANNUAL))
 
 
 @dataclass(frozen=True)
