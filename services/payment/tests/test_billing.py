@@ -4,6 +4,7 @@ SPT-linked code made from filing's SPTPaymentRequested delivered over the real b
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -73,6 +74,24 @@ async def test_idempotency_key_returns_the_first_code_and_refuses_another_body(w
     other = await world.http.post("/v1/billing-codes", headers=headers, json=mandiri_body(npwp, amount="1"))
     assert (other.status_code, other.json()["code"]) == (422, "idempotency.key_reused")
     assert await world.scalar("SELECT count(*) FROM billing WHERE npwp = :n", n=npwp) == 1
+
+
+async def test_ten_requests_at_once_with_one_key_make_one_code_and_a_refusal_keeps_no_claim(world: World) -> None:
+    """The claim, the code, `BillingCreated` and the stored answer commit together: concurrent requests with one key
+    wait at the claim and replay the first answer; a refused request leaves the key free for a valid body."""
+    npwp = random_npwp()
+    headers = {**taxpayer_token(npwp), "Idempotency-Key": "pay-at-once"}
+    answers = await asyncio.gather(*(world.http.post("/v1/billing-codes", headers=headers, json=mandiri_body(npwp))
+                                     for _ in range(10)))
+    assert {r.status_code for r in answers} == {201} and len({r.json()["code"] for r in answers}) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in answers) == 9
+    assert len(await world.events("BillingCreated", npwp=npwp)) == 1
+
+    refused_first = {**taxpayer_token(npwp), "Idempotency-Key": "pay-after-typo"}
+    typo = await world.http.post("/v1/billing-codes", headers=refused_first, json=mandiri_body(npwp, period="2025-13"))
+    fixed = await world.http.post("/v1/billing-codes", headers=refused_first, json=mandiri_body(npwp))
+    assert (typo.status_code, fixed.status_code) == (422, 201)
+    assert await world.scalar("SELECT count(*) FROM billing WHERE npwp = :n", n=npwp) == 2
 
 
 REFUSALS: list[tuple[str, dict[str, Any], int, str]] = [
