@@ -13,6 +13,7 @@ import base64
 import binascii
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
@@ -219,17 +220,8 @@ async def sign_digests(uow: UnitOfWork, runtime: CredentialsRuntime, principal: 
             await uow.commit()
             raise error
 
-        if credential.status == "revoked":
-            await refuse("revoked", CredentialRevoked())
-        if credential.valid_until <= now:
-            await refuse("expired", CredentialExpired(valid_until=credential.valid_until.isoformat()))
-        if credential.locked_until is not None and credential.locked_until > now:
-            await refuse("locked", CredentialLocked(locked_until=credential.locked_until.isoformat()))
-
-        sealed = keystore.SealedKey(credential.sealed_key, credential.key_nonce, credential.kdf_salt,
-                                    keystore.KdfParams.from_json(credential.kdf_params))
-        public_key = x509.load_pem_x509_certificate(credential.certificate_pem.encode()).public_key()
-        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        await _refuse_unusable(credential, now, refuse)
+        sealed, public_key = _key_material(credential)
         try:
             signatures = await asyncio.to_thread(keystore.sign_digests, sealed, passphrase,
                                                  credential_id=credential.id.bytes, public_key=public_key,
@@ -362,17 +354,8 @@ async def open_session(uow: UnitOfWork, runtime: CredentialsRuntime, principal: 
             await uow.commit()
             raise error
 
-        if credential.status == "revoked":
-            await refuse("revoked", CredentialRevoked())
-        if credential.valid_until <= now:
-            await refuse("expired", CredentialExpired(valid_until=credential.valid_until.isoformat()))
-        if credential.locked_until is not None and credential.locked_until > now:
-            await refuse("locked", CredentialLocked(locked_until=credential.locked_until.isoformat()))
-
-        sealed = keystore.SealedKey(credential.sealed_key, credential.key_nonce, credential.kdf_salt,
-                                    keystore.KdfParams.from_json(credential.kdf_params))
-        public_key = x509.load_pem_x509_certificate(credential.certificate_pem.encode()).public_key()
-        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        await _refuse_unusable(credential, now, refuse)
+        sealed, public_key = _key_material(credential)
         try:
             private = await asyncio.to_thread(keystore.unseal_checked, sealed, passphrase,
                                               credential_id=credential.id.bytes, public_key=public_key)
@@ -456,3 +439,23 @@ def _signature_details(credential: SigningCredential, principal: Principal, coun
 
 def _pem(certificate: x509.Certificate) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+async def _refuse_unusable(credential: SigningCredential, now: datetime,
+                           refuse: Callable[[str, Exception], Awaitable[NoReturn]]) -> None:
+    """A revoked, expired or locked credential opens for nothing: refused through `refuse` (which audits it)."""
+    if credential.status == "revoked":
+        await refuse("revoked", CredentialRevoked())
+    if credential.valid_until <= now:
+        await refuse("expired", CredentialExpired(valid_until=credential.valid_until.isoformat()))
+    if credential.locked_until is not None and credential.locked_until > now:
+        await refuse("locked", CredentialLocked(locked_until=credential.locked_until.isoformat()))
+
+
+def _key_material(credential: SigningCredential) -> tuple[keystore.SealedKey, ec.EllipticCurvePublicKey]:
+    """The sealed private key and the certificate's public key (to check what the passphrase opens)."""
+    sealed = keystore.SealedKey(credential.sealed_key, credential.key_nonce, credential.kdf_salt,
+                                keystore.KdfParams.from_json(credential.kdf_params))
+    public_key = x509.load_pem_x509_certificate(credential.certificate_pem.encode()).public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    return sealed, public_key
