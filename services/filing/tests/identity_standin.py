@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import jwt
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -26,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Form, Header, Request
 from fastapi.responses import JSONResponse
+
+from devstack.testing.serving import serving
 
 MAX_FAILURES = 5
 
@@ -180,20 +179,5 @@ def create_app(state: StandIn) -> FastAPI:
 
 def running() -> Iterator[StandIn]:
     state = StandIn()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, name="identity-standin", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the identity stand-in did not start"
-        time.sleep(0.01)
-    state.url = f"http://127.0.0.1:{port}"
-    try:
+    with serving(create_app(state), name="identity-standin") as state.url:
         yield state
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
-import uvicorn
 from pydantic import SecretStr
 
+from devstack.testing.serving import serving
 from identity.main import create_app
 from identity.settings import IdentitySettings, OTPSettings, TokenSettings
-from kit.testing.service import free_port, service_settings
+from kit.testing.service import service_settings
 from services.identity.tests.conftest import SEALING_PUBLIC, TOKEN_KEY
 
 
@@ -31,18 +27,5 @@ def module_settings(infra: Any, **login: Any) -> IdentitySettings:
 
 @contextmanager
 def served(settings: IdentitySettings) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on", timeout_graceful_shutdown=5))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="identity-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("identity's API did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with serving(create_app(settings), name="identity-api", lifespan="on") as url:
+        yield url

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import ssl
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 
+from devstack.testing.serving import serving
 from invoice.settings import InvoiceSettings
 from kit import webhooks
 from kit.webhooks import WebhookSettings
@@ -53,35 +51,23 @@ def settings(settings: InvoiceSettings, request: pytest.FixtureRequest) -> Invoi
 
 
 class Receiver:
-    def __init__(self, **tls: str) -> None:
-        self.received: list[dict[str, str]] = []
-        app = FastAPI()
+    """A webhook endpoint on loopback: the headers of what it received; `port` once it runs."""
 
-        @app.post("/hook")
+    def __init__(self) -> None:
+        self.received: list[dict[str, str]] = []
+        self.port = 0
+        self.app = FastAPI()
+
+        @self.app.post("/hook")
         async def hook(request: Request) -> Response:
             self.received.append(dict(request.headers))
             return Response(status_code=204)
 
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off", **tls))  # type: ignore[arg-type]
 
-
-def running(r: Receiver) -> Iterator[Receiver]:
-    thread = threading.Thread(target=r.server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not r.server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    try:
+def running(r: Receiver, **tls: str) -> Iterator[Receiver]:
+    with serving(r.app, name="webhook-receiver", **tls) as base:
+        r.port = int(base.rsplit(":", 1)[1])
         yield r
-    finally:
-        r.server.should_exit = True
-        thread.join(5)
 
 
 @pytest.fixture
@@ -105,9 +91,9 @@ def tls_receiver(tmp_path: Path) -> Iterator[Receiver]:
     (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                                          serialization.PrivateFormat.PKCS8,
                                                          serialization.NoEncryption()))
-    r = Receiver(ssl_certfile=str(tmp_path / "cert.pem"), ssl_keyfile=str(tmp_path / "key.pem"))
+    r = Receiver()
     r.ca = str(tmp_path / "cert.pem")  # type: ignore[attr-defined]
-    yield from running(r)
+    yield from running(r, ssl_certfile=str(tmp_path / "cert.pem"), ssl_keyfile=str(tmp_path / "key.pem"))
 
 
 @pytest.fixture

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 
+from devstack.testing.serving import serving
 from invoice.drafts import service
 from invoice.settings import InvoiceSettings
 from invoice.webhooks.service import enqueue_completion
@@ -65,9 +63,10 @@ class Receiver:
         self.answer_together = 0  # hold each request until this many are waiting (they must come at once)
         self._waiting = 0
         self._all_waiting = asyncio.Event()  # used only on the receiver's own loop
-        app = FastAPI()
+        self.url = ""
+        self.app = FastAPI()
 
-        @app.post("/hook")
+        @self.app.post("/hook")
         async def hook(request: Request) -> Response:
             self.received.append((dict(request.headers), await request.body()))
             if self.answer_together:
@@ -79,13 +78,6 @@ class Receiver:
                 return Response(status_code=503)
             return Response(status_code=204)
 
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
-        self.url = f"http://127.0.0.1:{self.port}/hook"
 
     async def wait(self, n: int, timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout
@@ -97,17 +89,9 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
-    thread = threading.Thread(target=r.server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not r.server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    try:
+    with serving(r.app, name="webhook-receiver") as base:
+        r.url = f"{base}/hook"
         yield r
-    finally:
-        r.server.should_exit = True
-        thread.join(5)
 
 
 def _verified(headers: dict[str, str], body: bytes, client_id: str) -> dict[str, Any]:

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 
+from devstack.testing.serving import serving
 from kit import webhooks
 from kit.webhooks import WebhookSettings
 from payment.settings import PaymentSettings, PHTBSettings
@@ -30,21 +28,17 @@ SECRET = "phtb-webhook-secret"
 
 
 class Receiver:
+    """The land office's webhook endpoint: what it received, headers and raw body."""
+
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
-        app = FastAPI()
+        self.url = ""
+        self.app = FastAPI()
 
-        @app.post("/bpn/validations")
+        @self.app.post("/bpn/validations")
         async def hook(request: Request) -> Response:
             self.received.append((dict(request.headers), await request.body()))
             return Response(status_code=204)
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
-        self.url = f"http://127.0.0.1:{self.port}/bpn/validations"
 
     async def wait(self, n: int, timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout
@@ -56,17 +50,9 @@ class Receiver:
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
-    thread = threading.Thread(target=r.server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not r.server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    try:
+    with serving(r.app, name="land-office") as base:
+        r.url = f"{base}/bpn/validations"
         yield r
-    finally:
-        r.server.should_exit = True
-        thread.join(5)
 
 
 @pytest.fixture
