@@ -34,6 +34,22 @@ async def test_profile_contacts_and_bank_accounts(settings, sessions, codes, flo
         me = (await http.get("/v1/me", headers=bearer(token))).json()
         assert me["email"] == "New.Address@example.cn"
 
+        # a new phone number (seed 000 item 4: Coretax's OTP did not arrive when the phone was changed): the code goes
+        # by SMS to the new number, and only that code confirms it
+        phone_change = (await http.post(f"/v1/taxpayers/{npwp}/contact-changes", headers=bearer(token),
+                                        json={"phone": "081377778888"})).json()
+        assert phone_change["channel"] == "sms"
+        async with sessions() as s:
+            sms_subject, destination = (await s.execute(text(
+                "SELECT subject_id, destination FROM otp_challenge WHERE channel = 'sms' AND destination LIKE :d "
+                "ORDER BY expires_at DESC LIMIT 1"), {"d": "%77778888"})).one()
+        assert destination == phone_change["new_value"]
+        confirmed = await http.post(f"/v1/taxpayers/{npwp}/contact-changes/{phone_change['change_id']}/confirm",
+                                    headers=bearer(token), json={"channel": "sms", "new_value": destination,
+                                                                 "code": await codes.latest(sms_subject, "sms")})
+        assert confirmed.status_code == 200, confirmed.text
+        assert (await http.get("/v1/me", headers=bearer(token))).json()["phone"] == destination
+
         bank = await http.post(f"/v1/taxpayers/{npwp}/bank-accounts", headers=bearer(token), json={
             "bank_code": "008", "account_number": "1234567890", "account_name": "Zhang Wei", "is_refund_account": True})
         assert bank.status_code == 201
@@ -43,4 +59,4 @@ async def test_profile_contacts_and_bank_accounts(settings, sessions, codes, flo
     async with sessions() as s:
         changed = (await s.execute(text("SELECT payload->'data'->'changed' FROM outbox WHERE key = :k "
                                         "AND event_type = 'TaxpayerUpdated' ORDER BY seq"), {"k": npwp})).scalars().all()
-    assert changed == [["address"], ["email"]]
+    assert changed == [["address"], ["email"], ["phone"]]
