@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
+
+from kit.auth import Principal
 
 
 class IdentityClientSettings(Protocol):
@@ -149,3 +154,26 @@ def _json(response: httpx.Response) -> dict[str, Any]:
         return value if isinstance(value, dict) else {}
     except ValueError:
         return {}
+
+
+def subject_name(certificate_pem: str) -> str:
+    """The holder's name (the certificate subject's common name): the signer printed on a faktur or a receipt."""
+    cert = x509.load_pem_x509_certificate(certificate_pem.encode())
+    full = cert.subject.get_attributes_for_oid(x509.ObjectIdentifier("2.5.4.41"))  # id-at-name: when CN is cut
+    names = full or cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else cert.subject.rfc4514_string()
+
+
+def signer_account(principal: Principal) -> str | None:
+    """The person who signs, sent to identity so the credential must be theirs: the `act` person of a token acting
+    for a taxpayer, or the account of a person's own token. None only for machine clients (a PJAP), for which
+    identity checks the passphrase alone."""
+    actor = principal.actor or {}
+    if actor:
+        return str(actor["sub"]) if actor.get("sub") and actor.get("client_kind") is None else None
+    if principal.claims.get("client_kind"):
+        return None
+    try:
+        return str(uuid.UUID(principal.subject))
+    except ValueError:
+        return None

@@ -19,11 +19,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from cryptography.x509.oid import NameOID
 
 from filing.corrections.rules import version_label
 from filing.returns.schemas import SptMasaPpnRead
-from kit.auth import Principal
 
 PPN_KAP_KJS = "411211-100"  # PPN dalam negeri, masa (tax-rules.md §4.3)
 PPNBM_KAP_KJS = "411221-100"  # PPnBM dalam negeri, masa: not creditable, paid on its own
@@ -112,26 +110,3 @@ def signature_valid(content: str, digest_hex: str, signature_b64: str, certifica
     except (InvalidSignature, ValueError):
         return False, "the signature does not verify with the signer's certificate"
     return True, "the digest matches the signed content and the signature is valid"
-
-
-def subject_name(certificate_pem: str) -> str:
-    """The holder's name (the certificate subject's common name)."""
-    cert = x509.load_pem_x509_certificate(certificate_pem.encode())
-    full = cert.subject.get_attributes_for_oid(x509.ObjectIdentifier("2.5.4.41"))  # id-at-name: when CN is cut
-    names = full or cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else cert.subject.rfc4514_string()
-
-
-def signer_account(principal: Principal) -> str | None:
-    """The person who signs, sent to identity so the credential must be theirs: the `act` person of a token acting
-    for a taxpayer, or the account of a person's own token. None only for machine clients (a PJAP), for which
-    identity checks the passphrase alone."""
-    actor = principal.actor or {}
-    if actor:
-        return str(actor["sub"]) if actor.get("sub") and actor.get("client_kind") is None else None
-    if principal.claims.get("client_kind"):
-        return None
-    try:
-        return str(uuid.UUID(principal.subject))
-    except ValueError:
-        return None

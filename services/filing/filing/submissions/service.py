@@ -85,8 +85,6 @@ from filing.submissions.rules import (
     receipt_number,
     signature_valid,
     signed_document,
-    signer_account,
-    subject_name,
 )
 from filing.submissions.schemas import (
     BatchItemError,
@@ -105,7 +103,15 @@ from kit.clock import JAKARTA, Clock
 from kit.db import UnitOfWork
 from kit.errors import AppError
 from kit.outbox import outbox_row
-from kit.signing import IdentityClient, IdentityUnavailable, Signatures, SigningRefused, SigningSession
+from kit.signing import (
+    IdentityClient,
+    IdentityUnavailable,
+    Signatures,
+    SigningRefused,
+    SigningSession,
+    signer_account,
+    subject_name,
+)
 
 log = logging.getLogger(__name__)
 SUBMIT, READ = "filing:submit", "filing:read"

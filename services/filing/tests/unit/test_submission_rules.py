@@ -26,11 +26,10 @@ from filing.submissions.rules import (
     receipt_number,
     signature_valid,
     signed_content,
-    signer_account,
-    subject_name,
 )
 from kit.auth import Principal
 from kit.clock import JAKARTA
+from kit.signing import signer_account, subject_name
 
 Z = Decimal(0)
 

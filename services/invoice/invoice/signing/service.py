@@ -22,13 +22,13 @@ from invoice.lifecycle.rules import buyer_npwp, signed_late
 from invoice.settings import InvoiceSettings
 from invoice.signing.errors import NothingToSign, SigningJobNotFound
 from invoice.signing.repository import SigningRepository
-from invoice.signing.rules import digest_of, nsfp, replacement_nsfp, signer_account, subject_name
+from invoice.signing.rules import digest_of, nsfp, replacement_nsfp
 from invoice.signing.schemas import SigningJobCreate, SigningJobRead
 from invoice.webhooks.service import check_callback_url, client_of, enqueue_completion
 from kit.auth import Principal, acting_taxpayer
 from kit.db import UnitOfWork
 from kit.outbox import outbox_row
-from kit.signing import IdentityClient, IdentityUnavailable, SigningRefused
+from kit.signing import IdentityClient, IdentityUnavailable, SigningRefused, signer_account, subject_name
 
 log = logging.getLogger(__name__)
 AGGREGATE = "invoice"
