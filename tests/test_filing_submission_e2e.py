@@ -8,7 +8,6 @@ and signature verify with the certificate identity issued."""
 from __future__ import annotations
 
 import base64
-import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -32,19 +31,16 @@ from filing.settings import FilingSettings, IdentityClientSettings
 from filing.submissions.models import spt_submission
 from identity.credentials.settings import CredentialSettings
 from identity.main import create_app as create_identity_app
-from identity.models import Account, Person
-from identity.passwords import Passwords
-from identity.pjap.service import register_client
 from identity.settings import IdentitySettings, TokenSettings
-from identity.tokens import TokenIssuer
 from kit.auth import JWKSCache
 from kit.clock import FixedClock
-from kit.db import UnitOfWork, create_engine, create_sessionmaker
+from kit.db import create_engine, create_sessionmaker
 from kit.testing.events import outbox_envelopes, random_npwp
 from kit.testing.service import api_client, deliver, service_settings
 from kit.testing.tokens import TokenMaker
 from kit.worker import ConsumerSpec
 from sandbox.liveness import running_sandbox
+from tests.identity_signer import internal_client, signer_with_credential
 
 PASSPHRASE = "Rahasia#2026"
 IDENTITY_TOKEN_KEY = Ed25519PrivateKey.generate().private_bytes(
@@ -91,28 +87,12 @@ async def filing(infra: Any, liveness_url: str) -> AsyncIterator[Filing]:
     fil_engine = create_engine(fil_settings.database, application_name="test.filing.submission", pool_size=2)
     try:
         async with api_client(create_identity_app(id_settings)) as identity:
-            async with id_sessions() as s:  # the signer: a person with an account (as identity's own tests do)
-                person = Person(kind="resident", full_name="Siti Penandatangan", nik="32" + "".join(
-                    random.choice("0123456789") for _ in range(14)), identity_number=None)
-                person.identity_number = person.nik
-                s.add(person)
-                await s.flush()
-                account = Account(person_id=person.id, email=f"{uuid.uuid4().hex[:10]}@contoh.id",
-                                  phone="08" + "".join(random.choice("0123456789") for _ in range(10)),
-                                  status="active")
-                s.add(account)
-                await s.commit()
-                account_id = account.id
-            personal, _ = TokenIssuer(id_settings).issue(subject=str(account_id), scopes=["identity:self"])
-            issued = await identity.post("/v1/signing-credentials", headers={"authorization": f"Bearer {personal}"},
-                                         json={"kind": "kode_otorisasi", "passphrase": PASSPHRASE,
-                                               "liveness_reference": "ok-filing-e2e"})
-            assert issued.status_code == 201, issued.text
-            client, secret = await register_client(
-                UnitOfWork(id_sessions), Passwords(id_settings.login), None, name="filing (test)",
-                scopes=["identity:sign"], kind="internal", rate_limit_per_minute=6000, ip="test")
+            account_id, credential = await signer_with_credential(
+                identity, id_sessions, id_settings, name="Siti Penandatangan", passphrase=PASSPHRASE,
+                liveness_reference="ok-filing-e2e")
+            client_id, secret = await internal_client(id_sessions, id_settings, "filing (test)")
             settings = fil_settings.model_copy(update={"identity": IdentityClientSettings(
-                base_url="http://identity", client_id=client.client_id, client_secret=SecretStr(secret))})
+                base_url="http://identity", client_id=client_id, client_secret=SecretStr(secret))})
 
             # the taxpayer in filing's replica, PKP since 2025, through the real broker and consumer
             npwp = random_npwp()
@@ -126,7 +106,7 @@ async def filing(infra: Any, liveness_url: str) -> AsyncIterator[Filing]:
             app = create_filing_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()),
                                     clock=FixedClock(TODAY), identity_http=identity)
             async with api_client(app) as http:
-                yield Filing(http, create_sessionmaker(fil_engine), npwp, account_id, issued.json())
+                yield Filing(http, create_sessionmaker(fil_engine), npwp, account_id, credential)
     finally:
         await fil_engine.dispose()
         await id_engine.dispose()

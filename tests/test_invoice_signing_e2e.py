@@ -9,7 +9,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import random
 import re
 import uuid
 import zlib
@@ -31,23 +30,20 @@ from sqlalchemy import select, text
 
 from identity.credentials.settings import CredentialSettings
 from identity.main import create_app as create_identity_app
-from identity.models import Account, Person
-from identity.passwords import Passwords
-from identity.pjap.service import register_client
 from identity.settings import IdentitySettings, TokenSettings
-from identity.tokens import TokenIssuer
 from invoice.main import create_app
 from invoice.models import invoice, invoice_line, signing_job, signing_job_item
 from invoice.settings import IdentityClientSettings, InvoiceSettings
 from invoice.signing.rules import canonical
 from invoice.signing.service import commit_chunk, recover_stale
 from kit.auth import JWKSCache
-from kit.db import UnitOfWork, create_engine, create_sessionmaker
+from kit.db import create_engine, create_sessionmaker
 from kit.testing.events import outbox_envelopes
 from kit.testing.service import api_client, service_settings
 from kit.testing.tokens import TokenMaker
 from sandbox.liveness import running_sandbox
 from services.invoice.tests.factories import add_seller, npwp16
+from tests.identity_signer import internal_client, signer_with_credential
 
 PASSPHRASE = "Rahasia#2025"
 IDENTITY_TOKEN_KEY = Ed25519PrivateKey.generate().private_bytes(
@@ -122,36 +118,20 @@ async def signing(infra: Any, liveness_url: str) -> AsyncIterator[Signing]:
     inv_sessions = create_sessionmaker(engine=inv_engine)
     try:
         async with api_client(create_identity_app(id_settings)) as identity:
-            # the signer: a person with an account (inserted as identity's own tests do)
+            # the signer: a person with an account and a Kode Otorisasi
             name = f"Siti Penandatangan {uuid.uuid4().hex[:6]}"
-            async with id_sessions() as s:
-                person = Person(kind="resident", full_name=name, nik="32" + "".join(
-                    random.choice("0123456789") for _ in range(14)), identity_number=None)
-                person.identity_number = person.nik
-                s.add(person)
-                await s.flush()
-                account = Account(person_id=person.id, email=f"{uuid.uuid4().hex[:10]}@contoh.id",
-                                  phone="08" + "".join(random.choice("0123456789") for _ in range(10)),
-                                  status="active")
-                s.add(account)
-                await s.commit()
-                account_id = account.id
-            personal, _ = TokenIssuer(id_settings).issue(subject=str(account_id), scopes=["identity:self"])
-            issued = await identity.post("/v1/signing-credentials", headers={"authorization": f"Bearer {personal}"},
-                                         json={"kind": "kode_otorisasi", "passphrase": PASSPHRASE,
-                                               "liveness_reference": "ok-invoice-e2e"})
-            assert issued.status_code == 201, issued.text
+            account_id, credential = await signer_with_credential(
+                identity, id_sessions, id_settings, name=name, passphrase=PASSPHRASE,
+                liveness_reference="ok-invoice-e2e")
             # invoice's own internal client, allowed to call the signing endpoint
-            client, secret = await register_client(
-                UnitOfWork(id_sessions), Passwords(id_settings.login), None, name="invoice (test)",
-                scopes=["identity:sign"], kind="internal", rate_limit_per_minute=6000, ip="test")
+            client_id, secret = await internal_client(id_sessions, id_settings, "invoice (test)")
             settings = inv_settings.model_copy(update={"identity": IdentityClientSettings(
-                base_url="http://identity", client_id=client.client_id, client_secret=SecretStr(secret))})
+                base_url="http://identity", client_id=client_id, client_secret=SecretStr(secret))})
             app = create_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()), identity_http=identity)
             async with api_client(app) as http:
                 async with inv_sessions() as s, s.begin():
                     seller = await add_seller(s, name="PT Penjual Makmur", pkp_from=date(2025, 1, 1))
-                yield Signing(identity, http, inv_sessions, seller, account_id, name, issued.json())
+                yield Signing(identity, http, inv_sessions, seller, account_id, name, credential)
     finally:
         await inv_engine.dispose()
         await id_engine.dispose()
