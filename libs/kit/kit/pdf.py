@@ -104,3 +104,53 @@ def letter(title: str, subtitle: str, rows: Sequence[tuple[str, Any]], *, url: s
         pdf.multi_cell(width - QR_SIZE_MM - 4, 4.5, latin(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     qr(pdf, url, x=pdf.l_margin + width - QR_SIZE_MM, y=top)
     return bytes(pdf.output())
+
+
+class Sheet:
+    """A signed-record page (a receipt, a status letter): its title and number beside a QR code to the public
+    verification, labelled values, the digest of what was signed, and a closing note naming the verification URL."""
+
+    def __init__(self, title: str, number: str, *, document: str, author: str | None, creator: str, url: str,
+                 label_width: float = 55) -> None:
+        self.pdf = FPDF(format="A4", unit="mm")
+        self.pdf.set_title(latin(f"{document} {number}"))
+        if author is not None:
+            self.pdf.set_author(latin(author))
+        self.pdf.set_creator(creator)
+        self.pdf.add_page()
+        self.width = self.pdf.w - self.pdf.l_margin - self.pdf.r_margin
+        self.label_width, self.url, self.top = label_width, url, self.pdf.get_y()
+        self.pdf.set_font("Helvetica", "B", 13)
+        self.pdf.multi_cell(self.width - 45, 7, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.set_font("Helvetica", "", 9)
+        self.pdf.multi_cell(self.width - 45, 5, latin(f"Nomor: {number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(4)
+
+    def field(self, label: str, value: Any) -> None:
+        """One labelled value (empty reads `-`), in the column left of the QR code."""
+        self.pdf.set_font("Helvetica", "", 9)
+        self.pdf.cell(self.label_width, 5, latin(label))
+        self.pdf.multi_cell(self.width - self.label_width - 45, 5,
+                            latin(f": {value if value not in (None, '') else '-'}"),
+                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def emphasis(self, label: str, value: str) -> None:
+        self.pdf.set_font("Helvetica", "B", 11)
+        self.pdf.cell(self.label_width, 7, latin(label))
+        self.pdf.multi_cell(self.width - self.label_width, 7, latin(f": {value}"), new_x=XPos.LMARGIN,
+                            new_y=YPos.NEXT)
+
+    def gap(self, mm: float = 3) -> None:
+        self.pdf.ln(mm)
+
+    def finish(self, digest: str, note: str) -> bytes:
+        """The digest line, the note ("... memindai kode QR atau membuka <url>") and the QR code; the PDF."""
+        self.pdf.set_font("Helvetica", "", 9)
+        self.pdf.cell(self.label_width, 5, "Digest (SHA-256)")
+        self.pdf.set_font("Courier", "", 8)
+        self.pdf.multi_cell(self.width - self.label_width, 5, f": {digest}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(4)
+        self.pdf.set_font("Helvetica", "I", 8)
+        self.pdf.multi_cell(self.width, 4, latin(f"{note} {self.url}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        qr(self.pdf, self.url, x=self.pdf.l_margin + self.width - 40, y=self.top, size=38)
+        return bytes(self.pdf.output())

@@ -4,13 +4,8 @@ text, a QR code to the public verification)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from filing.kswp.schemas import KswpCheck, KswpRead
-from kit.pdf import latin, qr, wib
+from kit.pdf import Sheet, wib
 
 _CHECKS = {"npwp_active": "NPWP aktif", "name_matches": "Nama sesuai", "spt_tahunan_filed": "SPT Tahunan",
            "spt_masa_ppn_filed": "SPT Masa PPN"}
@@ -34,47 +29,20 @@ def check_line(check: KswpCheck) -> str:
 
 
 def render(kswp: KswpRead) -> bytes:
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_title(latin(f"Surat Keterangan Status Wajib Pajak {kswp.letter_number}"))
-    pdf.set_creator("Lontar filing")
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-    top = pdf.get_y()
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(width - 45, 7, "SURAT KETERANGAN STATUS WAJIB PAJAK", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(width - 45, 5, latin(f"Nomor: {kswp.letter_number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
-
-    def field(label: str, value: Any) -> None:
-        pdf.set_font("Helvetica", "", 9)
-        pdf.cell(50, 5, latin(label))
-        pdf.multi_cell(width - 95, 5, latin(f": {value if value not in (None, '') else '-'}"),
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    field("NPWP", kswp.npwp)
-    field("Nama (data DJP)", kswp.taxpayer_name)
-    field("Nama (permohonan)", kswp.requested_name)
-    field("Instansi peminta", kswp.agency)
-    field("Layanan", kswp.service)
-    field("Jenis", _VARIANTS[kswp.variant])
-    field("Waktu pemeriksaan", wib(kswp.checked_at))
-    pdf.ln(3)
+    sheet = Sheet("SURAT KETERANGAN STATUS WAJIB PAJAK", kswp.letter_number,
+                  document="Surat Keterangan Status Wajib Pajak", author=None, creator="Lontar filing",
+                  url=kswp.verification_url, label_width=50)
+    sheet.field("NPWP", kswp.npwp)
+    sheet.field("Nama (data DJP)", kswp.taxpayer_name)
+    sheet.field("Nama (permohonan)", kswp.requested_name)
+    sheet.field("Instansi peminta", kswp.agency)
+    sheet.field("Layanan", kswp.service)
+    sheet.field("Jenis", _VARIANTS[kswp.variant])
+    sheet.field("Waktu pemeriksaan", wib(kswp.checked_at))
+    sheet.gap()
     for check in kswp.checks:
-        field(_CHECKS[check.code], check_line(check))
-    pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(50, 7, "Status KSWP")
-    pdf.multi_cell(width - 50, 7, f": {STATUS_TEXT[kswp.status]}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    field("Alasan", ", ".join(kswp.reasons) or None)
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(50, 5, "Digest (SHA-256)")
-    pdf.set_font("Courier", "", 8)
-    pdf.multi_cell(width - 50, 5, f": {kswp.snapshot_digest}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "I", 8)
-    pdf.multi_cell(width, 4, latin("Keaslian surat ini dapat diperiksa dengan memindai kode QR atau membuka "
-                                   f"{kswp.verification_url}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    qr(pdf, kswp.verification_url, x=pdf.l_margin + width - 40, y=top, size=38)
-    return bytes(pdf.output())
-
+        sheet.field(_CHECKS[check.code], check_line(check))
+    sheet.gap()
+    sheet.emphasis("Status KSWP", STATUS_TEXT[kswp.status])
+    sheet.field("Alasan", ", ".join(kswp.reasons) or None)
+    return sheet.finish(kswp.snapshot_digest, "Keaslian surat ini dapat diperiksa dengan memindai kode QR atau membuka")

@@ -8,12 +8,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from filing.forms.schema import forms
 from filing.submissions.schemas import ReceiptRead
-from kit.pdf import latin, masa, qr, rupiah, tanggal, wib
+from kit.pdf import Sheet, masa, rupiah, tanggal, wib
 
 _FORMS = {"spt_masa_ppn": "SPT Masa PPN"}
 _OUTCOMES = {"kurang_bayar": "Kurang Bayar", "lebih_bayar": "Lebih Bayar", "nihil": "Nihil"}
@@ -35,26 +32,9 @@ def _rp(value: Any) -> str:
 def render(receipt: ReceiptRead, content: str, *, taxpayer_name: str, signer_name: str | None,
            certificate_serial: str) -> bytes:
     figures = json.loads(content)
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_title(latin(f"Bukti Penerimaan Elektronik {receipt.number}"))
-    pdf.set_author(latin(taxpayer_name))
-    pdf.set_creator("Lontar filing")
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-    top = pdf.get_y()
-
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(width - 45, 7, "BUKTI PENERIMAAN ELEKTRONIK", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(width - 45, 5, latin(f"Nomor: {receipt.number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
-
-    def field(label: str, value: Any) -> None:
-        pdf.set_font("Helvetica", "", 9)
-        pdf.cell(55, 5, latin(label))
-        pdf.multi_cell(width - 100, 5, latin(f": {value if value not in (None, '') else '-'}"),
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
+    sheet = Sheet("BUKTI PENERIMAAN ELEKTRONIK", receipt.number, document="Bukti Penerimaan Elektronik",
+                  author=taxpayer_name, creator="Lontar filing", url=receipt.verification_url)
+    field = sheet.field
     field("NPWP", receipt.npwp)
     field("Nama Wajib Pajak", taxpayer_name)
     field("Jenis SPT", _FORMS.get(receipt.form) or _title(receipt.form))
@@ -62,7 +42,7 @@ def render(receipt: ReceiptRead, content: str, *, taxpayer_name: str, signer_nam
     field("Status SPT", receipt.version_label)
     field("Diterima", wib(receipt.filed_at))
     field("Batas waktu", tanggal(receipt.due_date) + (" (terlambat)" if receipt.late else ""))
-    pdf.ln(3)
+    sheet.gap()
     outcome = str(figures.get("outcome", ""))
     if receipt.form == "spt_masa_ppn":
         field("PPN Keluaran terutang", _rp(figures.get("output_ppn_owed", 0)))
@@ -76,21 +56,13 @@ def render(receipt: ReceiptRead, content: str, *, taxpayer_name: str, signer_nam
             field(f"KAP-KJS {part['kap_kjs']}", _rp(part["amount"]))
         field(_OUTCOMES.get(outcome, outcome), _rp(abs(Decimal(str(figures.get("balance", 0))))))
     if receipt.ntpn:
-        pdf.ln(3)
+        sheet.gap()
         field("Kode billing", receipt.billing_code)
         field("NTPN", receipt.ntpn)
         field("Tanggal bayar", tanggal(receipt.payment_date) if receipt.payment_date else None)
-    pdf.ln(3)
+    sheet.gap()
     field("Ditandatangani oleh", signer_name)
     field("Sertifikat", certificate_serial)
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(55, 5, "Digest (SHA-256)")
-    pdf.set_font("Courier", "", 8)
-    pdf.multi_cell(width - 55, 5, f": {receipt.content_digest}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "I", 8)
-    pdf.multi_cell(width, 4, latin("Keaslian bukti ini dapat diperiksa dengan memindai kode QR atau membuka "
-                                   f"{receipt.verification_url}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    qr(pdf, receipt.verification_url, x=pdf.l_margin + width - 40, y=top, size=38)
-    return bytes(pdf.output())
+    return sheet.finish(receipt.content_digest,
+                        "Keaslian bukti ini dapat diperiksa dengan memindai kode QR atau membuka")
 
