@@ -9,21 +9,28 @@
   person with a Kode Otorisasi (scrypt-sealed key) issued over HTTP, filing's internal client (`identity:sign`).
   The signer opens ONE signing session (`POST /v1/signing-credentials/{id}/sessions`: one passphrase check, bound to
   the login session `sid`) and every submission signs with it (`--signing passphrase` instead sends the passphrase
-  each call: one scrypt per call, the floor below says what that costs).
-- filing: the app in this process (httpx ASGITransport: routing, auth, validation, idempotency, the three steps),
-  calling identity over real HTTP, as in production.
+  each call: one scrypt per identity call, the floor below says what that costs).
+- filing: the app in this process (httpx ASGITransport: routing, auth, validation, idempotency, the desk), calling
+  identity over real HTTP, as in production. The load generator shares the process (and its CPU).
 - Measured: (a) one by one (`POST /v1/returns/spt-masa-ppn/2026-03/submission`, one return per call) at 64
-  concurrent clients: SPT/s; and at an offered 100/s (open loop): p50/p99; (b) `POST /v1/returns/submissions` with
-  500 returns per call, one call after another: SPT/s; and the SQL statements filing sends in (a) and (b) (a
-  SQLAlchemy `before_cursor_execute` listener on every engine of the process), per submission and per batch.
+  concurrent clients: SPT/s, and the mean size of the groups filing's desk made of them (group commit: one read, one
+  identity call, one transaction per group); (a') at an offered 100/s (open loop): p50/p99 and group size; (b)
+  `POST /v1/returns/submissions` with 500 returns per call, one call after another: SPT/s. For (a) and (b): the SQL
+  statements filing sends (a SQLAlchemy `before_cursor_execute` listener on every engine of the process), the wall
+  time of each step (read and check, identity's signature, check again and write, the answers read: the desk's and
+  the batch's step functions wrapped), and the CPU each SPT cost in this process, in identity's process and in the
+  embedded PostgreSQL's processes (psutil), with the rate that CPU allows on this machine's cores if nothing else ran.
 - Floors, in the same run: scrypt derivations/s at identity's parameters (N=2^14, r=8, p=1; one thread: what a
   passphrase check per submission would cap one core at), ECDSA P-256 signatures/s (one thread), single-row INSERT
-  transactions/s into filing's database at 64 concurrent clients (one row, one commit).
+  transactions/s into filing's database at 64 concurrent clients (one row, one commit), `GET /healthz` through the
+  same app and client at 64 clients, and the submission POST itself refused before the desk (a token without
+  `filing:submit`: authentication, body validation and every dependency, no work) at 64 clients, with its CPU.
 - Checked (not timed): every submission answered 200 `filed`, as many `spt` rows filed and `SPTSubmitted` outbox
   rows, and a sample of signatures verifies with the credential's certificate.
 
 `await run(server_url=None)` returns rows {name, value, unit, target, ok};
-`.venv/bin/python -m bench.filing_submission [--taxpayers N] [--signing session|passphrase] [server_url]`.
+`.venv/bin/python -m bench.filing_submission [--one-by-one N] [--batched N] [--signing session|passphrase]
+[--idempotency-keys] [server_url]`.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -62,6 +70,9 @@ from devstack.postgres import EmbeddedPostgres, ensure_databases
 from devstack.processes import free_port
 from filing.main import create_app
 from filing.settings import FilingSettings, IdentityClientSettings
+from filing.submissions import batch as batch_module
+from filing.submissions import desk as desk_module
+from filing.submissions.desk import SubmissionDesk
 from identity.models import Account, Person
 from identity.passwords import Passwords
 from identity.pjap.service import register_client
@@ -82,6 +93,7 @@ OFFERED = 100.0
 CONCURRENCY = 64
 BATCH = 500
 ONE_BY_ONE, PACED_S, BATCHED = 2000, 10, 5000
+HTTP_FLOOR = 3000
 PASSPHRASE = "Bench#Lapor2026"
 TODAY = date(2026, 4, 15)
 PERIOD = "2026-03"
@@ -97,7 +109,7 @@ def _row(name: str, value: float | None, unit: str, target: tuple[str, float] | 
 
 
 async def run(server_url: str | None = None, *, one_by_one: int = ONE_BY_ONE, batched: int = BATCHED,
-              signing: str = "session") -> list[dict[str, Any]]:
+              signing: str = "session", idempotency_keys: bool = False) -> list[dict[str, Any]]:
     workdir = Path(tempfile.mkdtemp(prefix="lontar-bench-filing-submission-"))
     postgres = None
     server_url = server_url or os.environ.get("LONTAR_TEST_DATABASE_URL")
@@ -118,7 +130,9 @@ async def run(server_url: str | None = None, *, one_by_one: int = ONE_BY_ONE, ba
             identity.env["IDENTITY_DATABASE__POOL_SIZE"] = "10"
             try:
                 await asyncio.to_thread(identity.start)
-                return await _measure(identity, filing_url, one_by_one, batched, signing)
+                return await _measure(identity, filing_url, one_by_one, batched, signing,
+                                      postgres_pid=postgres.proc.pid if postgres and postgres.proc else None,
+                                      idempotency_keys=idempotency_keys)
             finally:
                 identity.stop()
     finally:
@@ -208,9 +222,10 @@ async def _seed(sessions: Any, n: int) -> list[str]:
     return [f"7{i:015d}" for i in range(1, n + 1)]
 
 
-async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
-                   signing: str) -> list[dict[str, Any]]:
+async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int, signing: str, *,
+                   postgres_pid: int | None, idempotency_keys: bool) -> list[dict[str, Any]]:
     signer = await _signer(identity)
+    pids = {"identity": identity.proc.pid if identity.proc else None, "PostgreSQL": postgres_pid}
     paced = int(OFFERED * PACED_S)
     total = one_by_one + paced + batched
     settings = FilingSettings(
@@ -248,6 +263,8 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
         batch_headers = [token(b) for b in batches]
         async with api_client(app) as http:
             async def submit(i: int, headers: dict[str, str]) -> tuple[float, int, str]:
+                if idempotency_keys:  # as a careful client sends: the key costs its claim and its stored answer
+                    headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
                 started = time.perf_counter()
                 r = await http.post(f"/v1/returns/spt-masa-ppn/{PERIOD}/submission", headers=headers,
                                     json={"credential_id": credential_id, **key})
@@ -257,15 +274,20 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
             # warm-up: first requests pay for imports, JWKS, identity's token, pools (not counted)
             await asyncio.gather(*(submit(i, h) for i, h in enumerate(one_headers[:20])))
             one, one_headers = one[20:], one_headers[20:]
+            desk = app.state.lontar.get(SubmissionDesk)
 
             print(f"  (a) {len(one):,} one by one at {CONCURRENCY} clients ({used})", file=sys.stderr, flush=True)
-            with _counted() as one_statements:
+            groups = _Groups(desk)
+            with _counted() as one_statements, _phases(desk_module) as one_phases, _cpu(pids) as one_cpu:
                 results, elapsed = await _closed_loop([lambda h=h: submit(0, h) for h in one_headers], CONCURRENCY)
+            one_groups = groups.since()
             one_ok = sum(1 for _, code, st in results if code == 200 and st == "filed")
             one_rate = len(results) / elapsed
 
             print(f"  (a') {len(slow):,} at an offered {OFFERED:.0f}/s", file=sys.stderr, flush=True)
+            groups = _Groups(desk)
             paced_results = await _open_loop([lambda h=h: submit(0, h) for h in slow_headers], OFFERED)
+            paced_groups = groups.since()
             latencies = sorted(t * 1000 for t, _, _ in paced_results)
             paced_ok = sum(1 for _, code, st in paced_results if code == 200 and st == "filed")
             failures = Counter(f"{code} {st}" for _, code, st in [*results, *paced_results]
@@ -274,7 +296,7 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
             print(f"  (b) {len(batch_npwps):,} in batches of {BATCH}", file=sys.stderr, flush=True)
             batch_ok, batch_times = 0, []
             started = time.perf_counter()
-            with _counted() as batch_statements:
+            with _counted() as batch_statements, _phases(batch_module) as batch_phases, _cpu(pids) as batch_cpu:
                 for b, headers in zip(batches, batch_headers, strict=True):
                     t0 = time.perf_counter()
                     r = await http.post("/v1/returns/submissions", headers=headers, json={
@@ -288,9 +310,28 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
                     else:
                         failures[f"batch {r.status_code} {r.json().get('code')}"] += len(b)
             batch_elapsed = time.perf_counter() - started
-        batch_rate = len(batch_npwps) / batch_elapsed
 
-        print("  floors", file=sys.stderr, flush=True)
+            print("  floors", file=sys.stderr, flush=True)
+
+            async def healthz() -> None:
+                await http.get("/healthz")
+
+            _, http_elapsed = await _closed_loop([healthz] * HTTP_FLOOR, CONCURRENCY)
+            # the submission's own HTTP path (token checked, body validated, every dependency), refused before
+            # the desk: a token without filing:submit
+            reader = {"authorization": "Bearer " + maker.make(
+                subject=str(signer.account_id), scopes=["filing:read"], taxpayer_ids=[one[0]], expires_in=3600,
+                act={"sub": str(signer.account_id), "name": "Bench Konsultan"}, sid=signer.sid)}
+
+            async def refused() -> None:
+                r = await http.post(f"/v1/returns/spt-masa-ppn/{PERIOD}/submission", headers=reader,
+                                    json={"credential_id": credential_id, **key})
+                assert r.status_code == 403, r.text
+
+            with _cpu({}) as refused_cpu:
+                _, refused_elapsed = await _closed_loop([refused] * HTTP_FLOOR, CONCURRENCY)
+        batch_rate = len(batch_npwps) / batch_elapsed
+        http_rate = HTTP_FLOOR / http_elapsed
         scrypt_rate = await asyncio.to_thread(_scrypt_rate, 30)
         ecdsa_rate = await asyncio.to_thread(_ecdsa_rate, 3000)
         insert_rate = await _raw_insert_rate(sessions, 3000)
@@ -306,32 +347,142 @@ async def _measure(identity: _Identity, url: str, one_by_one: int, batched: int,
     return [
         *notes,
         _row(f"seeding {total:,} PKP taxpayers, half nil, half lebih bayar (not measured)", round(seed_s, 1), "s"),
-        _row(f"(a) one by one, {used}, {CONCURRENCY} concurrent clients", round(one_rate), "SPT/s",
-             (">=", TARGET_RATE)),
+        _row(f"(a) one by one, {used}{', an Idempotency-Key each' if idempotency_keys else ''}, {CONCURRENCY} "
+             "concurrent clients", round(one_rate), "SPT/s", (">=", TARGET_RATE)),
         _row(f"(a) at an offered {OFFERED:.0f}/s for {PACED_S} s: p99", None if p99 is None else round(p99),
              "ms", ("<", TARGET_P99_MS)),
         _row(f"(a) at an offered {OFFERED:.0f}/s: p50", None if p50 is None else round(p50), "ms"),
         _row(f"(b) batches of {BATCH}, one identity call each, {used}", round(batch_rate), "SPT/s",
              (">=", TARGET_RATE)),
         _row(f"(b) one batch of {BATCH}: median", round(statistics.median(batch_times) * 1000), "ms"),
+        _row("(a) groups the desk made of the one-by-one submissions: mean size", one_groups, "SPT/group"),
+        _row(f"(a') at an offered {OFFERED:.0f}/s: mean group size", paced_groups, "SPT/group"),
         _row("(a) SQL statements per submission, one by one", round(len(one_statements) / max(1, len(one)), 1),
              "stmt"),
         _row(f"(b) SQL statements per return, batches of {BATCH}",
              round(len(batch_statements) / max(1, len(batch_npwps)), 2), "stmt"),
         _row(f"(b) SQL statements per batch of {BATCH}", round(len(batch_statements) / max(1, len(batches)), 1),
              "stmt"),
+        *_cpu_rows("(a) one by one", one_cpu, len(one)),
+        *_cpu_rows("(b) batched", batch_cpu, len(batch_npwps)),
+        *_phase_rows("(a)", one_phases, elapsed),
+        *_phase_rows("(b)", batch_phases, batch_elapsed),
         _row("floor: scrypt N=2^14 r=8 p=1 (one passphrase check), one thread", round(scrypt_rate, 1), "KDF/s"),
         _row("(a) one by one / scrypt floor (what a passphrase per submission would cap)",
              round(one_rate / scrypt_rate, 1), "x"),
         _row("floor: ECDSA P-256 signatures, one thread", round(ecdsa_rate), "sig/s"),
+        _row("(b) batched / ECDSA floor", round(100 * batch_rate / ecdsa_rate, 1), "%"),
         _row(f"floor: single-row INSERT transactions, {CONCURRENCY} clients", round(insert_rate), "tx/s"),
         _row("(a) one by one / raw inserts", round(100 * one_rate / insert_rate, 1), "%"),
         _row("(b) batched / raw inserts", round(100 * batch_rate / insert_rate, 1), "%"),
+        _row(f"floor: GET /healthz through the same app and client, {CONCURRENCY} clients", round(http_rate),
+             "req/s"),
+        _row("(a) one by one / GET /healthz", round(100 * one_rate / http_rate, 1), "%"),
+        _row(f"floor: the submission POST refused before the desk (403), {CONCURRENCY} clients",
+             round(HTTP_FLOOR / refused_elapsed), "req/s"),
+        _row("floor: its CPU per request in this process (app and load generator)",
+             round(1000 * refused_cpu["filing and load generator"] / HTTP_FLOOR, 2), "ms"),
+        _row("(a) one by one / the refused POST", round(100 * one_rate * refused_elapsed / HTTP_FLOOR, 1), "%"),
         _row("checked: answered filed, spt filed, SPTSubmitted rows, signatures verified (sample)",
              min(submitted, checks["filed"], checks["SPTSubmitted"]), "SPT", (">=", expected),
              ok=checked_ok and submitted == expected),
         *([_row("not filed: " + ", ".join(f"{k} x{v}" for k, v in failures.most_common(4)),
                 sum(failures.values()), "SPT", ok=False)] if failures else []),
+    ]
+
+
+class _Groups:
+    """The desk's groups from now on: `since()` is their mean size."""
+
+    def __init__(self, desk: SubmissionDesk) -> None:
+        self.desk, self.groups, self.requests = desk, desk.groups, desk.requests
+
+    def since(self) -> float | None:
+        groups = self.desk.groups - self.groups
+        return round((self.desk.requests - self.requests) / groups, 1) if groups else None
+
+
+_STEPS = (("prepare_many", "step 1: read and check"), ("sign", "step 2: identity signs"),
+          ("record_many", "step 3: check again, write"), ("read_many", "step 3: the answers read"))
+
+
+@contextmanager
+def _phases(module: Any) -> Iterator[dict[str, list[float]]]:
+    """Wall time of each call of the three steps `module` (the desk, or the batch) makes, by wrapping them."""
+    spent: dict[str, list[float]] = {name: [] for name, _ in _STEPS}
+    originals = {name: getattr(module, name) for name, _ in _STEPS}
+
+    def timed(name: str) -> Callable[..., Awaitable[Any]]:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await originals[name](*args, **kwargs)
+            finally:
+                spent[name].append(time.perf_counter() - started)
+        return call
+
+    for name, _ in _STEPS:
+        setattr(module, name, timed(name))
+    try:
+        yield spent
+    finally:
+        for name, original in originals.items():
+            setattr(module, name, original)
+
+
+def _phase_rows(label: str, spent: dict[str, list[float]], elapsed: float) -> list[dict[str, Any]]:
+    """Per step: mean ms per call, and the share of the phase's wall time spent in it (two groups in flight at once
+    can make the shares add up to more than 100 %)."""
+    return [_row(f"{label} {title}: mean per call ({len(spent[name])} calls), share of wall time",
+                 round(1000 * statistics.mean(spent[name]), 1) if spent[name] else None,
+                 f"ms, {100 * sum(spent[name]) / elapsed:.0f} %") for name, title in _STEPS]
+
+
+@contextmanager
+def _cpu(pids: dict[str, int | None]) -> Iterator[dict[str, float]]:
+    """CPU seconds used meanwhile by this process (filing's app and the load generator: all its threads), and by the
+    process trees of identity and of the embedded PostgreSQL (its backends), in the dict once the block is left."""
+    def now() -> dict[str, float]:
+        return {"filing and load generator": time.process_time(),
+                **{name: _tree_cpu(pid) for name, pid in pids.items() if pid is not None}}
+
+    used: dict[str, float] = {}
+    started = now()
+    try:
+        yield used
+    finally:
+        used.update({name: value - started[name] for name, value in now().items()})
+
+
+def _tree_cpu(pid: int) -> float:
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for process in tree:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # a backend that ended meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _cpu_rows(label: str, used: dict[str, float], count: int) -> list[dict[str, Any]]:
+    """CPU ms per SPT in each process, and the rate the sum allows on this machine's cores if nothing else ran
+    (the single event loop of filing's process is capped by its own share alone)."""
+    per = {name: 1000 * seconds / max(1, count) for name, seconds in used.items()}
+    total = sum(per.values())
+    cores = os.cpu_count() or 1
+    own = per["filing and load generator"]
+    return [
+        *(_row(f"{label}: CPU per SPT, {name}", round(ms, 2), "ms") for name, ms in per.items()),
+        _row(f"{label}: CPU per SPT, all of them; the rate it allows on {cores} idle cores", round(total, 2),
+             f"ms -> {cores * 1000 / total:,.0f} SPT/s" if total else "ms"),
+        _row(f"{label}: the rate one event loop allows at its own CPU per SPT", round(1000 / own) if own else None,
+             "SPT/s"),
     ]
 
 
@@ -434,9 +585,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--one-by-one", type=int, default=ONE_BY_ONE)
     parser.add_argument("--batched", type=int, default=BATCHED)
     parser.add_argument("--signing", choices=("session", "passphrase"), default="session")
+    parser.add_argument("--idempotency-keys", action="store_true",
+                        help="each one-by-one submission sends its own Idempotency-Key")
     args = parser.parse_args(argv)
     logging.getLogger().setLevel(logging.WARNING)
-    rows = asyncio.run(run(args.server_url, one_by_one=args.one_by_one, batched=args.batched, signing=args.signing))
+    rows = asyncio.run(run(args.server_url, one_by_one=args.one_by_one, batched=args.batched, signing=args.signing,
+                           idempotency_keys=args.idempotency_keys))
     for row in rows:
         mark = "" if row["ok"] is None else ("  ok" if row["ok"] else "  FAIL")
         target = f"  (target {row['target']} {row['unit']})" if row["target"] else ""

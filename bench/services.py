@@ -5,7 +5,8 @@ XML uploads and the ratio to raw COPY, 10,000 invoices signed in one batch job (
 notification: OTP latency to the SMS sandbox, failover, notices/s; payment: billing creation and bank confirmations
 beside raw single-row inserts, the legacy import of 1,000,000 debt rows beside a raw COPY; filing: SPT submission
 one by one with a signing session and in batches of 500
-(identity as its own process), beside scrypt, ECDSA and raw-insert floors. Each starts what it needs (a durable embedded PostgreSQL here; notification and
+(identity as its own process), beside scrypt, ECDSA and raw-insert floors; month: the tax month on the whole stack
+(`bench/tax_month`, about 17 minutes on 2 shared cores). Each starts what it needs (a durable embedded PostgreSQL here; notification and
 identity signing start their own) and stops it.
 """
 
@@ -35,12 +36,14 @@ async def _collect(server_url: str, only: set[str]) -> list[tuple[str, dict[str,
         payment,
         payment_legacy_import,
     )
+    from bench.tax_month.month import run_rows as tax_month
 
     suites = [("identity", lambda: identity_login.run(server_url)), ("identity", identity_signing.run),
               ("invoice", lambda: invoice_upload.run(server_url)), ("invoice", lambda: invoice_signing.run(server_url)),
               ("notification", notification.run), ("payment", lambda: payment.run(server_url)),
               ("payment", lambda: payment_legacy_import.run(server_url)),
-              ("filing", lambda: filing_submission.run(server_url)), ("filing", lambda: filing_prefill.run(server_url))]
+              ("filing", lambda: filing_submission.run(server_url)), ("filing", lambda: filing_prefill.run(server_url)),
+              ("month", tax_month)]  # the whole stack of its own (bench/tax_month): 1,000 taxpayers, 100,000 invoices
     rows: list[tuple[str, dict[str, Any]]] = []
     for service, suite in suites:
         if only and service not in only:

@@ -270,7 +270,7 @@ def pdf_text(content: bytes) -> str:
     for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
         raw = m.group(1)
         with contextlib.suppress(zlib.error):
-            raw = zlib.decompress(raw)
+            raw = zlib.decompressobj().decompress(raw)  # tolerates a final CR lost to the pattern
         for s in re.finditer(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", raw):
             text = re.sub(rb"\\([nrtbf()\\])", lambda e: {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b",
                                                           b"f": b"\f"}.get(e.group(1), e.group(1)), s.group(1))

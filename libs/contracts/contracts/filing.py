@@ -1,4 +1,5 @@
-"""Events published by the filing service on `filing.events`, keyed by the taxpayer's NPWP.
+"""Events published by the filing service on `filing.events`, keyed by the taxpayer's NPWP (reference data, which
+is no taxpayer's, by `REFERENCE_KEY`).
 
 Amounts are whole rupiah written as decimal strings. `period` is a masa pajak (`YYYY-MM`) or a tax year (`YYYY`).
 `form` names the return: spt_masa_ppn, spt_masa_pph21, spt_masa_pph_unifikasi, spt_tahunan_op, spt_tahunan_badan
@@ -12,11 +13,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.registry import Contract, register
 
 TOPIC = "filing.events"
+# The partition key of reference data (days off, interest rates): one key, so its publications arrive in order.
+REFERENCE_KEY = "reference"
 
 _AMOUNT = r"^[0-9]+(\.[0-9]{1,2})?$"
 _NPWP = r"^[0-9]{16}$"
@@ -240,3 +243,109 @@ class DeadlineApproaching(Contract):
     days_left: int = Field(ge=0, description="working days from sent_on to due_date (the due date counted)")
     reminder: str = Field(pattern=r"^d[0-9]+$", description="which reminder: d7, d1")
     sent_on: date = Field(description="the Jakarta day the reminder was sent")
+
+
+_SKB_TAX = Literal["pph21", "pph22", "pph23"]
+_SKB_GROUND = Literal["fiscal_loss", "loss_carry_forward", "prepaid_exceeds_due", "final_income_only"]
+
+
+@register
+class SKBIssued(Contract):
+    """An SKB (Surat Keterangan Bebas, PER-8/PJ/2025 Art 70-73) is issued: the payee `npwp` is exempt from `tax`
+    withholding (or collection) from `valid_from` to `valid_until` (31 December of the tax year). What a withholder
+    keeps to know, before it withholds, that it must not; the applicant's notice of the approval."""
+
+    type: ClassVar[str] = "SKBIssued"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    application_id: str
+    skb_number: str = Field(min_length=1)
+    npwp: str = Field(pattern=_NPWP)
+    tax: _SKB_TAX = Field(description="the withholding exempted from: pph21, pph22 (including import) or pph23")
+    ground: _SKB_GROUND = Field(description="PER-8/PJ/2025 Art 70 (a)-(d)")
+    tax_year: int = Field(ge=2000, le=9999)
+    valid_from: date
+    valid_until: date = Field(description="31 December of the tax year")
+    received_on: date = Field(description="the day the application was received")
+    decision_due: date = Field(description="5 working days after the receipt")
+    decided_at: datetime
+    officer_account_id: str
+
+
+@register
+class SKBRejected(Contract):
+    """An SKB application is rejected, with the officer's reason: the payee stays subject to withholding (nothing for
+    a withholder to keep); the applicant's notice of the decision."""
+
+    type: ClassVar[str] = "SKBRejected"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    application_id: str
+    npwp: str = Field(pattern=_NPWP)
+    tax: _SKB_TAX
+    ground: _SKB_GROUND
+    tax_year: int = Field(ge=2000, le=9999)
+    reason: str = Field(min_length=1)
+    received_on: date
+    decision_due: date
+    decided_at: datetime
+    officer_account_id: str
+
+
+_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_RATE = r"^[0-9]{1,3}(\.[0-9]{1,4})?$"  # percent per month, e.g. "0.92" (filing publishes at most 2 decimals)
+_Day = date  # a field below is named `date`
+
+
+class PublishedDayOff(BaseModel):
+    """A listed day off: `kind` is national_holiday, cuti_bersama or election_day (PMK-81/2024 Art 100)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    date: _Day
+    kind: str = Field(pattern=_CODE)
+    name: str = Field(min_length=1)
+
+
+@register
+class WorkingCalendarPublished(Contract):
+    """An officer published a year's days off besides Saturday and Sunday (the SKB 3 Menteri on national holidays and
+    cuti bersama, with election days off): the whole list of the year, which replaces any earlier list of that year
+    (a packaged one, or an earlier revision: an SKB can be amended). Key `REFERENCE_KEY`, subject the year,
+    `sequence` = `revision`: a consumer keeps the highest revision."""
+
+    type: ClassVar[str] = "WorkingCalendarPublished"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    year: int = Field(ge=1900, le=9999)
+    revision: int = Field(ge=1, description="1 for the first publication of the year, +1 for each amendment")
+    days: list[PublishedDayOff] = Field(description="in date order")
+    basis_number: str = Field(min_length=1, description="the SKB (or amending SKB) the list comes from")
+    basis_signed_on: date
+    published_at: datetime
+
+
+@register
+class InterestRatesPublished(Contract):
+    """An officer published a month's KMK interest rates (UU KUP as amended by HPP), percent per month: tier 1 Art
+    19(1)-(3), tier 2 Art 8(2)(2a), 9(2a)(2b), 14(3), tier 3 Art 8(5), tier 4 Art 13(2)(2a), tier 5 Art 13(3b), and the
+    imbalan bunga rate. In force for that calendar month; a KMK is not amended, so a month is published once. Key
+    `REFERENCE_KEY`, subject the month, `sequence` 1."""
+
+    type: ClassVar[str] = "InterestRatesPublished"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    month: str = Field(pattern=_MONTH)
+    tier_1: str = Field(pattern=_RATE)
+    tier_2: str = Field(pattern=_RATE)
+    tier_3: str = Field(pattern=_RATE)
+    tier_4: str = Field(pattern=_RATE)
+    tier_5: str = Field(pattern=_RATE)
+    imbalan_bunga: str = Field(pattern=_RATE)
+    kmk_number: str = Field(min_length=1)
+    kmk_signed_on: date
+    published_at: datetime

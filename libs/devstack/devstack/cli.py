@@ -1,16 +1,22 @@
 """`python -m devstack run | reset`: what `make run` and `make reset` call. `python -m devstack token --scope
 registry:read` prints a service token the local stack accepts (every `/internal` route takes one), minted with the
-stack's development signing key, for trying the internal routes by hand (`--kind officer` for officers' routes)."""
+stack's development signing key, for trying the internal routes by hand (`--kind officer` for officers' routes).
+`python -m devstack token --client ppat` (or `land_office`) instead asks the running stack's identity for a token of
+the notary's (or land office's) client that `make run` registered (`devstack.clients`), by client credentials."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
+import httpx
+
+from devstack.clients import PARTNER_CLIENTS, PARTNER_CLIENTS_FILE, partner_client
 from devstack.config import SERVICES, StackConfig
 from devstack.secrets import dev_secrets
 from devstack.stack import Stack, StackError
@@ -26,9 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ttl", type=int, default=3600, help="token: seconds it lives")
     parser.add_argument("--kind", choices=["internal", "officer", "land_office"], default="internal",
                         help="token: the client kind (officer: an officer console, for officers' routes; land_office: a land office)")
+    parser.add_argument("--client", choices=sorted(PARTNER_CLIENTS),
+                        help="token: a token identity issues to the partner client make run registered (ppat: a "
+                             "notary, land_office: a land office); needs the stack running")
     args = parser.parse_args(argv)
     stack = Stack(StackConfig.from_env(args.root))
     try:
+        if args.command == "token" and args.client:
+            print(partner_token(stack, args.client, args.scope))
+            return 0
         if args.command == "token":
             key = dev_secrets(stack.config.data_dir)["IDENTITY_TOKENS__SIGNING_KEY"]
             client = f"devstack-{args.kind}"
@@ -43,6 +55,25 @@ def main(argv: list[str] | None = None) -> int:
     except StackError as exc:
         print(f"lontar: {exc}", file=sys.stderr)
         return 1
+
+
+def partner_token(stack: Stack, kind: str, scopes: list[str]) -> str:
+    """An access token of the partner client of `kind` (client credentials at the running stack's identity)."""
+    client = partner_client(stack.config.data_dir, kind)
+    if client is None:
+        raise StackError(f"no {kind} client in {stack.config.data_dir / PARTNER_CLIENTS_FILE}: start the stack once "
+                         "(make run), which registers it")
+    url = f"{stack.config.api_url('identity')}/v1/oauth/token"
+    form = {"grant_type": "client_credentials", **client} | ({"scope": " ".join(scopes)} if scopes else {})
+    try:
+        response = httpx.post(url, data=form, timeout=10)
+    except httpx.HTTPError as exc:
+        raise StackError(f"identity does not answer at {url} ({exc!r}): is the stack running (make run)?") from None
+    if response.status_code != 200:
+        raise StackError(f"identity refused the {kind} client ({response.status_code}: {response.text[:300]}); if "
+                         f"identity's database was reset, delete {PARTNER_CLIENTS_FILE} in the data folder and start "
+                         "the stack again")
+    return str(json.loads(response.text)["access_token"])
 
 
 def run(stack: Stack, *, follow: bool) -> int:
@@ -97,6 +128,8 @@ def _summary(stack: Stack, seconds: float) -> str:
         "collecting bank; GET /bank/payments)",
         "  /internal     takes a service token: -H \"authorization: Bearer $(python -m devstack token --scope "
         "registry:read)\"",
+        "  partners      a notary (PPAT) and a land office, registered at identity: -H \"authorization: Bearer "
+        "$(python -m devstack token --client ppat)\" (or --client land_office)",
         f"  logs          {stack.logs_dir}",
         "",
         "  Ctrl-C stops everything.",

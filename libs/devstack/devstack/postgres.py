@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 from devstack.processes import spawn, stop, wait_for_port
@@ -116,3 +117,21 @@ async def ensure_databases(server_url: str, names: list[str]) -> None:
                 await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+
+
+async def republish_since(server_url: str, names: list[str], since: datetime) -> int:
+    """Mark every outbox row published at or after `since` unpublished again, in each database of `names`: the
+    relays publish them again (in order), and each consumer's inbox absorbs the copies it had applied. Returns how
+    many rows."""
+    import asyncpg
+
+    base = server_url.replace("postgresql+asyncpg://", "postgresql://").rpartition("/")[0]
+    marked = 0
+    for name in names:
+        conn = await asyncpg.connect(f"{base}/{name}")
+        try:
+            done = await conn.execute("UPDATE outbox SET published_at = NULL WHERE published_at >= $1", since)
+            marked += int(done.split()[-1])
+        finally:
+            await conn.close()
+    return marked

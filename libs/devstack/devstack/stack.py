@@ -10,15 +10,16 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
 from devstack.bank import bank_sandbox_env, ensure_bank_client
 from devstack.broker import EmbeddedBroker
-from devstack.clients import SERVICE_CLIENT_SCOPES, ensure_service_clients, service_client_env
+from devstack.clients import SERVICE_CLIENT_SCOPES, ensure_partner_clients, ensure_service_clients, service_client_env
 from devstack.config import SANDBOX_SMS_PROVIDERS, SERVICES, StackConfig
-from devstack.postgres import EmbeddedPostgres, ensure_databases
+from devstack.postgres import EmbeddedPostgres, ensure_databases, republish_since
 from devstack.processes import port_in_use, spawn, stop
 from devstack.secrets import dev_secrets
 from devstack.sync import run
@@ -146,10 +147,12 @@ class Stack:
             run(ensure_databases(self.server_url, list(SERVICES)))
             self._migrate()
             try:  # the bank sandbox pays as a collecting bank: identity's machine client of kind bank; invoice and
-                # filing call identity with their own service clients (kind internal)
+                # filing call identity with their own service clients (kind internal); a notary and a land office
+                # for a person trying PPh PHTB validation
                 identity_env = {**os.environ, **self.service_env("identity")}
                 ensure_bank_client(c.data_dir, identity_env)
                 ensure_service_clients(c.data_dir, identity_env)
+                ensure_partner_clients(c.data_dir, identity_env)
             except RuntimeError as exc:
                 raise StackError(str(exc)) from None
             if not c.kafka_bootstrap:
@@ -217,10 +220,12 @@ class Stack:
         Its storage is memory, so it comes back as a new, empty cluster: topics are created again before any client
         can auto-create one with the wrong partition count, and the workers are restarted so their consumers start
         from the new cluster's committed offsets (none) rather than positions in a log that no longer exists. Events
-        that were in the old broker and already applied are absorbed by the inboxes; the outboxes republish nothing
-        they had not published, because nothing is lost on our side: PostgreSQL holds every pending event.
+        the old broker held that some consumer group had not read yet went with it: every event published since the
+        old broker started is published again (its outbox row marked unpublished before the workers start), and each
+        consumer's inbox absorbs the copies it had applied. PostgreSQL holds every event, published or not.
         """
         assert self.broker is not None, "the broker is external; restart it there"
+        since = self.broker.started_at
         workers = [c for c in self.children if c.name.endswith("-worker")]
         for child in workers:
             if child.proc is not None:
@@ -228,6 +233,8 @@ class Stack:
         self.broker.stop()
         self.broker.start()
         self._create_topics()
+        if since is not None:  # a margin for the database's clock (the same host)
+            run(republish_since(self.server_url, list(SERVICES), since - timedelta(seconds=5)))
         for child in workers:
             child.start()
 

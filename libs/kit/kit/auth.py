@@ -210,15 +210,13 @@ async def _verify(token: str, cache: JWKSCache) -> Principal:
     )
 
 
-async def jwks_cache(request: Request) -> JWKSCache:
-    return state_of(request).get(JWKSCache)
-
-
-async def authenticate(request: Request, cache: Annotated[JWKSCache, Depends(jwks_cache)]) -> Principal:
+async def authenticate(request: Request) -> Principal:
+    """The caller's principal, from its bearer token (the process's JWKS cache: looked up here rather than as a
+    dependency of its own, which FastAPI would solve on every request)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise MissingToken("send an access token as `Authorization: Bearer <token>`")
-    principal = await verify_access_token(token, cache)
+    principal = await verify_access_token(token, state_of(request).get(JWKSCache))
     await client_rate_limit(request, principal)  # PJAP clients: their rate, shared by the replicas (kit.ratelimit)
     return principal
 

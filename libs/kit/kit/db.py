@@ -9,7 +9,8 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func, text
+from sqlalchemy import DateTime, MetaData, event, func, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,11 +52,10 @@ def _json_default(value: Any) -> Any:
 
 
 def create_engine(settings: DatabaseSettings, *, application_name: str, pool_size: int | None = None) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.url,
         pool_size=pool_size or settings.pool_size,
         max_overflow=settings.max_overflow,
-        pool_pre_ping=True,
         pool_timeout=settings.connect_timeout_s,
         json_serializer=json_dumps,
         connect_args={
@@ -64,6 +64,18 @@ def create_engine(settings: DatabaseSettings, *, application_name: str, pool_siz
             "timeout": settings.connect_timeout_s,
         },
     )
+    event.listen(engine.sync_engine, "checkout", _drop_closed)
+    return engine
+
+
+def _drop_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed (a restart, a terminated backend: the socket was closed, which
+    asyncpg noticed while it sat idle) is replaced on checkout, without a round trip. SQLAlchemy's `pool_pre_ping`
+    would ask the server instead, and with asyncpg that is three round trips (BEGIN, a query, ROLLBACK) on every
+    checkout. A connection that dies unnoticed still fails its statement; SQLAlchemy then invalidates the whole
+    pool, and the request answers 503 `Retry-After` (kit.errors: transient)."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

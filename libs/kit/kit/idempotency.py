@@ -195,6 +195,14 @@ class Idempotency:
             raise
         return JSONResponse(content, status_code=status_code)
 
+    async def replay(self) -> JSONResponse | None:
+        """For a request whose key was found taken (`ANSWERED_CLAIMS_SQL`), once that statement has ended: the stored
+        answer (`idempotent-replayed: true`); 422 `idempotency.key_reused` (another request with the key), 409
+        `idempotency.in_progress` (still running elsewhere); or None when the claim was abandoned and this request
+        has taken it over (committed `pending`): its work is the caller's, and its answer goes in with `store_all`."""
+        return await self._claim_again({"owner": self.owner, "key": self.key or "",
+                                        "request_hash": self.fingerprint(), "state": "pending"})
+
     async def _claim_again(self, claim: dict[str, str]) -> JSONResponse | None:
         """The key is taken: the stored response (None when the claim was taken over), or why not."""
         async with self.sessions() as s, s.begin():
@@ -209,6 +217,44 @@ class Idempotency:
         if not claimed:
             raise IdempotencyInProgress("a request with this Idempotency-Key is still being processed; retry later")
         return None
+
+
+# -- several requests in one statement or transaction (concurrent requests run together: kit.group_commit) --------
+_STORE_ALL = text(
+    "UPDATE idempotency_key k SET state = 'done', status_code = a.status, response = CAST(a.response AS jsonb) "
+    "FROM unnest(CAST(:owners AS text[]), CAST(:keys AS text[]), CAST(:statuses AS integer[]), "
+    "CAST(:responses AS text[])) AS a(owner, key, status, response) WHERE k.owner = a.owner AND k.key = a.key")
+
+
+async def store_all(session: AsyncSession, answers: Sequence[tuple[Idempotency, int, str]]) -> None:
+    """The answers (status code, JSON text) of requests whose claims this transaction holds (taken over:
+    `replay()`), stored for their replays: they commit with the work. Requests without a key are skipped."""
+    kept = [(r, status, content) for r, status, content in answers if r.key]
+    if kept:
+        await session.execute(_STORE_ALL, {"owners": [r.owner for r, _, _ in kept], "keys": [r.key for r, _, _ in kept],
+                                           "statuses": [s for _, s, _ in kept], "responses": [c for _, _, c in kept]})
+
+
+ANSWERED_CLAIMS_SQL = (
+    "INSERT INTO idempotency_key (owner, key, request_hash, state, status_code, response) "
+    "SELECT c.owner, c.key, c.request_hash, 'done', c.status, CAST(c.response AS jsonb) "
+    "FROM unnest(CAST(:claim_owners AS text[]), CAST(:claim_keys AS text[]), CAST(:claim_hashes AS text[]), "
+    "CAST(:claim_statuses AS integer[]), CAST(:claim_responses AS text[])) "
+    "AS c(owner, key, request_hash, status, response) ORDER BY c.owner, c.key ON CONFLICT DO NOTHING "
+    "RETURNING owner, key")
+
+
+def answered_claims_params(answers: Sequence[tuple[Idempotency, int, str]]) -> dict[str, list[Any]]:
+    """For a use case that is one statement (so one transaction without BEGIN and COMMIT): `ANSWERED_CLAIMS_SQL`, a
+    CTE body that claims the keys of `answers` (request, status code, JSON text) with their answers at once, as
+    `run_in`'s claim and stored answer committing together; it returns the (owner, key) claimed, and the statement
+    does a request's work only for those (or for a request without a key). A key taken (by an earlier request of
+    the same statement too: pass each key once) is answered with `replay()` after the statement. Keys are claimed in
+    (owner, key) order, so two statements never wait for each other in a circle."""
+    keyed = [(r, status, content) for r, status, content in answers if r.key]
+    return {"claim_owners": [r.owner for r, _, _ in keyed], "claim_keys": [r.key for r, _, _ in keyed],
+            "claim_hashes": [r.fingerprint() for r, _, _ in keyed], "claim_statuses": [s for _, s, _ in keyed],
+            "claim_responses": [c for _, _, c in keyed]}
 
 
 def _json(result: Any) -> Any:

@@ -5,10 +5,26 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+
+@contextmanager
+def correlated(cid: str | None) -> Iterator[None]:
+    """Work done for a request other than the current task's (one batch doing several requests' work,
+    kit.group_commit): that request's correlation id on log lines and events meanwhile. None keeps the current one."""
+    if cid is None:
+        yield
+        return
+    token = correlation_id.set(cid)
+    try:
+        yield
+    finally:
+        correlation_id.reset(token)
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import Envelope
 from contracts.registry import Contract, payload_of
 from contracts.topics import events_topic
-from kit.db import notify_once
+from kit.db import json_dumps, notify_once
 from kit.logging import correlation_id
 
 NOTIFY_CHANNEL = "outbox"
@@ -107,6 +107,40 @@ def outbox_row(
         "payload": envelope.model_dump(mode="json"),
         "headers": headers,
     }
+
+
+# -- many events in one statement, inside a set-based write -------------------------------------------------------
+_ARRAY_COLUMNS = (("id", "uuid"), ("topic", "text"), ("key", "text"), ("aggregate_type", "text"),
+                  ("aggregate_id", "text"), ("event_type", "text"), ("event_version", "integer"),
+                  ("payload", "text"), ("headers", "text"))
+
+
+def outbox_insert_sql(gate: str) -> str:
+    """`INSERT INTO outbox` of the rows given by `outbox_arrays`, those whose gate is an `id` of the relation `gate`
+    (e.g. a CTE `INSERT ... RETURNING id`: an event goes in exactly when the row it announces did), in the order
+    given; for a CTE of a set-based statement (`WITH ..., events AS (<this>) ...`), with `outbox_notify_sql`."""
+    columns = ", ".join(name for name, _ in _ARRAY_COLUMNS)
+    arrays = ", ".join(f"CAST(:outbox_{name} AS {kind}[])" for name, kind in _ARRAY_COLUMNS)
+    values = ", ".join(f"CAST(o.{name} AS jsonb)" if name in ("payload", "headers") else f"o.{name}"
+                       for name, _ in _ARRAY_COLUMNS)
+    return (f"INSERT INTO outbox ({columns}) SELECT {values} "
+            f"FROM unnest(CAST(:outbox_gate AS uuid[]), {arrays}) WITH ORDINALITY AS o(gate, {columns}, n) "
+            f"JOIN {gate} g ON g.id = o.gate ORDER BY o.n")
+
+
+def outbox_notify_sql(gate: str) -> str:
+    """A one-row SELECT that wakes the relay once (at commit) when `gate` has rows: `publish`'s NOTIFY, for the same
+    statement (a CTE the final SELECT must read, e.g. `LEFT JOIN woken ON true`)."""
+    return f"SELECT pg_notify('{NOTIFY_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM {gate})"
+
+
+def outbox_arrays(rows: list[tuple[object, dict[str, Any]]]) -> dict[str, list[Any]]:
+    """The parameters of `outbox_insert_sql`: (gate, `outbox_row(...)`) pairs as one array per column."""
+    params: dict[str, list[Any]] = {"outbox_gate": [gate for gate, _ in rows]}
+    for name, _ in _ARRAY_COLUMNS:
+        params[f"outbox_{name}"] = [json_dumps(row[name]) if name in ("payload", "headers") else row[name]
+                                    for _, row in rows]
+    return params
 
 
 async def publish(

@@ -16,6 +16,8 @@ from filing.corrections.endpoints import router as corrections_router
 from filing.forms.endpoints import router as forms_router
 from filing.kswp.endpoints import router as kswp_router
 from filing.obligations.endpoints import router as obligations_router
+from filing.reference.endpoints import officer_router as reference_router
+from filing.reference.service import kept_fresh
 from filing.returns.endpoints import router as returns_router
 from filing.sanctions.endpoints import officer_router as sanction_runs_router
 from filing.sanctions.endpoints import router as sanctions_router
@@ -23,6 +25,7 @@ from filing.settings import FilingSettings, get_settings
 from filing.skb.endpoints import officer_router as skb_officer_router
 from filing.skb.endpoints import router as skb_router
 from filing.submissions.endpoints import router as submissions_router
+from filing.warnings.endpoints import officer_router as warnings_router
 from kit.app import AppState, StartupStep, create_service_app, provided
 from kit.auth import JWKSCache
 from kit.clock import Clock
@@ -52,9 +55,11 @@ def create_app(settings: FilingSettings | None = None, *, jwks: JWKSCache | None
         # forms_router's `/v1/returns/{form}/...` after the SPT Masa PPN's own routes, which it would shadow
         settings, routers=[calendar_router, obligations_router, returns_router, submissions_router, codes_router,
                            replica_router(), assessments_router, corrections_router, forms_router,
-                           sanctions_router, kswp_router, skb_router, audits_router, sanction_runs_router, skb_officer_router],
+                           sanctions_router, kswp_router, skb_router, audits_router, sanction_runs_router, skb_officer_router,
+                           warnings_router, reference_router],
         startup=[provided(jwks or JWKSCache(settings.auth), JWKSCache), provided(clock or Clock(), Clock),
-                 identity_client(settings, identity_http), shared_client_limits()],
+                 identity_client(settings, identity_http), shared_client_limits(),
+                 kept_fresh(settings.reference_refresh_s)],
         description="SPT filing, corrections, deadlines, sanctions, assessments, KSWP.")
 
 

@@ -1,7 +1,7 @@
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from kit.settings import BaseServiceSettings, DatabaseSettings, RequiredInProd, service_config
 
@@ -18,6 +18,25 @@ class IdentityClientSettings(BaseModel):
     attempts: int = 3
 
 
+# Development only: committed so that letters made under `make run` verify across restarts; production refuses it
+# (`FILING_KSWP__SIGNING_KEY` still the development default). A key of its own: `python -m filing.kswp.signing`.
+DEV_KSWP_SIGNING_KEY = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgRCquvvRx79Nsvdg5
+O/+ejtm4QjytZLAJ3jOG3/vJFhahRANCAASI88uoXO5m4PuYFM2K9fSna07FijB5
+dtTb3OGAXdRf8/HEzMgh7sRnQdwfTuoyFOpbATEr+/wvUOaxXy0W3/fo
+-----END PRIVATE KEY-----
+"""
+
+
+class KswpSettings(BaseModel):
+    """The KSWP letters' electronic signature: `FILING_KSWP__SIGNING_KEY` (ECDSA P-256 private key, PKCS#8 PEM),
+    `FILING_KSWP__PREVIOUS_PUBLIC_KEYS` (JSON list of PEM public keys still published after a rotation, so letters
+    signed before it still verify)."""
+
+    signing_key: Annotated[SecretStr, RequiredInProd()] = SecretStr(DEV_KSWP_SIGNING_KEY)
+    previous_public_keys: list[str] = []
+
+
 class FilingSettings(BaseServiceSettings):
     model_config = service_config("FILING_")
 
@@ -25,6 +44,10 @@ class FilingSettings(BaseServiceSettings):
     database: DatabaseSettings = DatabaseSettings(dsn="postgresql+asyncpg://postgres@127.0.0.1:55432/filing")
     worker_port: int = 8103
     identity: IdentityClientSettings = IdentityClientSettings()
+    kswp: KswpSettings = KswpSettings()
+    reference_refresh_s: float = Field(default=30.0, gt=0, description=(
+        "how often each process reads the days off and interest rates officers published (filing.reference): "
+        "another replica uses a publication within this many seconds (FILING_REFERENCE_REFRESH_S)"))
     public_url: Annotated[str, RequiredInProd()] = "http://127.0.0.1:8003"  # where the public receipt verification is reached (the PDF's QR)
 
 

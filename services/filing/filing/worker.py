@@ -1,5 +1,5 @@
 """`python -m filing.worker`: the outbox relay, the consumers of other services' events, the sanction run after
-each deadline, and the reminders before it."""
+each deadline, and the reminders before it; the published days off and interest rates kept fresh in memory."""
 
 import logging
 
@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from contracts.topics import events_topic
 from filing.obligations.handlers import identity_status_handlers
+from filing.reference.service import kept_fresh
 from filing.registry.handlers import identity_handlers
 from filing.reminders.service import send_reminders
 from filing.returns.handlers import invoice_handlers
@@ -67,7 +68,10 @@ def run_reminders(interval_s: float = REMINDER_RUN_INTERVAL_S, first_delay_s: fl
 
 
 def create_app(settings: FilingSettings | None = None) -> FastAPI:
-    return create_worker_app(settings or get_settings(), CONSUMERS, startup=[run_sanctions(), run_reminders()])
+    settings = settings or get_settings()
+    # the published days off and rates are read before the sanction run and the reminders start
+    return create_worker_app(settings, CONSUMERS, startup=[kept_fresh(settings.reference_refresh_s), run_sanctions(),
+                                                           run_reminders()])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.identity import PKPStatusChanged, TaxpayerRegistered
 from contracts.invoice import InputTaxCredited, InvoiceCancelled, InvoiceReplaced, InvoiceSigned, ReturnIssued
-from contracts.payment import BillingExpired, PaymentConfirmed
+from contracts.payment import BillingExpired, InstalmentGranted, PaymentConfirmed, ScheduledPayment
 from contracts.registry import Contract
 from filing.returns.models import spt
 from kit.testing.events import envelope_for, random_npwp
@@ -130,6 +130,17 @@ def billing_expired(request: dict[str, Any], *, expired_at: datetime) -> Billing
         billing_id=str(uuid.uuid4()), billing_code="0" + _digits(14), npwp=request["npwp"],
         kap_kjs=request["kap_kjs"], period=request["period"], amount=request["amount"], origin="spt",
         spt_id=request["spt_id"], expired_at=expired_at)
+
+
+def instalments_granted(request: dict[str, Any], *, granted_at: datetime) -> InstalmentGranted:
+    """payment's decision granting instalments of the PPh 29 an SPTPaymentRequested asked for (three monthly parts)."""
+    part = str(int(request["amount"]) // 3)
+    return InstalmentGranted(
+        arrangement_id=str(uuid.uuid4()), npwp=request["npwp"], debt_id=str(uuid.uuid4()), kap_kjs=request["kap_kjs"],
+        kind="instalment", debt_kind="pph29", principal=request["amount"], monthly_rate_percent="0.52",
+        schedule=[ScheduledPayment(number=n, due_date=date(2026, 4 + n, 30), principal=part, interest="0",
+                                   total=part) for n in (1, 2, 3)],
+        granted_at=granted_at, spt_id=request["spt_id"])
 
 
 # -- SPT rows made directly ----------------------------------------------------------------------------

@@ -92,3 +92,44 @@ async def test_annual_returns_are_reminded_on_their_own_or_extended_deadline(eng
     await run_on(engine, date(2026, 5, 28))  # the day before the extended deadline
     await run_on(engine, date(2026, 5, 28))
     assert await sent(engine, extended) == [(extended, "spt_tahunan_op", "2025", "d1", "2026-05-29", 1, "2026-05-28")]
+
+
+async def test_a_worker_back_after_days_down_sends_what_is_still_meaningful_once(engine: AsyncEngine) -> None:
+    """The worker ran only on the days below (down in between: hours or days). Each pass sends, set-based, what the
+    owed returns not filed are still owed: a missed d7 late while 2 or more working days are left, else d1 alone;
+    nothing once the due date passed; each reminder once, however often the pass runs. Four SPT Masa PPN: 2026-08
+    due Wed 30 Sep, 2026-09 due Mon 2 Nov (31 Oct rolled), 2026-10 due Mon 30 Nov, 2026-11 due Thu 31 Dec."""
+    late = await add_taxpayer(engine, pkp=PKP_2025)
+    also_late = await add_taxpayer(engine, pkp=PKP_2025)
+    filed = await add_taxpayer(engine, pkp=PKP_2025)  # filed while the worker was down: no reminder
+    deceased = await add_taxpayer(engine, pkp=PKP_2025, status="deceased")
+    for period, day in (("2026-08", date(2026, 9, 29)), ("2026-09", date(2026, 10, 20)),
+                        ("2026-10", date(2026, 11, 10)), ("2026-11", date(2026, 12, 10))):
+        await file_return(engine, filed, "spt_masa_ppn", period, at(day))
+    everyone = (late, also_late, filed, deceased)
+
+    await run_on(engine, date(2026, 10, 1))  # back the day after 2026-08's due date: never a reminder after it
+    assert await sent(engine, *everyone) == []
+    await run_on(engine, date(2026, 11, 2))  # back on 2026-09's due date: d1, 0 days left (filing today is in time)
+    await run_on(engine, date(2026, 11, 27))  # back on 2026-10's d1 day, its d7 day missed: d1 only, never d7 too
+    await run_on(engine, date(2026, 11, 30))
+    await run_on(engine, date(2026, 12, 22))  # back 2 working days after 2026-11's d7 day: d7, 5 days left
+    await run_on(engine, date(2026, 12, 22))  # the next pass, and the next day: nothing more
+    await run_on(engine, date(2026, 12, 23))
+    await run_on(engine, date(2026, 12, 30))  # 2026-11's d1 on its own day
+
+    expected = sorted((n, "spt_masa_ppn", period, reminder, due, days_left, on) for n in (late, also_late)
+                      for period, reminder, due, days_left, on in (
+                          ("2026-09", "d1", "2026-11-02", 0, "2026-11-02"),
+                          ("2026-10", "d1", "2026-11-30", 1, "2026-11-27"),
+                          ("2026-11", "d7", "2026-12-31", 5, "2026-12-22"),
+                          ("2026-11", "d1", "2026-12-31", 1, "2026-12-30")))
+    assert await sent(engine, *everyone) == expected
+    for day in (date(2026, 11, 2), date(2026, 11, 27), date(2026, 12, 22), date(2026, 12, 30), date(2026, 12, 31)):
+        await run_on(engine, day)  # every pass again: exactly once
+    assert await sent(engine, *everyone) == expected
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT npwp, period, reminder, days_left FROM deadline_reminder WHERE npwp = ANY(:n) ORDER BY 1, 2, 3"),
+            {"n": list(everyone)})).all()
+    assert sorted(rows) == sorted((n, p, r, d) for n, _, p, r, _, d, _ in expected)

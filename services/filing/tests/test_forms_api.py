@@ -14,7 +14,14 @@ from filing.registry.handlers import identity_handlers
 from filing.submissions.handlers import payment_handlers
 from kit.clock import JAKARTA, FixedClock
 from services.filing.tests.conftest import Bus, auth
-from services.filing.tests.factories import envelope, identity_envelopes, payment_confirmed, registered
+from services.filing.tests.factories import (
+    billing_expired,
+    envelope,
+    identity_envelopes,
+    instalments_granted,
+    payment_confirmed,
+    registered,
+)
 from services.filing.tests.identity_standin import StandIn
 from services.filing.tests.test_submission import Filer, events, pdf_text, problem
 
@@ -163,3 +170,34 @@ async def test_unifikasi_pays_per_kap_and_a_badan_overpayment_files_at_once(
     codes = {c["code"] for c in (await signing_api.get("/v1/error-codes")).json()}
     assert {"form.unknown", "form.field_unknown", "form.field_required", "form.field_invalid",
             "form.attachment_unknown", "correction.under_audit", "audit.not_found", "skp.kind_mismatch"} <= codes
+
+
+async def test_instalments_granted_for_the_pph29_file_the_waiting_return(
+        signing_api: httpx.AsyncClient, identity: StandIn, bus: Bus) -> None:
+    """PMK-81/2024 Art 114: the PPh 29 of an annual return may be paid in instalments. payment grants them on the
+    return's code (InstalmentGranted naming the SPT) and expires that code just after: the return is filed as of its
+    submission, with no NTPN, and the expiry that follows changes nothing."""
+    person = registered(kind="individual")
+    npwp = person.npwp
+    await bus.send(identity_handlers(), "identity-events", identity_envelopes(person))
+    headers = auth(npwp)
+    await signing_api.put(f"{OP}/draft", json={"figures": FIGURES, "attachments": ["bukti_potong"]}, headers=headers)
+    filer = Filer(signing_api, identity, npwp)
+    submitted = (await signing_api.post(f"{OP}/submission", headers=headers, json={
+        "credential_id": filer.credential.id, "passphrase": filer.credential.passphrase})).json()
+    assert submitted["status"] == "awaiting_payment"
+    (_, _, request), = await events(bus, "SPTPaymentRequested", submitted["spt_id"])
+
+    granted_at = datetime(2026, 4, 20, 10, 0, tzinfo=JAKARTA)
+    grant = instalments_granted(request, granted_at=granted_at)
+    handlers = payment_handlers(FixedClock(date(2026, 4, 20)))
+    await bus.send(handlers, "payment-events", [envelope(grant, key=npwp), envelope(grant, key=npwp),
+                                                envelope(billing_expired(request, expired_at=granted_at), key=npwp)])
+
+    filed = (await signing_api.get(f"{OP}/submission", headers=headers)).json()
+    assert (filed["status"], filed["receipt"]["filed_at"], filed["receipt"]["ntpn"]) == (
+        "filed", submitted["submitted_at"], None)
+    assert [(p["kap_kjs"], p["status"], p["arrangement_id"]) for p in filed["payments"]] == [
+        ("411125-200", "instalment", grant.arrangement_id)]
+    (_, _, data), = await events(bus, "SPTSubmitted", filed["spt_id"])  # once, however often the grant came
+    assert (data["ntpn"], data["amount_payable"]) == (None, "900000")

@@ -1,5 +1,6 @@
 """SKB (tax-rules.md §7.2): a taxpayer applies, an officer decides within 5 working days (the calendar), an approved
-SKB holds to the end of the tax year and withholders read it. Annual extension (UU KUP Art 3(4)): asked before the
+SKB holds to the end of the tax year and withholders read it; the decision is published (`SKBIssued` or
+`SKBRejected`, keyed by the payee's NPWP, `sequence` = the application's revision). Annual extension (UU KUP Art 3(4)): asked before the
 deadline, it moves the SPT Tahunan's effective due date. The API's day is Wednesday 15 April 2026."""
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.filing import SKBIssued, SKBRejected
 from filing.settings import FilingSettings
-from kit.db import create_engine
-from kit.testing.events import random_npwp
+from kit.clock import JAKARTA
+from kit.db import create_engine, create_sessionmaker
+from kit.testing.events import outbox_envelopes, random_npwp
 from services.filing.tests.conftest import auth
 from services.filing.tests.seed import add_taxpayer, at, file_return
 from services.filing.tests.test_sanction_run import officer
@@ -30,6 +33,13 @@ async def engine(settings: FilingSettings) -> AsyncIterator[AsyncEngine]:
 
 def code(response: httpx.Response) -> tuple[int, str]:
     return response.status_code, response.json()["code"]
+
+
+async def decision_events(engine: AsyncEngine, application_id: str) -> list[tuple[str, str, int, object]]:
+    """(key, subject, sequence, event) of the application's outbox rows."""
+    async with create_sessionmaker(engine)() as s:
+        rows = await outbox_envelopes(s, subjects=[application_id])
+    return [(key, env.subject, env.sequence, event) for key, env, event in rows]
 
 
 async def test_skb_application_decision_and_withholders_read(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
@@ -58,6 +68,13 @@ async def test_skb_application_decision_and_withholders_read(api: httpx.AsyncCli
     assert skb["number"].startswith("SKB-2026-")
     assert code(await api.post(decision, json={"decision": "reject", "reason": "x"},
                                headers=officer())) == (409, "skb.already_decided")
+    [(key, subject, sequence, issued)] = await decision_events(engine, application["id"])  # one, however often asked
+    assert (key, subject, sequence) == (payee, application["id"], 2)
+    assert issued == SKBIssued(
+        application_id=application["id"], skb_number=skb["number"], npwp=payee, tax="pph23", ground="fiscal_loss",
+        tax_year=2026, valid_from=date(2026, 4, 15), valid_until=date(2026, 12, 31), received_on=date(2026, 4, 15),
+        decision_due=date(2026, 4, 22), decided_at=issued.decided_at, officer_account_id=issued.officer_account_id)
+    assert issued.officer_account_id and issued.decided_at.astimezone(JAKARTA).date() == date(2026, 4, 15)
 
     withholder = auth(random_npwp(), scopes=("filing:read",))
     read = await api.get(f"/v1/skb/{skb['number']}", headers=withholder)
@@ -78,6 +95,11 @@ async def test_skb_rejection_needs_a_reason(api: httpx.AsyncClient, engine: Asyn
                                headers=officer())).json()
     assert (rejected["status"], rejected["rejection_reason"], rejected["number"]) == (
         "rejected", "Rugi fiskal tidak terbukti.", None)
+    [(key, _, sequence, event)] = await decision_events(engine, application["id"])
+    assert (key, sequence, type(event)) == (payee, 2, SKBRejected)
+    assert isinstance(event, SKBRejected)
+    assert (event.reason, event.tax, event.ground, event.tax_year) == (
+        "Rugi fiskal tidak terbukti.", "pph22", "final_income_only", 2026)
     assert (await api.get("/v1/skb", params={"npwp": payee}, headers=auth(payee))).json() == []
     assert code(await api.post("/v1/skb/applications", headers=auth(random_npwp()), json={
         "tax": "pph22", "ground": "final_income_only", "statement": "x"})) == (404, "taxpayer.not_found")

@@ -59,7 +59,8 @@ def pdf_text(content: bytes) -> str:
     for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
         raw = m.group(1)
         with contextlib.suppress(zlib.error):
-            raw = zlib.decompress(raw)
+            # a stream whose last byte is a CR loses it to the pattern: decompressobj takes the stream without it
+            raw = zlib.decompressobj().decompress(raw)
         chunks += [re.sub(rb"\\([()\\])", rb"\1", t).decode("latin-1")
                    for t in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", raw)]
     return " ".join(chunks)

@@ -13,8 +13,7 @@ from identity.settings import IdentitySettings
 from identity.tokens import TokenIssuer
 from kit import clientip
 from kit.access import service_caller
-from kit.app import state_of
-from kit.auth import CurrentPrincipal, JWKSCache, MissingScope, Principal, authenticate
+from kit.auth import CurrentPrincipal, MissingScope, Principal, authenticate
 from kit.dependencies import Uow, runtime, settings_of
 
 
@@ -22,7 +21,7 @@ async def optional_principal(request: Request) -> Principal | None:
     """The caller's principal if the request carries a token (a company is registered by its logged-in PIC)."""
     if not request.headers.get("authorization"):
         return None
-    return await authenticate(request, state_of(request).get(JWKSCache))
+    return await authenticate(request)
 
 
 def internal_service(scope: str):  # type: ignore[no-untyped-def]

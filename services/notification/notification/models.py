@@ -99,13 +99,17 @@ class DeliveryAttempt(Base):
 
 
 class Recipient(Base):
-    """How to reach a taxpayer: contacts (filled from identity's events once it publishes them) and the language."""
+    """How to reach a taxpayer: contacts (from identity's TaxpayerRegistered and TaxpayerUpdated, or set by hand)
+    and the language."""
 
     __tablename__ = "recipient"
 
     taxpayer: Mapped[str] = mapped_column(Text, primary_key=True, comment="NPWP16")
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
+    source_sequence: Mapped[int | None] = mapped_column(
+        BigInteger, comment="identity's version of the taxpayer the contacts come from (envelope sequence); "
+                            "NULL: set by hand")
     locale: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())

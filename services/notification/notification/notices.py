@@ -113,6 +113,9 @@ def identity_handlers(ctx: Context) -> Handlers:
     async def taxpayers_registered(session: AsyncSession,
                                    events: list[tuple[Envelope, TaxpayerRegistered]]) -> None:
         await apply_taxpayers_registered(session, events)
+        # the contacts first: the registration notice is the first thing that goes to them
+        await _record_contacts(session, [(envelope, event) for envelope, event in events
+                                         if event.email or event.phone], full_view=False)
         await create_notices(session, ctx, "taxpayer.registered", [
             Notice(event.npwp, envelope.id, {"name": event.name, "npwp": event.npwp, "nitku": event.nitku,
                                              "registered_on": wib(event.registered_at, "%d-%m-%Y")},
@@ -123,10 +126,21 @@ def identity_handlers(ctx: Context) -> Handlers:
     async def taxpayer_updated(session: AsyncSession, envelope: Envelope, event: TaxpayerUpdated) -> None:
         """identity's current view carries the contacts: they are where notices go (the language stays ours)."""
         await apply_taxpayer_updated(session, envelope, event)
-        await RecipientRepository(session).upsert(event.npwp, email=_valid(normalise_email, event.email),
-                                                  phone=_valid(normalise_phone, event.phone))
+        await _record_contacts(session, [(envelope, event)], full_view=True)
 
     return handlers
+
+
+async def _record_contacts(session: AsyncSession,
+                           events: Sequence[tuple[Envelope, TaxpayerRegistered | TaxpayerUpdated]], *,
+                           full_view: bool) -> None:
+    """The one way identity's contacts reach `recipient`: normalised, ordered by identity's version of the taxpayer
+    (the envelope's sequence), so a TaxpayerUpdated arriving before or after its TaxpayerRegistered leaves the
+    newest contact."""
+    await RecipientRepository(session).record_contacts([
+        dict(taxpayer=event.npwp, email=_valid(normalise_email, event.email),
+             phone=_valid(normalise_phone, event.phone), source_sequence=envelope.sequence)
+        for envelope, event in events], full_view=full_view)
 
 
 def _valid(normalise, address: str | None) -> str | None:  # type: ignore[no-untyped-def]

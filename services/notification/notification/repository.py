@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +37,23 @@ _SWITCHED_OFF = text("SELECT taxpayer FROM notice_preference WHERE notice = :not
                      "AND taxpayer = ANY(:taxpayers)")
 _ADD_INBOX_ITEM = insert(InboxItem.__table__).on_conflict_do_nothing(
     index_elements=["taxpayer", "source_event_id", "notice"])
+
+# Contacts from identity's events. Each row remembers identity's version of the taxpayer it came from (the envelope's
+# `sequence`), so a fact older than the one held (a replay, a republication) changes nothing; a contact set by hand
+# (no sequence) gives way to any. TaxpayerUpdated is the full view: a contact it lacks is gone. TaxpayerRegistered
+# only fills in: events published before it carried contacts say nothing about them.
+_R = Recipient.__table__
+_contacts = insert(_R)
+_contacts_not_older = or_(_R.c.source_sequence.is_(None), _R.c.source_sequence <= _contacts.excluded.source_sequence)
+_CONTACTS_VIEW = _contacts.on_conflict_do_update(
+    index_elements=[_R.c.taxpayer], where=_contacts_not_older,
+    set_={"email": _contacts.excluded.email, "phone": _contacts.excluded.phone,
+          "source_sequence": _contacts.excluded.source_sequence, "updated_at": func.now()})
+_CONTACTS_FILL = _contacts.on_conflict_do_update(
+    index_elements=[_R.c.taxpayer], where=_contacts_not_older,
+    set_={"email": func.coalesce(_contacts.excluded.email, _R.c.email),
+          "phone": func.coalesce(_contacts.excluded.phone, _R.c.phone),
+          "source_sequence": _contacts.excluded.source_sequence, "updated_at": func.now()})
 
 # Delivery reports
 _FIND_ATTEMPT = text("SELECT id, message_id FROM delivery_attempt WHERE provider = :provider "
@@ -228,6 +245,13 @@ class RecipientRepository:
         """Contacts and language per taxpayer, for those we know (rows with `.email`, `.phone`, `.locale`)."""
         rows = await self.session.execute(_RECIPIENTS, {"taxpayers": list(set(taxpayers))})
         return {row.taxpayer: row for row in rows}
+
+    async def record_contacts(self, contacts: Sequence[Mapping[str, Any]], *, full_view: bool) -> None:
+        """Contacts from identity's events (`taxpayer`, `email`, `phone`, `source_sequence`), in event order: an
+        older fact than the row holds is ignored; `full_view` (TaxpayerUpdated) replaces both contacts, otherwise
+        (TaxpayerRegistered) an absent one keeps what is known."""
+        if contacts:  # executemany: applied row by row, in order (a taxpayer may come twice in one fetch)
+            await self.session.execute(_CONTACTS_VIEW if full_view else _CONTACTS_FILL, [dict(c) for c in contacts])
 
     async def upsert(self, taxpayer: str, **values: Any) -> Recipient:
         stmt = insert(Recipient).values(taxpayer=taxpayer, **values)

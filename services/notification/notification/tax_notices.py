@@ -7,10 +7,10 @@ dates, codes); the template formats them for the recipient's language (`notifica
 batch handler: a sanction run's 100,000 STPs arrive as a few set-based statements per fetch, not 100,000.
 
 Statutory (the template's `statutory`, cannot be switched off): what the taxpayer must be able to rely on or act
-on — receipts (BPE of a return or a correction, a payment's NTPN), letters and decisions (STP, SKP, KSWP, PHTB
-validation, instalments granted) and a debt nobody else told them of. Optional: a billing code they created
-themselves, a deposit credit, and a reminder of an approaching deadline (the deadline is the law's, not the
-notice's: a taxpayer may switch reminders off).
+on — receipts (BPE of a return or a correction, a payment's NTPN), letters and decisions (STP, SKP, KSWP, SKB
+approved or rejected, PHTB validation, instalments granted) and a debt nobody else told them of. Optional: a billing
+code they created themselves, a deposit credit, and reminders of an approaching deadline, a code about to expire or
+an instalment about to fall due (the deadline is the law's, not the notice's: a taxpayer may switch reminders off).
 
 Events on these topics without an entry (SPTPaymentRequested, AuditStarted, BillingExpired, ...) and event types
 this build does not know are skipped by the consumer (counted `ignored` / `unknown`), never dead-lettered.
@@ -25,11 +25,22 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
-from contracts.filing import DeadlineApproaching, KSWPIssued, SKPIssued, SPTCorrected, SPTSubmitted, STPIssued
+from contracts.filing import (
+    DeadlineApproaching,
+    KSWPIssued,
+    SKBIssued,
+    SKBRejected,
+    SKPIssued,
+    SPTCorrected,
+    SPTSubmitted,
+    STPIssued,
+)
 from contracts.payment import (
     BillingCreated,
+    BillingExpiryApproaching,
     DebtRecorded,
     DepositCredited,
+    InstalmentDueApproaching,
     InstalmentGranted,
     PaymentConfirmed,
     PHTBValidated,
@@ -92,6 +103,17 @@ def _kswp_issued(e: KSWPIssued) -> dict[str, Any]:
             "checked_at": e.checked_at.isoformat(), "verification_code": e.verification_code}
 
 
+def _skb_issued(e: SKBIssued) -> dict[str, Any]:
+    return {"npwp": e.npwp, "skb_number": e.skb_number, "tax": e.tax, "ground": e.ground, "tax_year": e.tax_year,
+            "valid_from": e.valid_from.isoformat(), "valid_until": e.valid_until.isoformat(),
+            "decided_at": e.decided_at.isoformat()}
+
+
+def _skb_rejected(e: SKBRejected) -> dict[str, Any]:
+    return {"npwp": e.npwp, "tax": e.tax, "ground": e.ground, "tax_year": e.tax_year, "reason": e.reason,
+            "received_on": e.received_on.isoformat(), "decided_at": e.decided_at.isoformat()}
+
+
 def _deadline_approaching(e: DeadlineApproaching) -> dict[str, Any]:
     return {"npwp": e.npwp, "form": e.form, "period": e.period, "due_date": e.due_date.isoformat(),
             "days_left": e.days_left}
@@ -129,6 +151,18 @@ def _phtb_validated(e: PHTBValidated) -> dict[str, Any]:
             "validated_at": e.validated_at.isoformat(), "verification_url": e.verification_url}
 
 
+def _billing_expiring(e: BillingExpiryApproaching) -> dict[str, Any]:
+    return {"npwp": e.npwp, "billing_code": e.billing_code, "amount": e.amount, "kap_kjs": e.kap_kjs,
+            "period": e.period, "assessment_number": e.assessment_number, "origin": e.origin,
+            "expires_at": e.expires_at.isoformat()}
+
+
+def _instalment_due(e: InstalmentDueApproaching) -> dict[str, Any]:
+    return {"npwp": e.npwp, "kap_kjs": e.kap_kjs, "number": e.number, "instalments": e.instalments,
+            "due_date": e.due_date.isoformat(), "total": e.total, "days_left": e.days_left,
+            "billing_code": e.billing_code}
+
+
 def _deposit_credited(e: DepositCredited) -> dict[str, Any]:
     return {"npwp": e.npwp, "amount": e.amount, "route": e.route, "ntpn": e.ntpn,
             "deposited_at": e.deposited_at.isoformat(), "balance_after": e.balance_after}
@@ -140,6 +174,9 @@ FILING_RULES: tuple[NoticeRule[Any], ...] = (
     NoticeRule(STPIssued, "stp.issued", lambda e: e.stp_id, _stp_issued),
     NoticeRule(SKPIssued, "skp.issued", lambda e: e.skp_id, _skp_issued),
     NoticeRule(KSWPIssued, "kswp.issued", lambda e: e.kswp_id, _kswp_issued),
+    # an application is decided once: approved or rejected, each the applicant's notice of the decision
+    NoticeRule(SKBIssued, "skb.issued", lambda e: e.application_id, _skb_issued),
+    NoticeRule(SKBRejected, "skb.rejected", lambda e: e.application_id, _skb_rejected),
     # one per return and reminder (d7, d1): filing sends each once, under its own reminder_id
     NoticeRule(DeadlineApproaching, "deadline.approaching", lambda e: e.reminder_id, _deadline_approaching),
 )
@@ -156,6 +193,9 @@ PAYMENT_RULES: tuple[NoticeRule[Any], ...] = (
     # A payment into the deposit already has its payment receipt (payment.confirmed).
     NoticeRule(DepositCredited, "deposit.credited", lambda e: e.credit_id, _deposit_credited,
                applies=lambda e: e.route != "payment"),
+    # reminders, one per code or instalment: payment sends each once, under its own reminder_id
+    NoticeRule(BillingExpiryApproaching, "billing.expiring", lambda e: e.reminder_id, _billing_expiring),
+    NoticeRule(InstalmentDueApproaching, "instalment.due", lambda e: e.reminder_id, _instalment_due),
 )
 
 
@@ -165,11 +205,13 @@ WITHOUT_NOTICE = {
     "SPTPaymentRequested": "payment answers it with BillingCreated (origin spt), which carries the code to pay",
     "AuditStarted": "an audit is announced by the officer's letter, outside this service",
     "AuditClosed": "its outcome reaches the taxpayer as SKPIssued",
-    "BillingExpired": "the taxpayer can create a new code; a reminder before expiry is not built yet",
+    "BillingExpired": "the taxpayer can create a new code; BillingExpiryApproaching reminded them a day before",
     "DebtSettled": "the payment that settled it has its receipt (PaymentConfirmed)",
     "DebtInterestAccrued": "filing bills the interest with an STP, which has its notice",
     "DepositAllocated": "the taxpayer's own instruction; the ledger shows it",
     "DepositDebited": "the taxpayer's own transfer or refund request; the receiving taxpayer gets DepositCredited",
+    "WorkingCalendarPublished": "reference data for the services (a year's days off), no taxpayer's fact",
+    "InterestRatesPublished": "reference data for the services (a month's KMK rates), no taxpayer's fact",
 }
 
 
@@ -196,10 +238,11 @@ def handlers_for(rules: Sequence[NoticeRule[Any]], ctx: Context) -> Handlers:
 
 
 def filing_handlers(ctx: Context) -> Handlers:
-    """`filing.events`: receipts, corrections, STP, SKP and KSWP letters, deadline reminders."""
+    """`filing.events`: receipts, corrections, STP, SKP and KSWP letters, SKB decisions, deadline reminders."""
     return handlers_for(FILING_RULES, ctx)
 
 
 def payment_handlers(ctx: Context) -> Handlers:
-    """`payment.events`: billing codes, payment receipts, debts, instalments, PHTB validations, deposit credits."""
+    """`payment.events`: billing codes, payment receipts, debts, instalments, PHTB validations, deposit credits, and
+    reminders of a code about to expire or an instalment about to fall due."""
     return handlers_for(PAYMENT_RULES, ctx)

@@ -288,11 +288,22 @@ def tax_events(npwp: str) -> list[Contract]:
     """One of each filing and payment event notification turns into a notice, for `npwp`, with fresh ids."""
     from datetime import date
 
-    from contracts.filing import DeadlineApproaching, KSWPIssued, SKPIssued, SPTCorrected, SPTSubmitted, STPIssued
+    from contracts.filing import (
+        DeadlineApproaching,
+        KSWPIssued,
+        SKBIssued,
+        SKBRejected,
+        SKPIssued,
+        SPTCorrected,
+        SPTSubmitted,
+        STPIssued,
+    )
     from contracts.payment import (
         BillingCreated,
+        BillingExpiryApproaching,
         DebtRecorded,
         DepositCredited,
+        InstalmentDueApproaching,
         InstalmentGranted,
         PaymentConfirmed,
         PHTBValidated,
@@ -326,6 +337,13 @@ def tax_events(npwp: str) -> list[Contract]:
                    verification_code="V123"),
         DeadlineApproaching(reminder_id=new(), npwp=npwp, form="spt_masa_ppn", period="2026-11",
                             due_date=date(2026, 12, 31), days_left=7, reminder="d7", sent_on=date(2026, 12, 21)),
+        SKBIssued(application_id=new(), skb_number="SKB-2026-000000042", npwp=npwp, tax="pph23",
+                  ground="fiscal_loss", tax_year=2026, valid_from=date(2026, 12, 7), valid_until=date(2026, 12, 31),
+                  received_on=date(2026, 12, 1), decision_due=date(2026, 12, 8), decided_at=at,
+                  officer_account_id=new()),
+        SKBRejected(application_id=new(), npwp=npwp, tax="pph22", ground="final_income_only", tax_year=2026,
+                    reason="Penghasilan tidak seluruhnya final.", received_on=date(2026, 12, 1),
+                    decision_due=date(2026, 12, 8), decided_at=at, officer_account_id=new()),
         BillingCreated(billing_id=new(), billing_code=code, npwp=npwp, kap_kjs="411211-100", period="2026-11",
                        amount="1234567", origin="mandiri", created_at=at, expires_at=at),
         PaymentConfirmed(payment_id=new(), ntpn=ntpn, billing_id=new(), billing_code=code, npwp=npwp,
@@ -345,6 +363,13 @@ def tax_events(npwp: str) -> list[Contract]:
                       validated_at=at),
         DepositCredited(credit_id=new(), npwp=npwp, amount="750000", route="overpayment", deposited_at=at,
                         balance_after="750000"),
+        BillingExpiryApproaching(reminder_id=new(), billing_id=new(), billing_code=code, npwp=npwp,
+                                 kap_kjs="411125-200", period="2025", amount="2500000", origin="spt", spt_id=new(),
+                                 expires_at=at, sent_at=at),
+        InstalmentDueApproaching(reminder_id=new(), arrangement_id=new(), debt_id=new(), npwp=npwp,
+                                 kap_kjs="411126-310", assessment_number=f"SKP-{new()[:8]}", number=2, instalments=3,
+                                 due_date=date(2027, 2, 15), principal="1000000", interest="5900", total="1005900",
+                                 days_left=3, sent_on=date(2027, 2, 12)),
     ]
 
 

@@ -121,10 +121,10 @@ async def test_preferences_switch_off_non_statutory_notices_only(running) -> Non
         assert {n["notice"]: (n["statutory"], n["enabled"]) for n in defaults["notices"]} == {
             "login.new_device": (False, True), "password.changed": (True, True), "role.granted": (False, True),
             "taxpayer.registered": (True, True), "billing.created": (False, True), "deposit.credited": (False, True),
-            "deadline.approaching": (False, True),
+            "deadline.approaching": (False, True), "billing.expiring": (False, True), "instalment.due": (False, True),
             **{n: (True, True) for n in ("spt.submitted", "spt.corrected", "stp.issued", "skp.issued",
                                          "kswp.issued", "payment.confirmed", "debt.recorded", "instalment.granted",
-                                         "phtb.validated")}}
+                                         "phtb.validated", "skb.issued", "skb.rejected")}}
         refused = await http.put("/v1/preferences", json={"notices": {"taxpayer.registered": False}}, headers=auth)
         assert refused.status_code == 409 and refused.json()["code"] == "preferences.statutory_notice"
         unknown = await http.put("/v1/preferences", json={"notices": {"nope": False}}, headers=auth)

@@ -14,13 +14,15 @@ ACCESS = RouteAccess.of(
     # Partners: PJAP clients acting for a taxpayer, collecting banks (kind `bank`), notaries (kind `ppat`) and land
     # offices (kind `land_office`), each with its own scope (payment.auth).
     partner={
-        "POST /v1/billing-codes", "GET /v1/billing-codes", "GET /v1/billing-codes/{code}", "GET /v1/ledger", "GET /v1/debts",
+        "POST /v1/billing-codes", "POST /v1/billing-codes/batch", "GET /v1/billing-codes",
+        "GET /v1/billing-codes/{code}", "GET /v1/ledger", "GET /v1/debts",
         "GET /v1/debts/{debt_id}", "POST /v1/debts/{debt_id}/billing-code",
         "POST /v1/instalments", "GET /v1/instalments/{arrangement_id}",
         "POST /v1/instalments/{arrangement_id}/instalments/{number}/billing-code",
         "GET /v1/deposit", "POST /v1/deposit/allocations", "POST /v1/deposit/transfers", "POST /v1/deposit/refunds",
         "GET /v1/payments/{ntpn}/bpn",
-        "GET /v1/bank/billing-codes/{code}", "POST /v1/bank/payments", "GET /v1/bank/payments/{ntpn}/bpn",
+        "GET /v1/bank/billing-codes/{code}", "POST /v1/bank/payments", "POST /v1/bank/payments/batch",
+        "GET /v1/bank/payments/{ntpn}/bpn",
         "POST /v1/phtb/validations", "GET /v1/phtb/validations/{validation_id}",
         "GET /v1/phtb/validations/{validation_id}/letter",
         "GET /v1/land-office/phtb-validations", "GET /v1/land-office/webhook", "PUT /v1/land-office/webhook",

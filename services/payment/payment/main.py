@@ -15,6 +15,7 @@ from payment.deposit.endpoints import routers as deposit_routers
 from payment.instalments.endpoints import routers as instalments_routers
 from payment.ledger.endpoints import router as ledger_router
 from payment.phtb.endpoints import routers as phtb_routers
+from payment.reference.service import kept_fresh
 from payment.settings import PaymentSettings, get_settings
 
 
@@ -26,7 +27,7 @@ def create_app(settings: PaymentSettings | None = None, *, jwks: JWKSCache | Non
                                                  receipts_router, *phtb_routers,
                                                  replica_router()],
                               startup=[provided(jwks or JWKSCache(settings.auth)), provided(clock or Clock(), Clock),
-                                       shared_client_limits()],
+                                       shared_client_limits(), kept_fresh(settings.reference_refresh_s)],
                               description="Billing codes, bank confirmations with NTPN, the taxpayer's ledger, "
                                           "debts (STP, SKP, legacy) and what pays them.")
 

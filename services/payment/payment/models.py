@@ -112,7 +112,8 @@ class LegacyDebtImport(Base):
 
 
 class Debt(Base):
-    """A tax debt payable with a billing code: from filing's STP or SKP, or imported from the legacy system. The
+    """A tax debt payable with a billing code: from filing's STP or SKP, imported from the legacy system, or an
+    annual SPT's PPh 29 granted in instalments (the SPT's code replaced by the debt). The
     source's own reference is unique per source, so a repeated event or a file imported twice records nothing new;
     an STP/SKP number is recorded once per taxpayer and KAP-KJS. `version` is the events' `sequence`."""
 
@@ -120,7 +121,7 @@ class Debt(Base):
     __table_args__ = (
         CheckConstraint("status IN ('open', 'settled')", name="status"),
         CheckConstraint("kind IN ('stp', 'skpkb', 'skpkbt', 'spt_underpayment')", name="kind"),
-        CheckConstraint("source IN ('stp', 'skp', 'legacy')", name="source"),
+        CheckConstraint("source IN ('stp', 'skp', 'legacy', 'spt')", name="source"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("due_date >= issued_on", name="due_after_issue"),
         CheckConstraint("(status = 'settled') = (settled_at IS NOT NULL)", name="settled_at"),
@@ -143,8 +144,9 @@ class Debt(Base):
     amount: Mapped[Decimal] = mapped_column(MONEY)
     issued_on: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(Text, comment="stp, skp (filing's events) or legacy (the import)")
-    source_reference: Mapped[str] = mapped_column(Text, comment="filing's STP/SKP id, or the legacy reference")
+    source: Mapped[str] = mapped_column(Text, comment="stp, skp (filing's events), legacy (the import) or spt "
+                                                      "(an SPT's PPh 29 granted in instalments)")
+    source_reference: Mapped[str] = mapped_column(Text, comment="filing's STP/SKP/SPT id, or the legacy reference")
     import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("legacy_debt_import.id"))
     status: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -294,7 +296,9 @@ class LandOfficeSubscription(Base):
 
 class InstalmentArrangement(Base):
     """An application for instalments or a postponement of a debt (tax-rules §6.5), and once granted its schedule
-    (`instalment` rows). One pending or granted application per debt. `version` is the events' `sequence`."""
+    (`instalment` rows). One pending or granted application per debt. An application for an annual SPT's PPh 29
+    names the SPT waiting for payment (`spt_id`, and `spt_billing_id` its code): its debt is recorded from the SPT's
+    code when granted, so `debt_id` is empty until then. `version` is the events' `sequence`."""
 
     __tablename__ = "instalment_arrangement"
     __table_args__ = (
@@ -302,14 +306,24 @@ class InstalmentArrangement(Base):
         CheckConstraint("kind IN ('instalment', 'postponement')", name="kind"),
         CheckConstraint("debt_kind IN ('pph29', 'assessment')", name="debt_kind"),
         CheckConstraint("instalments >= 1", name="instalments_positive"),
+        CheckConstraint("debt_id IS NOT NULL OR spt_id IS NOT NULL", name="subject"),
+        CheckConstraint("status IN ('applied', 'rejected') OR debt_id IS NOT NULL", name="granted_debt"),
+        CheckConstraint("(spt_id IS NULL) = (spt_billing_id IS NULL)", name="spt_link"),
         Index("instalment_arrangement_debt_key", "debt_id", unique=True,
               postgresql_where=text("status IN ('applied', 'granted')")),
+        Index("instalment_arrangement_spt_key", "spt_id", unique=True,
+              postgresql_where=text("spt_id IS NOT NULL AND status IN ('applied', 'granted')")),
         Index("instalment_arrangement_queue_idx", "decide_by", "id", postgresql_where=text("status = 'applied'")),
         Index("instalment_arrangement_npwp_idx", "npwp", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    debt_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("debt.id"))
+    debt_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("debt.id"),
+                                                      comment="empty while an SPT's PPh 29 application waits")
+    spt_id: Mapped[str | None] = mapped_column(Text, comment="filing's SPT whose PPh 29 the application is for")
+    spt_billing_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("billing.id"),
+        comment="the SPT's code applied against; once granted, the code the debt replaced")
     npwp: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(Text)
     debt_kind: Mapped[str] = mapped_column(Text, comment="pph29 (3 working days to decide) or assessment (7)")
@@ -338,6 +352,7 @@ class Instalment(Base):
         CheckConstraint("status IN ('open', 'paid', 'cancelled')", name="status"),
         CheckConstraint("principal > 0 AND interest >= 0", name="amounts"),
         UniqueConstraint("arrangement_id", "number"),
+        Index("instalment_open_due_idx", "due_date", postgresql_where=text("status = 'open'")),  # the reminders
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -388,6 +403,32 @@ class DepositMovement(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BillingReminder(Base):
+    """A reminder sent that a code expires soon (`BillingExpiryApproaching`): one per code, ever."""
+
+    __tablename__ = "billing_reminder"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, comment="the event's reminder_id")
+    billing_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("billing.id"), unique=True)
+    npwp: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InstalmentReminder(Base):
+    """A reminder sent that an instalment is due soon (`InstalmentDueApproaching`): one per instalment, ever."""
+
+    __tablename__ = "instalment_reminder"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, comment="the event's reminder_id")
+    instalment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("instalment.id"), unique=True)
+    npwp: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date] = mapped_column(Date)
+    days_left: Mapped[int] = mapped_column(Integer)
+    sent_on: Mapped[date] = mapped_column(Date, comment="the Jakarta day it was sent")
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 taxpayer = taxpayer_replica_table(Base.metadata)

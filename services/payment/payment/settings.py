@@ -46,6 +46,9 @@ class PaymentSettings(BaseServiceSettings):
     legacy_import: LegacyImportSettings = LegacyImportSettings()
     phtb: PHTBSettings = PHTBSettings()
     webhooks: WebhookSettings = WebhookSettings()  # the land offices' PHTB validations (kit.webhooks)
+    reference_refresh_s: float = Field(default=30.0, gt=0, description=(
+        "how often each process reads the days off and interest rates filing published (payment.reference): a "
+        "publication is used within the consumer's lag plus this many seconds (PAYMENT_REFERENCE_REFRESH_S)"))
     # where the public verification routes are reached (the QR codes of the BPN and the validation letter)
     public_url: Annotated[str, RequiredInProd()] = "http://127.0.0.1:8004"
 

@@ -1,5 +1,6 @@
 """`python -m payment.worker`: the outbox relay, the consumers of other services' events, the expiry of billing
-codes, and the land offices' webhooks."""
+codes, the land offices' webhooks, the debts' schedules, and the reminders (a code about to expire, an instalment
+about to fall due)."""
 
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 from contracts.topics import events_topic
 from kit import webhooks
 from kit.app import AppState, StartupStep
+from kit.clock import Clock
 from kit.consumer import Handlers
 from kit.db import UnitOfWork
 from kit.replica import identity_handlers
@@ -19,16 +21,21 @@ from payment.billing.service import expire_due_billing_codes
 from payment.debts import handlers as debts_handlers
 from payment.debts.service import accrue_debt_interest
 from payment.instalments.service import accelerate_missed
+from payment.reference import handlers as reference_handlers
+from payment.reference.service import kept_fresh
+from payment.reminders.service import send_reminders
 from payment.settings import BillingSettings, PaymentSettings, get_settings
 
 log = logging.getLogger(__name__)
 
 
 def filing_handlers() -> Handlers:
-    """`payment.filing-events`: SPTPaymentRequested (billing), STPIssued and SKPIssued (debts)."""
+    """`payment.filing-events`: SPTPaymentRequested (billing), STPIssued and SKPIssued (debts),
+    WorkingCalendarPublished and InterestRatesPublished (reference)."""
     handlers = Handlers()
     billing_handlers.on_filing_events(handlers)
     debts_handlers.on_filing_events(handlers)
+    reference_handlers.on_filing_events(handlers)
     return handlers
 
 
@@ -92,12 +99,35 @@ def run_debt_schedules(interval_s: float = DEBT_SCHEDULE_INTERVAL_S,
     return every("debt-schedules", interval_s, schedules)
 
 
+REMINDER_INTERVAL_S = 900.0  # a code's reminder goes out within 15 minutes of its expiry's 24-hour mark
+REMINDER_BATCH = 1000
+
+
+def run_reminders(interval_s: float = REMINDER_INTERVAL_S, batch: int = REMINDER_BATCH,
+                  clock: Clock | None = None) -> StartupStep:
+    """Every `interval_s`: `BillingExpiryApproaching` for unpaid codes expiring within a day and
+    `InstalmentDueApproaching` for unpaid instalments due within 3 days (`payment.reminders`), each once, a batch per
+    transaction. Several workers may run it (a reminder row is unique per code and instalment); the first pass after
+    an outage catches up on what is still in the windows."""
+    clock = clock or Clock()
+
+    async def reminders(state: AppState) -> None:
+        sent = await send_reminders(UnitOfWork(state.sessions), clock, batch=batch)
+        if sent.billing or sent.instalments:
+            log.info("reminders sent: %d billing codes about to expire, %d instalments about to fall due",
+                     sent.billing, sent.instalments)
+
+    return every("reminders", interval_s, reminders)
+
+
 def create_app(settings: PaymentSettings | None = None,
                consumers: Sequence[ConsumerSpec] = tuple(CONSUMERS)) -> FastAPI:
     settings = settings or get_settings()
-    return create_worker_app(settings, consumers, startup=[run_billing_expiry(settings.billing),
-                                                                run_webhook_delivery(settings),
-                                                                run_debt_schedules()])
+    # the published days off and rates are read before the schedules start
+    return create_worker_app(settings, consumers, startup=[kept_fresh(settings.reference_refresh_s),
+                                                           run_billing_expiry(settings.billing),
+                                                           run_webhook_delivery(settings),
+                                                           run_debt_schedules(), run_reminders()])
 
 
 if __name__ == "__main__":

@@ -27,19 +27,20 @@ async def test_interest_is_reported_once_per_month_counted_until_the_debt_is_pai
     not_yet = await record_stp(world, npwp, amount="300000", issued_on=date(2026, 12, 1), due_date=date(2027, 1, 1))
 
     await accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 12, 6))
-    # 1 Oct to 6 Dec: two months and a part month, counted in full; tier 1 in force on 1 Oct 2026 is 0.52%.
+    # 1 Oct to 6 Dec: two months and a part month, counted in full; tier 1 in force on 1 Oct 2026 is 0.51% (the
+    # latest row of the table, February 2026).
     [(sequence, first)] = await interest_events(world, debt["id"])
     assert (sequence, first.months, first.monthly_rate_percent, first.principal, first.interest, first.as_of,
             first.interest_from, first.assessment_number) == (
-        2, 3, "0.52", "1000000", "15600", date(2026, 12, 6), date(2026, 10, 1), debt["assessment_number"])
+        2, 3, "0.51", "1000000", "15300", date(2026, 12, 6), date(2026, 10, 1), debt["assessment_number"])
     assert await interest_events(world, not_yet["id"]) == []
     await accrue_debt_interest(world.uow(), batch=10_000, today=date(2027, 1, 1))  # no new month yet
     assert len(await interest_events(world, debt["id"])) == 1
     await accrue_debt_interest(world.uow(), batch=10_000, today=date(2027, 1, 2))
     [_, (sequence, second)] = await interest_events(world, debt["id"])
-    assert (sequence, second.months, second.interest) == (3, 4, "20800")
+    assert (sequence, second.months, second.interest) == (3, 4, "20400")
     [(_, due_day)] = await interest_events(world, not_yet["id"])
-    assert (due_day.months, due_day.interest) == (1, "1560")
+    assert (due_day.months, due_day.interest) == (1, "1530")
 
     # A mandiri code naming the STP number pays the debt: for what it still owes, or refused.
     body = mandiri_body(npwp, kap_kjs="411211-300", period=None, assessment_number=debt["assessment_number"])

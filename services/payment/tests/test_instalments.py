@@ -73,19 +73,20 @@ async def test_granted_instalments_are_paid_code_by_code_and_the_last_settles_th
     granted = await decide(world, arrangement["id"], decision="approve")
     assert granted.status_code == 201, granted.text
     g = granted.json()
-    # Tier 1 in force on the due date (Jan 2026 row: 0.52%/month) on the balance still owed, 1 month each.
-    assert (g["status"], g["monthly_rate_percent"]) == ("granted", "0.52")
+    # Tier 1 in force on the due date (the latest row: February 2026, 0.51%/month) on the balance still owed, 1 month
+    # each.
+    assert (g["status"], g["monthly_rate_percent"]) == ("granted", "0.51")
     assert [(i["number"], i["due_date"], i["principal"], i["interest"], i["total"], i["status"])
             for i in g["schedule"]] == [
-        (1, "2027-01-02", "400000", "6240", "406240", "open"),
-        (2, "2027-02-02", "400000", "4160", "404160", "open"),
-        (3, "2027-03-02", "400000", "2080", "402080", "open")]
+        (1, "2027-01-02", "400000", "6120", "406120", "open"),
+        (2, "2027-02-02", "400000", "4080", "404080", "open"),
+        (3, "2027-03-02", "400000", "2040", "402040", "open")]
     [(key, envelope, event)] = await events(world, "InstalmentGranted", arrangement["id"])
     assert key == npwp and envelope.sequence == 2 and isinstance(event, InstalmentGranted)
     assert (event.debt_id, event.kind, event.principal, [p.total for p in event.schedule]) == (
-        debt["id"], "instalment", "1200000", ["406240", "404160", "402080"])
+        debt["id"], "instalment", "1200000", ["406120", "404080", "402040"])
     assert [e.billing_code for _, e in await world.events("BillingExpired", code=whole["code"])] == [whole["code"]]
-    assert (await read_debt(world, npwp, debt["id"]))["outstanding"] == "1212480"
+    assert (await read_debt(world, npwp, debt["id"]))["outstanding"] == "1212240"
     decided_again = await decide(world, arrangement["id"], decision="reject", reason="x")
     assert (decided_again.status_code, decided_again.json()["code"]) == (409, "instalment.already_decided")
 
@@ -93,7 +94,7 @@ async def test_granted_instalments_are_paid_code_by_code_and_the_last_settles_th
     whole_again = await world.http.post(f"/v1/debts/{debt['id']}/billing-code", headers=taxpayer_token(npwp))
     assert (whole_again.status_code, whole_again.json()["code"]) == (409, "debt.in_instalments")
     named = await world.http.post("/v1/billing-codes", headers=taxpayer_token(npwp), json=mandiri_body(
-        npwp, kap_kjs="411211-300", period=None, assessment_number=debt["assessment_number"], amount="1212480"))
+        npwp, kap_kjs="411211-300", period=None, assessment_number=debt["assessment_number"], amount="1212240"))
     assert (named.status_code, named.json()["code"]) == (409, "debt.in_instalments")
     unknown = await instalment_code(world, npwp, arrangement["id"], 4)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "instalment.number_unknown")
@@ -113,7 +114,7 @@ async def test_granted_instalments_are_paid_code_by_code_and_the_last_settles_th
         assert (paid_twice.status_code, paid_twice.json()["code"]) == (409, "instalment.already_paid")
         if number == 1:
             after_first = await read_debt(world, npwp, debt["id"])
-            assert (after_first["status"], after_first["outstanding"]) == ("open", "806240")
+            assert (after_first["status"], after_first["outstanding"]) == ("open", "806120")
             assert (await audit_ledger(world.uow())).problems == []
 
     settled = await read_debt(world, npwp, debt["id"])
@@ -124,7 +125,7 @@ async def test_granted_instalments_are_paid_code_by_code_and_the_last_settles_th
     assert final["status"] == "completed" and [i["ntpn"] for i in final["schedule"]] == ntpns
     ledger = (await world.http.get("/v1/ledger", headers=taxpayer_token(npwp))).json()
     [line] = ledger["items"]
-    assert (ledger["owed"], line["liabilities"], line["payments"]) == ("0", "1212480", "1212480")
+    assert (ledger["owed"], line["liabilities"], line["payments"]) == ("0", "1212240", "1212240")
     assert (await audit_ledger(world.uow())).problems == []
 
 
@@ -165,8 +166,8 @@ async def test_refused_applications_change_nothing_and_a_rejection_states_its_re
     granted = (await decide(world, postponement.json()["id"], decision="approve")).json()
     assert (granted["kind"], granted["instalments"]) == ("postponement", 1)
     assert [(i["due_date"], i["principal"], i["interest"], i["total"]) for i in granted["schedule"]] == [
-        ("2027-06-01", "500000", "15600", "515600")]
-    assert (await read_debt(world, npwp, debt["id"]))["outstanding"] == "515600"
+        ("2027-06-01", "500000", "15300", "515300")]
+    assert (await read_debt(world, npwp, debt["id"]))["outstanding"] == "515300"
     assert (await audit_ledger(world.uow())).problems == []
 
 
@@ -176,18 +177,18 @@ async def test_a_missed_instalment_makes_the_remainder_due_and_the_debt_payable_
     arrangement = (await apply(world, npwp, debt_id=debt["id"], kind="instalment", instalments=3,
                                first_due_date="2027-01-02")).json()
     g = (await decide(world, arrangement["id"], decision="approve")).json()
-    assert [i["interest"] for i in g["schedule"]] == ["4680", "3120", "1560"]
+    assert [i["interest"] for i in g["schedule"]] == ["4590", "3060", "1530"]
     await pay(world, (await instalment_code(world, npwp, arrangement["id"], 1)).json())
     second = (await instalment_code(world, npwp, arrangement["id"], 2)).json()
 
     await accelerate_missed(world.uow(), batch=1000, today=date(2027, 2, 2))  # due that very day: not missed yet
-    assert (await read_debt(world, npwp, debt["id"]))["outstanding"] == "604680"
+    assert (await read_debt(world, npwp, debt["id"]))["outstanding"] == "604590"
     await accelerate_missed(world.uow(), batch=1000, today=date(2027, 2, 5))
 
     # Instalment 2 was missed: its principal and interest are due, and instalment 3's principal; 3's interest never
     # ran. The code of instalment 2 can no longer be paid; the debt is payable whole.
     after = await read_debt(world, npwp, debt["id"])
-    assert (after["status"], after["outstanding"]) == ("open", "603120")
+    assert (after["status"], after["outstanding"]) == ("open", "603060")
     read = (await world.http.get(f"/v1/instalments/{arrangement['id']}", headers=taxpayer_token(npwp))).json()
     assert (read["status"], read["accelerated_on"]) == ("accelerated", "2027-02-02")
     assert [i["status"] for i in read["schedule"]] == ["paid", "cancelled", "cancelled"]
@@ -204,7 +205,7 @@ async def test_a_missed_instalment_makes_the_remainder_due_and_the_debt_payable_
     assert (await audit_ledger(world.uow())).problems == []
 
     whole = await world.http.post(f"/v1/debts/{debt['id']}/billing-code", headers=taxpayer_token(npwp))
-    assert (whole.status_code, whole.json()["amount"], whole.json()["instalment_number"]) == (201, "603120", None)
+    assert (whole.status_code, whole.json()["amount"], whole.json()["instalment_number"]) == (201, "603060", None)
     await pay(world, whole.json())
     assert (await read_debt(world, npwp, debt["id"]))["status"] == "settled"
     assert (await audit_ledger(world.uow())).problems == []

@@ -77,7 +77,7 @@ async def test_a_posting_is_idempotent_by_its_transfer_ids_and_the_primary_key_i
 
         # Even a writer that skipped the rules cannot post an id twice: the primary key refuses it.
         with pytest.raises(IntegrityError):
-            await LedgerRepository(uow.session).insert_transfers(posting.transfers[:1], now)
+            await LedgerRepository(uow.session).insert_dated_transfers([(posting.transfers[0], now)])
     assert await world.scalar("SELECT count(*) FROM transfer WHERE id = ANY(:ids)", ids=ids) == 0
 
 

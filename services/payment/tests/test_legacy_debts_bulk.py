@@ -14,7 +14,7 @@ from contracts.registry import parse
 from kit.auth import JWKSCache
 from kit.outbox import outbox_row
 from kit.testing.service import api_client
-from payment.debts.service import _recorded
+from payment.debts.recording import recorded
 from payment.ledger.accounts import account_id, liability_key, state_revenue_key
 from payment.ledger.postings import debt_key
 from payment.ledger.rules import TransferCode, transfer_id
@@ -43,12 +43,12 @@ async def test_the_set_based_writes_equal_what_one_debt_at_a_time_writes(world: 
         debt = Debt(**values)
         [stored] = await world.rows("SELECT id, key, aggregate_type, aggregate_id, event_type, event_version, "
                                     "payload, headers FROM outbox WHERE aggregate_id = :d", d=str(debt.id))
-        expected = outbox_row(_recorded(debt), key=npwp, subject=str(debt.id), aggregate_type="debt", sequence=1)
+        expected = outbox_row(recorded(debt), key=npwp, subject=str(debt.id), aggregate_type="debt", sequence=1)
         assert (stored["payload"].keys(), stored["payload"]["data"].keys()) == (
             expected["payload"].keys(), expected["payload"]["data"].keys())
         assert stored["headers"].keys() - {"correlation_id"} == expected["headers"].keys()  # the request's id
         envelope, event = parse(stored["payload"])
-        assert event == _recorded(debt) and isinstance(event, DebtRecorded)
+        assert event == recorded(debt) and isinstance(event, DebtRecorded)
         assert (envelope.id, envelope.subject, envelope.sequence, envelope.partition_key, envelope.source) == (
             stored["id"], str(debt.id), 1, npwp, "payment")
         assert (stored["key"], stored["aggregate_type"], stored["event_type"], stored["event_version"]) == (

@@ -1,14 +1,16 @@
 """Working days for due dates: PMK-81/2024 Art 100 moves a due date that falls on a day off (Saturday, Sunday, a
 national holiday, an election day off, national cuti bersama) to the next working day (tax-rules.md §5.1, §5.3).
 
-Holidays are data (`calendar/data/holidays.json`), one list per year. A date in a year without a list raises
-`CalendarYearUnknown`, weekends included: a due date there would be a guess.
+Holidays are data (`calendar/data/holidays.json`), one list per year, with the years officers publish
+(`filing.reference`, held in process memory and refreshed from the database) over them: a published year replaces
+the packaged list of that year whole. A date in a year without a list raises `CalendarYearUnknown`, weekends
+included: a due date there would be a guess.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -43,7 +45,13 @@ class WorkingCalendar:
 
     @classmethod
     def load(cls) -> WorkingCalendar:
-        """The packaged calendar (2025 and 2026 at the time of writing)."""
+        """The calendar in force in this process: the packaged years (2025 and 2026 at the time of writing) with the
+        years officers published over them (`use_published`)."""
+        return _in_force.calendar or _packaged()
+
+    @classmethod
+    def packaged(cls) -> WorkingCalendar:
+        """The calendar packaged as data, without what was published."""
         return _packaged()
 
     @classmethod
@@ -112,6 +120,26 @@ class WorkingCalendar:
             known = ", ".join(str(y) for y in sorted(self._days_off)) or "none"
             raise CalendarYearUnknown(f"no working-day calendar for {year} (known years: {known})",
                                       year=year) from None
+
+
+class _InForce:
+    calendar: WorkingCalendar | None = None  # None: the packaged calendar alone
+
+
+_in_force = _InForce()
+
+
+def use_published(years: Mapping[int, Iterable[DayOff]]) -> WorkingCalendar:
+    """Make `WorkingCalendar.load()` answer the packaged calendar with `years` (each year's listed days off, as
+    officers published them: `filing.reference`) over it; `{}` restores the packaged calendar alone."""
+    days_off: dict[int, Mapping[date, DayOff]] = dict(_packaged()._days_off)
+    for year, days in years.items():
+        listed = {off.date: off for off in days}
+        if any(day.year != year or off.kind not in _LISTED_KINDS for day, off in listed.items()):
+            raise ValueError(f"published days off of {year} outside the year or of an unknown kind")
+        days_off[year] = listed
+    _in_force.calendar = WorkingCalendar(days_off) if years else None
+    return WorkingCalendar.load()
 
 
 @lru_cache(maxsize=1)

@@ -10,17 +10,19 @@ from filing.corrections import errors as corrections_errors
 from filing.forms import errors as forms_errors
 from filing.kswp import errors as kswp_errors
 from filing.obligations import errors as obligations_errors
+from filing.reference import errors as reference_errors
 from filing.returns import errors as returns_errors
 from filing.sanctions import errors as sanctions_errors
 from filing.skb import errors as skb_errors
 from filing.submissions import errors as submissions_errors
+from filing.warnings import errors as warnings_errors
 from kit.auth import InvalidToken, KeysUnavailable, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
 from kit.errors import AppError, Unauthorized
 from kit.idempotency import IdempotencyInProgress, IdempotencyKeyReused
 from kit.replica import TaxpayerNotReplicated
 
 _MODULES = (assessments_errors, calendar_errors, corrections_errors, forms_errors, obligations_errors, returns_errors,
-            sanctions_errors, submissions_errors, kswp_errors, skb_errors)
+            sanctions_errors, submissions_errors, kswp_errors, skb_errors, warnings_errors, reference_errors)
 _KIT: tuple[type[AppError], ...] = (Unauthorized, InvalidToken, KeysUnavailable, MissingScope, TaxpayerForbidden,
                                     TaxpayerNotChosen, TaxpayerNotReplicated, IdempotencyInProgress,
                                     IdempotencyKeyReused)

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from filing.calendar.errors import CalendarYearUnknown
 from filing.kswp import service
 from filing.kswp.errors import AgencyRequired, KswpNotFound
-from filing.kswp.schemas import KswpCreate, KswpRead, KswpVerificationRead
+from filing.kswp.schemas import KswpCreate, KswpKeysRead, KswpRead, KswpVerificationRead
 from filing.responses import responses
 from filing.settings import FilingSettings
 from kit.auth import CurrentPrincipal, MissingScope
@@ -40,7 +40,17 @@ _AUTH = (Unauthorized, AgencyRequired, MissingScope)
 async def request_kswp(body: KswpCreate, principal: CurrentPrincipal, uow: Uow, clock: Today, settings: Settings,
                        idem: Idempotent) -> KswpRead:
     return await idem.run(201, lambda: service.request_kswp(  # type: ignore[return-value]
-        uow, principal, clock, body, public_url=settings.public_url))
+        uow, principal, clock, body, public_url=settings.public_url, keys=settings.kswp))
+
+
+# before `/{kswp_id}`, which would take "keys" for an id
+@router.get("/keys", response_model=KswpKeysRead,
+            summary="Public: the keys KSWP letters are signed with (a JWKS), to verify a letter's signature offline",
+            description="EC P-256 public keys as JWK (RFC 7517), `kid` = the RFC 7638 thumbprint a letter names as "
+                        "`signing_key_id`; the key signing new letters first, then keys kept after a rotation. A "
+                        "signature is ECDSA P-256 with SHA-256 over the letter's canonical snapshot, DER, base64.")
+async def kswp_keys(settings: Settings) -> KswpKeysRead:
+    return service.public_keys(settings.kswp)
 
 
 @router.get("/{kswp_id}", response_model=KswpRead, summary="A KSWP answer, from its stored snapshot",
@@ -60,6 +70,10 @@ async def get_kswp_letter(kswp_id: uuid.UUID, principal: CurrentPrincipal, uow: 
 
 @router.get("/verification/{code}", response_model=KswpVerificationRead,
             summary="Public: verify a KSWP letter by its code (no token)",
+            description="`valid` only when the stored snapshot still hashes to the letter's digest and the "
+                        "signature printed on the letter verifies with the published key it names (`public_key`, "
+                        "also at `GET /v1/kswp/keys`).",
             responses=responses(KswpNotFound))
-async def verify_kswp(code: Annotated[str, Path(pattern=r"^[0-9A-Z]{20}$")], uow: Uow) -> KswpVerificationRead:
-    return await service.verify(uow, code)
+async def verify_kswp(code: Annotated[str, Path(pattern=r"^[0-9A-Z]{20}$")], uow: Uow,
+                      settings: Settings) -> KswpVerificationRead:
+    return await service.verify(uow, code, keys=settings.kswp)

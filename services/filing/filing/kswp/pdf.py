@@ -1,6 +1,6 @@
 """The KSWP letter (Surat Keterangan Status Wajib Pajak) as a PDF, rendered from the stored snapshot (`KswpRead` is
-that snapshot as it is): every field printed is a field of the API answer. Drawn with kit.pdf's helpers (extractable
-text, a QR code to the public verification)."""
+that snapshot as it is): every field printed is a field of the API answer, the electronic signature and the id of the
+key that made it included. Drawn with kit.pdf's helpers (extractable text, a QR code to the public verification)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ _CHECKS = {"npwp_active": "NPWP aktif", "name_matches": "Nama sesuai", "spt_tahu
            "spt_masa_ppn_filed": "SPT Masa PPN"}
 _VARIANTS = {"standard": "Umum", "customs": "Kepabeanan"}
 STATUS_TEXT = {"valid": "VALID", "invalid": "TIDAK VALID"}
+SIGNED_BY = "Direktorat Jenderal Pajak (Lontar), ECDSA P-256"
 
 
 def verification_url(public_url: str, code: str) -> str:
@@ -45,4 +46,8 @@ def render(kswp: KswpRead) -> bytes:
     sheet.gap()
     sheet.emphasis("Status KSWP", STATUS_TEXT[kswp.status])
     sheet.field("Alasan", ", ".join(kswp.reasons) or None)
+    sheet.gap()
+    sheet.field("Ditandatangani secara elektronik", SIGNED_BY if kswp.signature else "tidak (surat lama)")
+    sheet.field("ID kunci penanda tangan", kswp.signing_key_id)
+    sheet.field("Tanda tangan elektronik", kswp.signature)
     return sheet.finish(kswp.snapshot_digest, "Keaslian surat ini dapat diperiksa dengan memindai kode QR atau membuka")

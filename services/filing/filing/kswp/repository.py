@@ -27,11 +27,14 @@ class SnapshotRow:
     snapshot: str
     digest: str
     checked_at: datetime
+    signature: str | None  # null: a letter made before letters were signed
+    signing_key_id: str | None
 
 
 _COLUMNS = (kswp_snapshot.c.id, kswp_snapshot.c.letter_number, kswp_snapshot.c.verification_code,
             kswp_snapshot.c.npwp, kswp_snapshot.c.agency_client_id, kswp_snapshot.c.variant, kswp_snapshot.c.status,
-            kswp_snapshot.c.snapshot, kswp_snapshot.c.digest, kswp_snapshot.c.checked_at)
+            kswp_snapshot.c.snapshot, kswp_snapshot.c.digest, kswp_snapshot.c.checked_at, kswp_snapshot.c.signature,
+            kswp_snapshot.c.signing_key_id)
 
 
 class KswpRepository:

@@ -58,8 +58,32 @@ class KswpRead(BaseModel):
     reasons: list[str] = Field(description="npwp_not_found, npwp_inactive, name_mismatch, spt_tahunan_not_filed, "
                                            "spt_masa_ppn_not_filed")
     snapshot_digest: str = Field(description="SHA-256 of the stored snapshot this answer and the letter render")
+    signature: str | None = Field(description="filing's electronic signature over `snapshot_digest` (ECDSA P-256, "
+                                              "DER, base64), printed on the letter; null only for letters made "
+                                              "before letters were signed")
+    signing_key_id: str | None = Field(description="the key that signed (RFC 7638 thumbprint), published at "
+                                                   "`GET /v1/kswp/keys`")
+    signature_algorithm: str = Field(description="how `signature` is made")
     letter_url: str
     verification_url: str
+
+
+class PublicJwk(BaseModel):
+    """A public key letters are signed with, as a JWK (RFC 7517; EC P-256)."""
+
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
+    x: str
+    y: str
+    kid: str = Field(description="the key id a letter names (`signing_key_id`): RFC 7638 thumbprint")
+    use: Literal["sig"]
+    alg: Literal["ES256"]
+
+
+class KswpKeysRead(BaseModel):
+    """The published keys (a JWKS): the one signing new letters first, then those kept after a rotation."""
+
+    keys: list[PublicJwk]
 
 
 class KswpVerificationRead(BaseModel):
@@ -68,7 +92,14 @@ class KswpVerificationRead(BaseModel):
     agency: str
     service: str
     variant: str
-    status: Literal["valid", "invalid"]
+    status: Literal["valid", "invalid"] = Field(description="the KSWP status the letter states (not the verdict)")
     checked_at: datetime
     snapshot_digest: str
-    authentic: bool = Field(description="the stored snapshot still hashes to the letter's digest")
+    signature: str | None = Field(description="the signature printed on the letter")
+    signing_key_id: str | None
+    signature_algorithm: str
+    public_key: PublicJwk | None = Field(description="the published key the letter names, if it is published")
+    valid: bool = Field(description="the letter is genuine: the stored snapshot still hashes to its digest and the "
+                                    "signature over that digest verifies with the published key it names")
+    reason: str = Field(description="why it is valid or not")
+    authentic: bool = Field(description="same as `valid` (kept for earlier clients)")

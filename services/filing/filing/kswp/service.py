@@ -1,6 +1,7 @@
 """Use cases of the KSWP slice. A request is checked once, in one transaction, into a snapshot (inputs, checks,
-result) stored as canonical JSON with its digest; the API answer, the letter PDF and the public verification are
-rendered from that stored text, never recomputed (seed 000 item 23: Coretax's letter differed from its screen)."""
+result) stored as canonical JSON with its digest and filing's signature over it; the API answer, the letter PDF and
+the public verification are rendered from that stored text, never recomputed (seed 000 item 23: Coretax's letter
+differed from its screen), and the verification checks the signature against the published keys."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.filing import KSWPIssued
 from filing.calendar.errors import CalendarYearUnknown
 from filing.calendar.periods import TaxPeriod, TaxYear
-from filing.kswp import pdf
+from filing.kswp import pdf, signing
 from filing.kswp.errors import AgencyRequired, KswpNotFound
 from filing.kswp.repository import KswpRepository, SnapshotRow
 from filing.kswp.rules import (
@@ -29,12 +30,13 @@ from filing.kswp.rules import (
     result,
     verification_code,
 )
-from filing.kswp.schemas import KswpCreate, KswpRead, KswpVerificationRead
+from filing.kswp.schemas import KswpCreate, KswpKeysRead, KswpRead, KswpVerificationRead, PublicJwk
 from filing.obligations import service as obligations
 from filing.obligations.deadlines import nominal_due_date
 from filing.obligations.kinds import Obligation
 from filing.obligations.owed import owed_returns
 from filing.registry import service as registry
+from filing.settings import KswpSettings
 from kit.auth import Principal
 from kit.clock import JAKARTA, Clock
 from kit.db import UnitOfWork
@@ -57,8 +59,9 @@ def require_agency(principal: Principal) -> str:
 
 
 async def request_kswp(uow: UnitOfWork, principal: Principal, clock: Clock, body: KswpCreate, *,
-                       public_url: str) -> KswpRead:
+                       public_url: str, keys: KswpSettings) -> KswpRead:
     agency_id = require_agency(principal)
+    signer = signing.signer(keys.signing_key.get_secret_value())
     now = clock.now()
     today = now.astimezone(JAKARTA).date()
     kswp_id = uuid.uuid4()
@@ -86,11 +89,14 @@ async def request_kswp(uow: UnitOfWork, principal: Principal, clock: Clock, body
             "status": "invalid" if reasons else "valid", "reasons": reasons,
         }
         text = canonical(snapshot)
+        snapshot_digest = digest(text)
         row = SnapshotRow(kswp_id, number, snapshot["verification_code"], body.npwp, agency_id, body.variant,
-                          snapshot["status"], text, digest(text), now)
+                          snapshot["status"], text, snapshot_digest, now, signer.sign(snapshot_digest),
+                          signer.key_id)
         await repo.add(dict(id=row.id, letter_number=row.letter_number, verification_code=row.verification_code,
                             npwp=row.npwp, agency_client_id=row.agency_client_id, variant=row.variant,
-                            status=row.status, snapshot=row.snapshot, digest=row.digest, checked_at=row.checked_at))
+                            status=row.status, snapshot=row.snapshot, digest=row.digest, checked_at=row.checked_at,
+                            signature=row.signature, signing_key_id=row.signing_key_id))
         await publish(session, KSWPIssued(
             kswp_id=str(kswp_id), letter_number=number, npwp=body.npwp, requesting_agency=body.agency,
             service=body.service, variant=body.variant, status=snapshot["status"], reasons=reasons,
@@ -156,8 +162,9 @@ async def _passed(session: AsyncSession, npwp: str, obligation: Obligation, peri
 
 
 def answer(row: SnapshotRow, public_url: str) -> KswpRead:
-    """The API answer: the stored snapshot as it is, its digest and links."""
-    return KswpRead(**json.loads(row.snapshot), snapshot_digest=row.digest,
+    """The API answer: the stored snapshot as it is, its digest, signature and links."""
+    return KswpRead(**json.loads(row.snapshot), snapshot_digest=row.digest, signature=row.signature,
+                    signing_key_id=row.signing_key_id, signature_algorithm=signing.SIGNATURE_FORMAT,
                     letter_url=f"/v1/kswp/{row.id}/letter", verification_url=pdf.verification_url(public_url,
                                                                                                   row.verification_code))
 
@@ -181,13 +188,27 @@ async def kswp_letter(uow: UnitOfWork, principal: Principal, kswp_id: uuid.UUID,
     return row.letter_number, pdf.render(answer(row, public_url))
 
 
-async def verify(uow: UnitOfWork, code: str) -> KswpVerificationRead:
+def _published(keys: KswpSettings) -> dict[str, signing.PublishedKey]:
+    return signing.published(keys.signing_key.get_secret_value(), keys.previous_public_keys)
+
+
+def public_keys(keys: KswpSettings) -> KswpKeysRead:
+    """The JWKS of the keys letters verify against."""
+    return KswpKeysRead.model_validate(signing.jwks(_published(keys)))
+
+
+async def verify(uow: UnitOfWork, code: str, *, keys: KswpSettings) -> KswpVerificationRead:
+    """Anyone holding the letter: valid only when the stored snapshot still hashes to its digest and the signature
+    verifies with the published key it names (a snapshot rewritten with a recomputed digest fails here)."""
     async with uow:
         row = await KswpRepository(uow.session).by_code(code)
     if row is None:
         raise KswpNotFound("no KSWP letter with this verification code")
     snapshot = json.loads(row.snapshot)
+    verdict = signing.verify(row.snapshot, row.digest, row.signature, row.signing_key_id, _published(keys))
     return KswpVerificationRead(letter_number=row.letter_number, npwp=mask_npwp(row.npwp), agency=snapshot["agency"],
                                 service=snapshot["service"], variant=row.variant, status=row.status,
-                                checked_at=row.checked_at, snapshot_digest=row.digest,
-                                authentic=digest(row.snapshot) == row.digest)
+                                checked_at=row.checked_at, snapshot_digest=row.digest, signature=row.signature,
+                                signing_key_id=row.signing_key_id, signature_algorithm=signing.SIGNATURE_FORMAT,
+                                public_key=PublicJwk(**verdict.key.jwk()) if verdict.key else None,
+                                valid=verdict.valid, reason=verdict.reason, authentic=verdict.valid)

@@ -1,4 +1,6 @@
-"""The monthly KMK interest-rate table (tax-rules.md §6.2), kept as data in `sanctions/data/interest_rates.json`."""
+"""The monthly KMK interest-rate table (tax-rules.md §6.2), kept as data in `sanctions/data/interest_rates.json`,
+with the months officers publish (`filing.reference`, held in process memory and refreshed from the database) over
+it."""
 
 from __future__ import annotations
 
@@ -42,6 +44,13 @@ class InterestRateTable:
 
     @classmethod
     def load(cls) -> InterestRateTable:
+        """The table in force in this process: the packaged months with the months published over them
+        (`use_published`)."""
+        return _in_force.table or _packaged()
+
+    @classmethod
+    def packaged(cls) -> InterestRateTable:
+        """The table packaged as data, without what was published."""
         return _packaged()
 
     @classmethod
@@ -65,6 +74,29 @@ class InterestRateTable:
             raise InterestRateUnknown(f"no published tier {int(tier)} rate for {month}", month=str(month),
                                       tier=int(tier)) from None
         return MonthlyRate(percent, month, tier, self._decrees.get(month))
+
+    def month(self, month: TaxPeriod) -> tuple[Mapping[InterestTier, Decimal], str | None] | None:
+        """The tiers known for `month` and its KMK number, or None when the month is not in the table."""
+        if month not in self._rates:
+            return None
+        return dict(self._rates[month]), self._decrees.get(month)
+
+
+class _InForce:
+    table: InterestRateTable | None = None  # None: the packaged table alone
+
+
+_in_force = _InForce()
+
+
+def use_published(months: Mapping[TaxPeriod, tuple[Mapping[InterestTier, Decimal], str]]) -> InterestRateTable:
+    """Make `InterestRateTable.load()` answer the packaged table with `months` (each month's tiers and KMK number,
+    as officers published them: `filing.reference`) over it; `{}` restores the packaged table alone."""
+    packaged = _packaged()
+    rates = {**packaged._rates, **{month: dict(tiers) for month, (tiers, _) in months.items()}}
+    decrees = {**packaged._decrees, **{month: kmk for month, (_, kmk) in months.items()}}
+    _in_force.table = InterestRateTable(rates, decrees) if months else None
+    return InterestRateTable.load()
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
 """Use cases of the SKB slice: a taxpayer applies, an officer approves or rejects (with a reason), a withholder reads
-an SKB by its number or the payee's NPWP. No event yet: libs/contracts has no SKB contract."""
+an SKB by its number or the payee's NPWP. The decision is published in its transaction: `SKBIssued` (what withholders
+keep) or `SKBRejected`, aggregate `skb_application`, `sequence` = the application's revision after the decision."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from contracts.filing import SKBIssued, SKBRejected
 from filing.registry import service as registry
 from filing.sanctions.auth import require_officer
 from filing.skb.errors import SkbAlreadyDecided, SkbNotFound, SkbReasonRequired, SkbYearEnded
@@ -16,9 +18,11 @@ from filing.skb.schemas import SkbApplicationCreate, SkbApplicationRead, SkbDeci
 from kit.auth import Principal, TaxpayerForbidden, acting_taxpayer
 from kit.clock import Clock
 from kit.db import UnitOfWork
+from kit.outbox import publish
 
 SUBMIT = "filing:submit"
 READ = "filing:read"
+AGGREGATE = "skb_application"
 
 
 async def apply(uow: UnitOfWork, principal: Principal, clock: Clock, *, npwp: str | None,
@@ -90,9 +94,21 @@ async def decide(uow: UnitOfWork, principal: Principal, clock: Clock, applicatio
             values.update(status="rejected", rejection_reason=body.reason)
         await repo.decide(application_id, values)
         decided = await repo.get(application_id)
+        assert decided is not None
+        await publish(uow.session, _decision_event(decided), key=decided["npwp"], subject=str(application_id),
+                      aggregate_type=AGGREGATE, sequence=decided["revision"])
         await uow.commit()
-    assert decided is not None
     return _application(decided, today)
+
+
+def _decision_event(row: dict[str, Any]) -> SKBIssued | SKBRejected:
+    common = dict(application_id=str(row["id"]), npwp=row["npwp"], tax=row["tax"], ground=row["ground"],
+                  tax_year=row["tax_year"], received_on=row["received_on"], decision_due=row["decision_due"],
+                  decided_at=row["decided_at"], officer_account_id=row["officer_account_id"])
+    if row["status"] == "approved":
+        return SKBIssued(**common, skb_number=row["number"], valid_from=row["valid_from"],
+                         valid_until=row["valid_until"])
+    return SKBRejected(**common, reason=row["rejection_reason"])
 
 
 async def by_number(uow: UnitOfWork, principal: Principal, clock: Clock, number: str) -> SkbRead:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from filing.calendar.errors import CalendarYearUnknown, PeriodInvalid
@@ -24,6 +24,7 @@ from filing.returns.errors import (
     ReturnChanged,
     ReturnNotDraft,
     ReturnNotOwed,
+    ReturnOverpaymentTooLate,
     ReturnUnderAudit,
     ReturnUnsigned,
 )
@@ -38,6 +39,7 @@ from filing.submissions.errors import (
     ReceiptNotFound,
     SignerUnavailable,
     SubmissionNotFound,
+    SubmissionsBusy,
 )
 from filing.submissions.schemas import (
     BatchSubmissionCreate,
@@ -47,6 +49,7 @@ from filing.submissions.schemas import (
     SubmissionCreate,
     SubmissionRead,
 )
+from kit.app import state_of
 from kit.auth import CurrentPrincipal, MissingScope, TaxpayerForbidden, TaxpayerNotChosen
 from kit.clock import Clock
 from kit.dependencies import Uow, runtime, settings_of
@@ -63,6 +66,19 @@ Number = Annotated[str, Path(pattern=r"^BPE-[0-9]{8}-[0-9A-Z]{12}$", description
                              examples=["BPE-20260415-7K3M9Q2XW4PA"])]
 Settings = Annotated[FilingSettings, settings_of(FilingSettings)]
 Identity = Annotated[IdentityClient, runtime(IdentityClient)]
+
+
+async def _desk(request: Request) -> service.SubmissionDesk:
+    """The process's desk of single submissions, made on first use (it needs the identity client a start-up step
+    provided). A coroutine, so it is made on the event loop, once."""
+    state = state_of(request)
+    settings = state.settings
+    assert isinstance(settings, FilingSettings)
+    return state.get_or_provide(service.SubmissionDesk, lambda: service.SubmissionDesk(
+        state.sessions, state.get(IdentityClient), settings.public_url))
+
+
+Desk = Annotated[service.SubmissionDesk, Depends(_desk)]
 Today = Annotated[Clock, runtime(Clock)]
 # the passphrase and the signing session are not part of the idempotency fingerprint (never stored, not even hashed)
 Idempotent = Annotated[Idempotency, idempotent(exclude=("passphrase", "signing_session"))]
@@ -80,7 +96,9 @@ _KEY = (PassphraseOrSession, NoLoginSession)
                          "when the payment is confirmed. Filed after its due date, it bears the UU KUP Art 7(1) fine "
                          "as an STP. Refused, changing nothing, when UU KUP Art 3(7) would consider it not filed "
                          "(`return.unsigned`: identity refused the signature, `details.signer_code` says why; "
-                         "`return.audit_started`, `return.assessment_issued`), when a pembetulan is refused by UU "
+                         "`return.overpayment_too_late`: a lebih bayar return more than 3 years after its period, "
+                         "after a written warning; `return.audit_started`, `return.assessment_issued`), when a "
+                         "pembetulan is refused by UU "
                          "KUP Art 8 (`correction.under_audit`, `correction.overpayment_too_late`), or when no such "
                          "return is owed. A pembetulan (published as `SPTCorrected`) pays what it raises over the "
                          "version it corrects, and the raise bears Art 8(2a) interest as an STP once paid. "
@@ -88,13 +106,13 @@ _KEY = (PassphraseOrSession, NoLoginSession)
              responses=responses(*_AUTH, PeriodInvalid, TaxpayerNotReplicated, ReturnNotOwed, NormalAlreadyFiled,
                                  CorrectionWithoutNormal, CorrectionUnderAudit, CorrectionOverpaymentTooLate,
                                  ReturnNotDraft, ReturnChanged, ReturnUnderAudit, ReturnAlreadyAssessed,
-                                 PaidAmountDiffers, ReturnUnsigned, CalendarYearUnknown, InterestRateUnknown,
-                                 SignerUnavailable, IdempotencyInProgress, IdempotencyKeyReused, *_KEY))
-async def submit_spt_masa_ppn(period: Period, body: SubmissionCreate, principal: CurrentPrincipal, uow: Uow,
-                              identity: Identity, clock: Today, settings: Settings, idem: Idempotent,
-                              npwp: Npwp = None) -> SubmissionRead:
+                                 ReturnOverpaymentTooLate, PaidAmountDiffers, ReturnUnsigned, CalendarYearUnknown,
+                                 InterestRateUnknown, SignerUnavailable, SubmissionsBusy, IdempotencyInProgress,
+                                 IdempotencyKeyReused, *_KEY))
+async def submit_spt_masa_ppn(period: Period, body: SubmissionCreate, principal: CurrentPrincipal, desk: Desk,
+                              clock: Today, idem: Idempotent, npwp: Npwp = None) -> SubmissionRead:
     return await idem.run(200, lambda: service.submit_spt_masa_ppn(  # type: ignore[return-value]
-        uow, identity, clock, principal, npwp=npwp, period=period, body=body, public_url=settings.public_url))
+        desk, clock, principal, npwp=npwp, period=period, body=body))
 
 
 @router.post("/v1/returns/submissions", response_model=BatchSubmissionRead,
@@ -143,15 +161,14 @@ AnyPeriod = Annotated[str, Path(description="YYYY-MM for a masa form, YYYY for a
              responses=responses(*_AUTH, FormUnknown, PeriodInvalid, TaxpayerNotReplicated, ReturnNotOwed,
                                  NormalAlreadyFiled, CorrectionWithoutNormal, CorrectionUnderAudit,
                                  CorrectionOverpaymentTooLate, ReturnNotDraft, ReturnChanged, ReturnUnderAudit,
-                                 ReturnAlreadyAssessed, ReturnAttachmentsMissing, FieldRequired, PaidAmountDiffers,
+                                 ReturnAlreadyAssessed, ReturnOverpaymentTooLate, ReturnAttachmentsMissing,
+                                 FieldRequired, PaidAmountDiffers,
                                  ReturnUnsigned, CalendarYearUnknown, InterestRateUnknown, SignerUnavailable,
-                                 IdempotencyInProgress, IdempotencyKeyReused, *_KEY))
-async def submit_return(form: Form, period: AnyPeriod, body: SubmissionCreate, principal: CurrentPrincipal, uow: Uow,
-                        identity: Identity, clock: Today, settings: Settings, idem: Idempotent,
-                        npwp: Npwp = None) -> SubmissionRead:
+                                 SubmissionsBusy, IdempotencyInProgress, IdempotencyKeyReused, *_KEY))
+async def submit_return(form: Form, period: AnyPeriod, body: SubmissionCreate, principal: CurrentPrincipal,
+                        desk: Desk, clock: Today, idem: Idempotent, npwp: Npwp = None) -> SubmissionRead:
     return await idem.run(200, lambda: service.submit(  # type: ignore[return-value]
-        uow, identity, clock, principal, npwp=npwp, form=form_code(form), period=period, body=body,
-        public_url=settings.public_url))
+        desk, clock, principal, npwp=npwp, form=form_code(form), period=period, body=body))
 
 
 @router.get("/v1/returns/{form}/{period}/submission", response_model=SubmissionRead,

@@ -44,3 +44,10 @@ class NoLoginSession(ValidationFailed):
     """A signing session is bound to the signer's login session; this token names none (`sid` or `jti`)."""
 
     code, title = "submission.no_login_session", "The token names no login session to use a signing session from"
+
+
+class SubmissionsBusy(AppError):
+    """More single submissions wait than the desk takes (`SubmissionDesk.max_waiting`): shed at once, nothing done,
+    rather than queued for longer than a client waits."""
+
+    code, status, title = "submission.busy", 503, "Too many submissions are waiting; retry in a moment"

@@ -1,13 +1,13 @@
 """Consumer of `payment.events` (group `filing.payment-events`): payments and expiries of the billing codes a
-submitted kurang bayar return waits for. Other payments (debts, deposits, self-assessed) are not filing's concern
-here and pass by."""
+submitted kurang bayar return waits for, and instalment decisions covering a return's PPh 29. Other payments (debts,
+deposits, self-assessed) are not filing's concern here and pass by."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
-from contracts.payment import BillingExpired, PaymentConfirmed
+from contracts.payment import BillingExpired, InstalmentGranted, PaymentConfirmed
 from filing.submissions import service
 from kit.clock import Clock
 from kit.consumer import Handlers
@@ -23,7 +23,11 @@ def payment_handlers(clock: Clock | None = None) -> Handlers:
     async def billing_expired(session: AsyncSession, envelope: Envelope, event: BillingExpired) -> None:
         await service.record_billing_expired(session, envelope, event)
 
+    async def instalments_granted(session: AsyncSession, envelope: Envelope, event: InstalmentGranted) -> None:
+        await service.record_instalments_granted(session, clock, envelope, event)
+
     handlers = Handlers()
     handlers.on(PaymentConfirmed)(payment_confirmed)
     handlers.on(BillingExpired)(billing_expired)
+    handlers.on(InstalmentGranted)(instalments_granted)
     return handlers

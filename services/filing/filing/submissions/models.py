@@ -48,7 +48,8 @@ spt_submission = Table(
 )
 
 # What a submitted return waits for before it is filed: one payment per KAP-KJS (PPN and PPnBM are paid apart),
-# requested from payment with SPTPaymentRequested, settled by PaymentConfirmed, lapsed by BillingExpired.
+# requested from payment with SPTPaymentRequested, settled by PaymentConfirmed, lapsed by BillingExpired, or covered
+# by an instalment or postponement decision (InstalmentGranted naming the SPT: a PPh 29 paid on a schedule).
 spt_payment = Table(
     "spt_payment", metadata,
     Column("spt_id", UUID(as_uuid=True), ForeignKey("spt.id"), nullable=False),
@@ -61,9 +62,10 @@ spt_payment = Table(
     Column("ntpn", Text),
     Column("paid_at", DateTime(timezone=True)),
     Column("payment_id", Text),
+    Column("arrangement_id", Text),  # 'instalment': payment's instalment or postponement decision (PPh 29)
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("spt_id", "kap_kjs"),
-    CheckConstraint("status IN ('requested', 'paid', 'expired')", name="status"),
+    CheckConstraint("status IN ('requested', 'paid', 'expired', 'instalment')", name="status"),
 )
 
 # The receipt (bukti penerimaan elektronik) of a filed version. `number` is what the public verification takes.

@@ -10,8 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import desc, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, desc, exists, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filing.returns.models import spt
@@ -53,6 +54,7 @@ class PaymentRow:
     billing_code: str | None
     ntpn: str | None
     paid_at: datetime | None
+    arrangement_id: str | None = None  # status 'instalment': payment's decision
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def _submission(r: Any) -> SubmissionRow:
 
 def _payment(r: Any) -> PaymentRow:
     return PaymentRow(r.kap_kjs, r.amount, r.status, r.payment_due_date, r.requested_at, r.billing_code, r.ntpn,
-                      r.paid_at)
+                      r.paid_at, r.arrangement_id)
 
 
 def _receipt(r: Any) -> ReceiptRow:
@@ -131,6 +133,11 @@ class SubmissionRepository:
         await self.session.execute(insert(signing_certificate).values(serial=serial, certificate_pem=pem,
                                                                       subject_name=name).on_conflict_do_nothing())
 
+    async def stored_certificates(self, serials: list[str]) -> set[str]:
+        """Those of the serials that are on record."""
+        return set((await self.session.execute(select(signing_certificate.c.serial).where(
+            signing_certificate.c.serial == func.any(serials)))).scalars())
+
     async def certificate(self, serial: str) -> tuple[str, str] | None:
         """(PEM, holder's name) of a certificate that signed."""
         row = (await self.session.execute(select(signing_certificate.c.certificate_pem,
@@ -155,9 +162,18 @@ class SubmissionRepository:
                         payment_id: str) -> bool:
         """False when the payment is already recorded, or the return asked for no such payment."""
         row = (await self.session.execute(update(spt_payment).where(
-            spt_payment.c.spt_id == spt_id, spt_payment.c.kap_kjs == kap_kjs, spt_payment.c.status != "paid")
+            spt_payment.c.spt_id == spt_id, spt_payment.c.kap_kjs == kap_kjs,
+            spt_payment.c.status.in_(("requested", "expired")))
             .values(status="paid", billing_code=billing_code, ntpn=ntpn, paid_at=paid_at, payment_id=payment_id,
                     updated_at=func.now()).returning(spt_payment.c.spt_id))).first()
+        return row is not None
+
+    async def cover_by_instalments(self, *, spt_id: uuid.UUID, kap_kjs: str, arrangement_id: str) -> bool:
+        """False when the request is not waiting (paid, expired, or already covered)."""
+        row = (await self.session.execute(update(spt_payment).where(
+            spt_payment.c.spt_id == spt_id, spt_payment.c.kap_kjs == kap_kjs, spt_payment.c.status == "requested")
+            .values(status="instalment", arrangement_id=arrangement_id, updated_at=func.now())
+            .returning(spt_payment.c.spt_id))).first()
         return row is not None
 
     async def expire(self, *, spt_id: uuid.UUID, kap_kjs: str, expired_at: datetime) -> bool:
@@ -177,16 +193,20 @@ class SubmissionRepository:
         row = (await self.session.execute(select(spt_receipt).where(spt_receipt.c.spt_id == spt_id))).first()
         return _receipt(row) if row is not None else None
 
-    async def receipts_of(self, spt_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReceiptRow]:
-        rows = await self.session.execute(select(spt_receipt).where(spt_receipt.c.spt_id == func.any(spt_ids)))
-        return {r.spt_id: _receipt(r) for r in rows}
+    async def submitted_of(self, spt_ids: list[uuid.UUID]
+                           ) -> dict[uuid.UUID, tuple[SptRow, SubmissionRow | None, ReceiptRow | None, bool]]:
+        """Each return with what was signed, its receipt and whether it bears an STP, in one statement."""
+        rows = await self.session.execute(_SUBMITTED, {"ids": spt_ids})
+        found: dict[uuid.UUID, tuple[SptRow, SubmissionRow | None, ReceiptRow | None, bool]] = {}
+        width = len(_SPT_COLUMNS)
+        for r in rows:
+            values = tuple(r)
+            submission = values[width:width + len(_SUBMISSION_ALL)]
+            receipt = values[width + len(_SUBMISSION_ALL):-1]
+            found[values[0]] = (SptRow(*values[:width]), SubmissionRow(*submission) if submission[0] else None,
+                                ReceiptRow(*receipt) if receipt[0] else None, bool(values[-1]))
+        return found
 
-    async def with_stps(self, spt_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        """Those of the returns that bear an STP."""
-        return set((await self.session.execute(select(stp.c.spt_id).where(stp.c.spt_id == func.any(spt_ids))
-                                               .distinct())).scalars())
-
-    # -- many returns at once (a batch; one return is a batch of one) -------------------------------------------
     async def set_statuses(self, changes: list[tuple[uuid.UUID, str, datetime | None]]) -> dict[uuid.UUID, int]:
         """`set_status` of many versions (id, status, filed_at or None to leave it) in one statement; their new
         revisions."""
@@ -230,6 +250,13 @@ class SubmissionRepository:
         await notify_once(self.session, NOTIFY_CHANNEL)
 
 
+_SUBMISSION_ALL = tuple(spt_submission.c)
+_SUBMITTED = (
+    select(*_SPT_COLUMNS, *(c.label(f"s_{c.name}") for c in _SUBMISSION_ALL),
+           *(c.label(f"r_{c.name}") for c in spt_receipt.c), exists().where(stp.c.spt_id == spt.c.id).label("fined"))
+    .select_from(spt.outerjoin(spt_submission, spt_submission.c.spt_id == spt.c.id)
+                 .outerjoin(spt_receipt, spt_receipt.c.spt_id == spt.c.id))
+    .where(spt.c.id == func.any(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True))))))
 _SET_STATUSES = text("""
     UPDATE spt SET status = v.status, revision = spt.revision + 1, updated_at = now(),
                    filed_at = coalesce(v.filed_at, spt.filed_at)

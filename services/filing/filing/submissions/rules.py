@@ -79,7 +79,9 @@ def raised_parts(payable: dict[str, Decimal], previous: dict[str, Decimal]) -> l
 
 
 def receipt_number(filed_on: date, token: str | None = None) -> str:
-    token = token or "".join(secrets.choice(_ALPHABET) for _ in range(RECEIPT_RANDOM_CHARS))
+    if token is None:
+        bits = secrets.randbits(5 * RECEIPT_RANDOM_CHARS)
+        token = "".join(_ALPHABET[(bits >> 5 * i) & 31] for i in range(RECEIPT_RANDOM_CHARS))
     return f"BPE-{filed_on:%Y%m%d}-{token}"
 
 

@@ -63,12 +63,14 @@ class SubmissionCreate(Signer):
 class PaymentRead(BaseModel):
     kap_kjs: str = Field(description="e.g. 411211-100 (PPN), 411221-100 (PPnBM), 411121-100 (PPh 21)")
     amount: MoneyAmount
-    status: Literal["requested", "paid", "expired"]
+    status: Literal["requested", "paid", "expired", "instalment"] = Field(
+        description="`instalment`: covered by payment's instalment or postponement decision (`arrangement_id`)")
     payment_due_date: date = Field(description="effective due date of the payment; paying later bears interest")
     requested_at: datetime
     billing_code: str | None
     ntpn: str | None
     paid_at: datetime | None
+    arrangement_id: str | None = None
 
 
 class ReceiptRead(BaseModel):

@@ -8,15 +8,21 @@ from pydantic import ValidationError
 
 import contracts
 from contracts.filing import (
+    REFERENCE_KEY,
     AuditClosed,
     AuditStarted,
     DeadlineApproaching,
+    InterestRatesPublished,
     KSWPIssued,
+    PublishedDayOff,
+    SKBIssued,
+    SKBRejected,
     SKPIssued,
     SPTCorrected,
     SPTPaymentRequested,
     SPTSubmitted,
     STPIssued,
+    WorkingCalendarPublished,
 )
 from contracts.registry import Contract, parse, payload_of
 
@@ -53,6 +59,20 @@ EVENTS: list[Contract] = [
                checked_at=AT, snapshot_digest=DIGEST, verification_code="V1"),
     DeadlineApproaching(reminder_id="m1", npwp=NPWP, form="spt_masa_ppn", period="2026-11",
                         due_date=date(2026, 12, 31), days_left=7, reminder="d7", sent_on=date(2026, 12, 21)),
+    SKBIssued(application_id="b1", skb_number="SKB-2026-000000001", npwp=NPWP, tax="pph23", ground="fiscal_loss",
+              tax_year=2026, valid_from=date(2026, 4, 20), valid_until=date(2026, 12, 31),
+              received_on=date(2026, 4, 15), decision_due=date(2026, 4, 22), decided_at=AT,
+              officer_account_id="off-1"),
+    SKBRejected(application_id="b2", npwp=NPWP, tax="pph22", ground="final_income_only", tax_year=2026,
+                reason="Rugi fiskal tidak terbukti.", received_on=date(2026, 4, 15), decision_due=date(2026, 4, 22),
+                decided_at=AT, officer_account_id="off-1"),
+    WorkingCalendarPublished(year=2027, revision=2, days=[
+        PublishedDayOff(date=date(2027, 1, 1), kind="national_holiday", name="Tahun Baru"),
+        PublishedDayOff(date=date(2027, 1, 4), kind="cuti_bersama", name="Cuti bersama")],
+        basis_number="SKB 1/2026", basis_signed_on=date(2026, 9, 1), published_at=AT),
+    InterestRatesPublished(month="2026-02", tier_1="0.51", tier_2="0.92", tier_3="1.34", tier_4="1.76",
+                           tier_5="2.17", imbalan_bunga="0.51", kmk_number="2/MK/EF/2026",
+                           kmk_signed_on=date(2026, 1, 30), published_at=AT),
 ]
 
 
@@ -82,3 +102,18 @@ def test_every_contract_of_the_filing_module_has_an_example_here() -> None:
 def test_spt_submitted_refuses_bad_facts(change: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         SPTSubmitted(**{**EVENTS[0].model_dump(), **change})
+
+
+def test_reference_events_travel_under_the_reference_key() -> None:
+    for event in EVENTS[-2:]:
+        envelope = {"id": str(uuid.uuid4()), "type": event.type, "version": 1, "source": "filing",
+                    "subject": "2027", "sequence": 1, "partition_key": REFERENCE_KEY, "time": AT.isoformat(),
+                    "data": payload_of(event)}
+        assert parse(envelope)[0].partition_key == "reference"
+
+
+@pytest.mark.parametrize("change", [{"tier_2": "0,92"}, {"tier_2": "0.92001"}, {"tier_2": "-1"}, {"month": "2026-13"},
+                                    {"kmk_number": ""}])
+def test_interest_rates_published_refuses_bad_facts(change: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        InterestRatesPublished(**{**EVENTS[-1].model_dump(), **change})

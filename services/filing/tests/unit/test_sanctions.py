@@ -106,7 +106,7 @@ def test_interest_is_rounded_once_to_whole_rupiah_half_up(principal: str, amount
 @pytest.mark.parametrize(("tier", "starts_on", "month"), [
     (InterestTier.T2, date(2025, 3, 17), "2025-03"),  # no KMK in the table for March 2025
     (InterestTier.T2, date(2025, 6, 16), "2025-06"),  # June 2025: only tier 1 was retrieved
-    (InterestTier.T4, date(2026, 2, 16), "2026-02"),
+    (InterestTier.T4, date(2026, 3, 16), "2026-03"),  # the packaged table ends with February 2026
 ])
 def test_a_month_without_a_published_rate_is_refused(tier: InterestTier, starts_on: date, month: str) -> None:
     with pytest.raises(InterestRateUnknown) as raised:
@@ -125,6 +125,15 @@ def test_nothing_is_charged_and_no_rate_is_needed_when_paid_on_time() -> None:
                                                (InterestTier.T5, "2.18")])
 def test_the_packaged_table_holds_every_tier(tier: InterestTier, percent: str) -> None:
     assert InterestRateTable.load().rate(tier, date(2026, 1, 31)).percent == Decimal(percent)
+
+
+@pytest.mark.parametrize(("tier", "percent"), [(InterestTier.T1, "0.51"), (InterestTier.T2, "0.92"),
+                                               (InterestTier.T3, "1.34"), (InterestTier.T4, "1.76"),
+                                               (InterestTier.T5, "2.17")])
+def test_the_packaged_table_holds_the_february_2026_kmk(tier: InterestTier, percent: str) -> None:
+    """KMK 2/MK/EF/2026, in force 1-28 February 2026 (news.ddtc.co.id/data-alat/tarif-bunga/1817083)."""
+    rate = InterestRateTable.load().rate(tier, date(2026, 2, 28))
+    assert (rate.percent, rate.decree) == (Decimal(percent), "2/MK/EF/2026")
 
 
 def test_money_is_never_a_float_nor_negative() -> None:

@@ -28,9 +28,11 @@ async def _publish(session: AsyncSession, taxpayer: Taxpayer, event: Contract) -
 
 
 async def taxpayer_registered(session: AsyncSession, taxpayer: Taxpayer) -> None:
+    """With the contacts, so that notification can send the registration notice before any TaxpayerUpdated."""
     await _publish(session, taxpayer, TaxpayerRegistered(
         taxpayer_id=str(taxpayer.id), npwp=taxpayer.npwp, nitku=taxpayer.nitku, name=taxpayer.name,
-        kind=taxpayer.kind, registered_at=taxpayer.registered_at))  # type: ignore[arg-type]
+        kind=taxpayer.kind, registered_at=taxpayer.registered_at,  # type: ignore[arg-type]
+        email=taxpayer.email, phone=taxpayer.phone))
 
 
 async def pkp_status_changed(session: AsyncSession, taxpayer: Taxpayer, *, effective_date: date,

@@ -7,9 +7,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import jwt
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from contracts.identity import TaxpayerRegistered
 from identity.main import create_app
+from identity.models import Taxpayer
+from kit.testing.events import outbox_events
 from kit.testing.service import api_client
 
 
@@ -71,6 +74,19 @@ async def test_chinese_passport_holder_registers_and_gets_an_npwp(settings, code
         assert (await flows.login(http, done["npwp"], body["password"])).status_code == 200
         duplicate = await http.post("/v1/registrations", json={**body, "email": "other@example.cn"})
         assert duplicate.status_code == 202  # told after the caller's codes (tests/registration/test_duplicates.py)
+
+
+async def test_the_registration_event_carries_the_verified_contacts(settings, sessions, codes, flows) -> None:
+    """notification e-mails the registration notice from TaxpayerRegistered alone: it must carry the contacts."""
+    async with api_client(create_app(settings)) as http:
+        body = flows.foreigner()
+        done = await flows.register(http, body)
+    async with sessions() as s:
+        taxpayer = (await s.execute(select(Taxpayer).where(Taxpayer.npwp == done["npwp"]))).scalar_one()
+        [event] = [e for key, e in await outbox_events(s, event_type="TaxpayerRegistered") if key == done["npwp"]]
+    assert isinstance(event, TaxpayerRegistered)
+    assert taxpayer.email == body["email"] and taxpayer.phone
+    assert (event.email, event.phone) == (taxpayer.email, taxpayer.phone)
 
 
 async def test_company_registration_needs_a_pic_who_is_an_ahu_officer(settings, sessions, codes, flows) -> None:

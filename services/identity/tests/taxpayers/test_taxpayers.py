@@ -109,3 +109,10 @@ async def test_every_way_in_writes_the_same_first_facts(settings, sessions, flow
                 "WHERE t.npwp = :k"), {"k": npwp})).all()
         assert [tuple(e) for e in envelopes] == [("TaxpayerRegistered", "1"), ("PKPStatusChanged", "1")], npwp
         assert [tuple(p) for p in periods] == [(False, source)], npwp
+    # the contacts a taxpayer comes in with travel on TaxpayerRegistered (notification's first notice needs them)
+    contacts = {}
+    for npwp in (registered, "0" + legacy15, internal):
+        [event] = await events_for(sessions, npwp)
+        contacts[npwp] = (event.email, event.phone)
+    assert contacts["0" + legacy15] == ("cv@lama.id", None) and contacts[internal] == (None, None)
+    assert all(contacts[registered])

@@ -18,8 +18,8 @@ RULES = {rule.contract: rule for rule in FILING_RULES + PAYMENT_RULES}
 CATALOGUE = Catalogue.load()
 
 STATUTORY = {"spt.submitted", "spt.corrected", "stp.issued", "skp.issued", "kswp.issued", "payment.confirmed",
-             "debt.recorded", "instalment.granted", "phtb.validated"}
-OPTIONAL = {"billing.created", "deposit.credited", "deadline.approaching"}
+             "debt.recorded", "instalment.granted", "phtb.validated", "skb.issued", "skb.rejected"}
+OPTIONAL = {"billing.created", "deposit.credited", "deadline.approaching", "billing.expiring", "instalment.due"}
 
 
 def test_every_filing_and_payment_event_is_a_notice_or_deliberately_not() -> None:
@@ -113,3 +113,22 @@ def test_unknown_or_unlisted_events_on_the_topic_have_no_handler() -> None:
     newer = stranger.model_copy(update={"type": "SPTSubmitted", "version": 2})
     unlisted = stranger.model_copy(update={"type": "AuditStarted"})
     assert handlers.get(stranger) is None and handlers.get(newer) is None and handlers.get(unlisted) is None
+
+
+def test_kswp_reasons_filing_sends_read_in_words() -> None:
+    """filing's KSWPIssued.reasons are the codes of the failed checks (`npwp_inactive`, ...), not `kswp.*`."""
+    from contracts.filing import KSWPIssued
+
+    event = KSWPIssued(kswp_id="w1", letter_number="KSWP-2026-000000001", npwp=random_npwp(),
+                       requesting_agency="Pemda DKI", service="izin usaha", variant="customs", status="invalid",
+                       reasons=["npwp_not_found", "npwp_inactive", "name_mismatch", "spt_tahunan_not_filed",
+                                "spt_masa_ppn_not_filed"],
+                       checked_at=datetime(2026, 4, 15, 3, tzinfo=UTC), snapshot_digest="ab" * 32,
+                       verification_code="V" * 20)
+    rule = RULES[KSWPIssued]
+    template = CATALOGUE.get(rule.notice)
+    indonesian = template.render("email", "id", rule.params(event)).body
+    english = template.render("email", "en", rule.params(event)).body
+    assert ("Alasan: NPWP tidak terdaftar, NPWP tidak aktif, nama tidak sesuai dengan data DJP, SPT Tahunan dua tahun "
+            "pajak terakhir belum disampaikan, SPT Masa PPN tiga masa pajak terakhir belum disampaikan") in indonesian
+    assert "Reasons: the NPWP is not registered, the NPWP is not active, the name does not match" in english

@@ -75,3 +75,10 @@ class TransferRequired(ValidationFailed):
 
 class TransferNotApplicable(ValidationFailed):
     code, title = "billing.transfer_not_applicable", "Only a PPh PHTB billing code (411128-402) names a transfer"
+
+
+class AssessmentNumberInBatch(ValidationFailed):
+    """A code naming an STP/SKP number may become that debt's own code (for what it still owes), which is decided
+    one code at a time: make it with `POST /v1/billing-codes`."""
+
+    code, title = "billing.assessment_number_in_batch", "A code naming an STP or SKP number is made one at a time"

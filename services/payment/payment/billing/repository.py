@@ -6,23 +6,70 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import literal, select, text, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.idempotency import ANSWERED_CLAIMS_SQL
+from kit.outbox import outbox_insert_sql, outbox_notify_sql
 from kit.pagination import CursorParams
 from payment.models import Billing, Payment, taxpayer
 
-_INSERT = insert(Billing).on_conflict_do_nothing(index_elements=[Billing.code]).returning(Billing)
+_COLUMNS = (("id", "uuid"), ("code", "text"), ("npwp", "text"), ("kap", "text"), ("kjs", "text"), ("period", "text"),
+            ("assessment_number", "text"), ("amount", "numeric"), ("origin", "text"), ("spt_id", "text"),
+            ("debt_id", "uuid"), ("instalment_number", "integer"), ("status", "text"), ("created_by", "text"),
+            ("created_at", "timestamptz"), ("expires_at", "timestamptz"), ("version", "integer"), ("nop", "text"),
+            ("transfer_value", "numeric"), ("buyer_id", "text"))
+_NAMES = ", ".join(name for name, _ in _COLUMNS)
+# The codes and their events, one statement. A code drawn before (any code ever issued) inserts nothing, and then
+# neither does its event; any other unique conflict (an SPT's or a debt's second payable code) fails the statement.
+_INSERT_MANY = text(
+    "WITH inserted AS (INSERT INTO billing (" + _NAMES + ") SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _COLUMNS)
+    + ") ON CONFLICT (code) DO NOTHING RETURNING id), "
+    f"events AS ({outbox_insert_sql('inserted')}), woken AS ({outbox_notify_sql('inserted')}) "
+    "SELECT inserted.id FROM inserted LEFT JOIN woken ON true")
+# The same with the requests' Idempotency-Key claims and answers (kit.idempotency.ANSWERED_CLAIMS_SQL): a code goes
+# in for a request without a key or whose key was claimed here. No ON CONFLICT on the code: a code issued before
+# fails the statement, which is the whole use case (no transaction around it), and is drawn again (`CodeTaken`).
+_INSERT_CLAIMED = text(
+    f"WITH claimed AS ({ANSWERED_CLAIMS_SQL}), v AS (SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _COLUMNS)
+    + ", CAST(:gate_owner AS text[]), CAST(:gate_key AS text[])) AS v(" + _NAMES + ", gate_owner, gate_key)), "
+    "inserted AS (INSERT INTO billing (" + _NAMES + ") SELECT " + _NAMES + " FROM v WHERE v.gate_key IS NULL "
+    "OR EXISTS (SELECT 1 FROM claimed c WHERE c.owner = v.gate_owner AND c.key = v.gate_key) RETURNING id), "
+    f"events AS ({outbox_insert_sql('inserted')}), woken AS ({outbox_notify_sql('inserted')}) "
+    "SELECT owner, key FROM claimed UNION ALL SELECT NULL, NULL FROM woken")
+
+
+class CodeTaken(Exception):
+    """A code drawn for `insert_claimed` was issued before: draw again."""
 
 
 class BillingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any]) -> Billing | None:
-        """The new code, or None when the code is taken (by any code ever issued): draw another."""
-        return (await self.session.scalars(_INSERT, [values])).one_or_none()
+    async def insert_many(self, rows: list[dict[str, Any]], events: dict[str, list[Any]]) -> set[uuid.UUID]:
+        """Insert the codes (`rows`: every column) and, for each one inserted, its events (`kit.outbox.outbox_arrays`,
+        gated on the code's id). The ids inserted: a code whose number was issued before is not."""
+        params = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
+        return {row[0] for row in await self.session.execute(_INSERT_MANY, {**params, **events})}
+
+    async def insert_claimed(self, rows: list[dict[str, Any]], events: dict[str, list[Any]],
+                             claims: dict[str, list[Any]], gates: list[tuple[str, str] | None]) -> set[tuple[str, str]]:
+        """One statement: the Idempotency-Key claims with their answers (`kit.idempotency.answered_claims_params`),
+        the codes of the requests without a key or with a key claimed here (`gates`: each row's (owner, key), None
+        without a key) and their events. The (owner, key) claimed. `CodeTaken` when a code was issued before."""
+        params = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
+        params |= {"gate_owner": [g[0] if g else None for g in gates], "gate_key": [g[1] if g else None for g in gates]}
+        try:
+            result = await self.session.execute(_INSERT_CLAIMED, {**params, **events, **claims})
+        except IntegrityError as exc:
+            if "billing_code_key" in str(exc.orig):
+                raise CodeTaken from exc
+            raise
+        return {(owner, key) for owner, key in result if owner is not None}
 
     async def get_by_code(self, code: str) -> tuple[Billing, Payment | None] | None:
         row = (await self.session.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -13,6 +13,9 @@ from payment.billing.amount import amount_text
 from payment.billing.kap_kjs import rule_for
 from payment.billing.validity import status_at
 from payment.models import Billing, Payment
+
+if TYPE_CHECKING:
+    from payment.billing.issuance import IssuedCode
 
 AMOUNT_DESCRIPTION = "whole rupiah, as a string of digits (\"1500000\") or an integer; never a float"
 
@@ -70,7 +73,7 @@ class BillingRead(BaseModel):
     buyer_id: str | None = Field(default=None, description="PPh PHTB: the buyer's NPWP16 or NIK")
 
     @classmethod
-    def of(cls, billing: Billing, payment: Payment | None, now: datetime) -> BillingRead:
+    def of(cls, billing: Billing | IssuedCode, payment: Payment | None, now: datetime) -> BillingRead:
         rule = rule_for(billing.kap_kjs)
         return cls(id=billing.id, code=billing.code, npwp=billing.npwp, kap_kjs=billing.kap_kjs,
                    kap_name=rule.kap_name, kjs_name=rule.kjs_name, period=billing.period,
@@ -83,3 +86,32 @@ class BillingRead(BaseModel):
                    nop=billing.nop, buyer_id=billing.buyer_id,
                    transfer_value=amount_text(billing.transfer_value) if billing.transfer_value is not None
                    else None)
+
+
+class BillingBatch(BaseModel):
+    """A PJAP's batch of mandiri codes, each item as `POST /v1/billing-codes` takes it (no STP/SKP number)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[BillingCreate] = Field(min_length=1, max_length=1000)
+
+
+class ItemProblem(BaseModel):
+    """Why one item of a batch was refused: the problem+json the single call would answer, without its envelope."""
+
+    code: str = Field(description="stable machine-readable error code")
+    title: str
+    detail: str
+    details: dict[str, object] | None = None
+
+
+class BillingBatchItem(BaseModel):
+    status: int = Field(description="201: made (`billing`); 4xx: refused (`error`), nothing made for this item")
+    billing: BillingRead | None = None
+    error: ItemProblem | None = None
+
+
+class BillingBatchResult(BaseModel):
+    results: list[BillingBatchItem] = Field(description="one per item, in the order sent")
+    created: int
+    refused: int

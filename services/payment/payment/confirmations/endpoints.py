@@ -4,20 +4,42 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
+from kit.app import state_of
 from kit.auth import CurrentPrincipal, MissingScope
 from kit.dependencies import Uow, settings_of
-from kit.errors import Unauthorized
+from kit.errors import AppError, Unauthorized
 from payment.auth import BankClient
 from payment.billing.errors import AmountInvalid, BillingCodeInvalid, BillingNotFound
+from payment.billing.schemas import ItemProblem
 from payment.confirmations import errors, service
-from payment.confirmations.schemas import BillingInquiry, PaymentConfirm, PaymentReceipt, PaymentVerification
+from payment.confirmations.schemas import (
+    BillingInquiry,
+    PaymentBatch,
+    PaymentBatchItem,
+    PaymentBatchResult,
+    PaymentConfirm,
+    PaymentReceipt,
+    PaymentVerification,
+)
 from payment.debts.errors import DebtAlreadySettled
 from payment.errors import responses
 from payment.settings import PaymentSettings
 
 Settings = Annotated[PaymentSettings, settings_of(PaymentSettings)]
+
+
+async def _confirmer(request: Request) -> service.Confirmer:
+    state = state_of(request)
+    settings = state.settings
+    assert isinstance(settings, PaymentSettings)
+    return state.get_or_provide(service.Confirmer, lambda: service.Confirmer(state.sessions, settings.bank))
+
+
+Confirmer = Annotated[service.Confirmer, Depends(_confirmer)]
+_REFUSALS = (BillingCodeInvalid, AmountInvalid, errors.AmountMismatch, errors.PaidAtInvalid, BillingNotFound,
+             errors.BillingExpired, errors.AlreadyPaid, errors.BankReferenceReused, DebtAlreadySettled)
 
 router = APIRouter(prefix="/v1/bank", tags=["collecting banks"])
 
@@ -34,18 +56,38 @@ async def inquire_billing_code(code: Annotated[str, Path(max_length=32)], princi
 @router.post("/payments", status_code=201, response_model=PaymentReceipt,
              summary="Confirm the payment of a billing code; the answer carries the NTPN",
              description="201 with a new NTPN. The same confirmation again (same bank reference, code, amount and "
-                         "paid_at) answers 200 with the same NTPN and changes nothing.",
+                         "paid_at) answers 200 with the same NTPN and changes nothing. Confirmations arriving "
+                         "together are applied together, in one transaction, each with its own answer.",
              responses={200: {"description": "this confirmation was already answered: the same receipt"},
-                        **responses(Unauthorized, errors.BankClientRequired, MissingScope, BillingCodeInvalid,
-                                    AmountInvalid, errors.AmountMismatch, errors.PaidAtInvalid, BillingNotFound,
-                                    errors.BillingExpired, errors.AlreadyPaid, errors.BankReferenceReused,
-                                    DebtAlreadySettled)})
-async def confirm_payment(body: PaymentConfirm, principal: BankClient, uow: Uow, settings: Settings,
-                          response: Response) -> PaymentReceipt:
-    confirmation = await service.confirm_payment(uow, principal, body, settings.bank)
-    if not confirmation.created:
-        response.status_code = 200
-    return PaymentReceipt.of(confirmation.payment, confirmation.billing)
+                        **responses(Unauthorized, errors.BankClientRequired, MissingScope, *_REFUSALS)})
+async def confirm_payment(body: PaymentConfirm, principal: BankClient, confirmer: Confirmer) -> Response:
+    confirmation = await confirmer.confirm(service.requests_of(principal, [body])[0])
+    return Response(confirmation.receipt.model_dump_json(), status_code=201 if confirmation.created else 200,
+                    media_type="application/json")
+
+
+@router.post("/payments/batch", response_model=PaymentBatchResult,
+             summary="Confirm up to 1,000 payments in one call (host-to-host), each with its own result",
+             description="Each item as `POST /v1/bank/payments` takes it, each answered in `results` (same order) "
+                         "as that call would: 201 with a new NTPN, 200 with the receipt of a confirmation answered "
+                         "before (a retried file, or the same item twice), or its refusal with the same stable code, "
+                         "which changes nothing for that item. The file is applied in one transaction; two items "
+                         "naming the same code or bank reference are taken in file order.",
+             responses=responses(Unauthorized, errors.BankClientRequired, MissingScope))
+async def confirm_payments(body: PaymentBatch, principal: BankClient, uow: Uow, settings: Settings) -> Response:
+    outcomes = await service.confirm_payments(uow, service.requests_of(principal, body.payments), settings.bank)
+    results = [_item(outcome) for outcome in outcomes]
+    result = PaymentBatchResult(results=results, confirmed=sum(r.status == 201 for r in results),
+                                answered_before=sum(r.status == 200 for r in results),
+                                refused=sum(r.status >= 400 for r in results))
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
+def _item(outcome: service.Outcome) -> PaymentBatchItem:
+    if isinstance(outcome, AppError):
+        return PaymentBatchItem(status=outcome.status, error=ItemProblem(
+            code=outcome.code, title=outcome.title, detail=outcome.detail, details=outcome.details or None))
+    return PaymentBatchItem(status=201 if outcome.created else 200, receipt=outcome.receipt)
 
 
 _PDF = {200: {"content": {"application/pdf": {}}, "description": "the BPN as a PDF"}}

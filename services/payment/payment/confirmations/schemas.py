@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 from kit.text import text
 from payment.billing.amount import amount_text
 from payment.billing.kap_kjs import rule_for
-from payment.billing.schemas import AMOUNT_DESCRIPTION
+from payment.billing.schemas import AMOUNT_DESCRIPTION, ItemProblem
 from payment.billing.validity import status_at
 from payment.models import Billing, Payment
 
@@ -49,6 +49,28 @@ class PaymentConfirm(BaseModel):
     bank_reference: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$",
                                 description="the bank's own reference of this payment; a retry sends the same one")
     paid_at: AwareDatetime = Field(description="when the bank took the payment (the legal payment date)")
+
+
+class PaymentBatch(BaseModel):
+    """A bank's host-to-host file of confirmations: each one as `POST /v1/bank/payments` takes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payments: list[PaymentConfirm] = Field(min_length=1, max_length=1000)
+
+
+class PaymentBatchItem(BaseModel):
+    status: int = Field(description="201: a new payment (NTPN); 200: this confirmation was answered before, the same "
+                                    "receipt; 4xx: refused (`error`), nothing changed for this item")
+    receipt: PaymentReceipt | None = None
+    error: ItemProblem | None = None
+
+
+class PaymentBatchResult(BaseModel):
+    results: list[PaymentBatchItem] = Field(description="one per confirmation, in the order sent")
+    confirmed: int = Field(description="new payments")
+    answered_before: int
+    refused: int
 
 
 class PaymentReceipt(BaseModel):

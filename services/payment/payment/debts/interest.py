@@ -1,7 +1,9 @@
 """Interest under UU KUP as amended by HPP (tax-rules §6.2): principal x the monthly KMK rate of the tier x the months
 counted, where part of a month counts as a full month and at most 24 months are charged. The rate is the one in force
 on the date the interest starts (the due date: Art 19(1) counts "dari tanggal jatuh tempo"), read from
-`data/interest_rates.json` (the rate is loaded, never computed from BI-Rate: the KMK's reference rate is not BI-Rate).
+`data/interest_rates.json` (the rate is loaded, never computed from BI-Rate: the KMK's reference rate is not BI-Rate),
+with the months filing's officers publish over it (`InterestRatesPublished`, kept by `payment.reference` and held
+in process memory): a published month is a row of its own, replacing a packaged row of the same month.
 
 A month without a row of its own uses the latest earlier row; the KMK is monthly, so keep the table current.
 Interest is rounded to whole rupiah, half up (the rule PER-11/PJ/2025 Art 129 sets for PPh amounts).
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,8 +35,31 @@ class RateRow:
     tiers: dict[int, Decimal | None]
 
 
-@cache
 def rate_table() -> tuple[RateRow, ...]:
+    """The rows in force in this process: the packaged rows with the published months over them, in month order."""
+    return _in_force.rows or _packaged()
+
+
+class _InForce:
+    rows: tuple[RateRow, ...] | None = None  # None: the packaged rows alone
+
+
+_in_force = _InForce()
+
+
+def use_published(months: Mapping[date, tuple[str, Mapping[int, Decimal]]]) -> None:
+    """Make `rate_table()` answer the packaged rows with `months` (first day of the month -> its KMK number and the
+    five tiers, as filing published them) over them; `{}` restores the packaged rows alone."""
+    rows = {row.starts: row for row in _packaged()}
+    for starts, (kmk, tiers) in months.items():
+        if starts.day != 1 or set(tiers) != set(TIERS):
+            raise ValueError(f"a published month is its first day with the five tiers, not {starts}: {tiers}")
+        rows[starts] = RateRow(starts, kmk, {tier: tiers[tier] for tier in TIERS})
+    _in_force.rows = tuple(sorted(rows.values(), key=lambda r: r.starts)) if months else None
+
+
+@cache
+def _packaged() -> tuple[RateRow, ...]:
     raw = json.loads((files("payment.debts") / "data" / "interest_rates.json").read_text(encoding="utf-8"))
     rows = [
         RateRow(date.fromisoformat(row["from"] + "-01"), row["kmk"],

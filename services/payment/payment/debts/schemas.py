@@ -40,8 +40,9 @@ class DebtRead(BaseModel):
     due_date: date
     status: Literal["open", "settled"]
     legacy: bool = Field(description="imported from the system before Coretax")
-    source: Literal["stp", "skp", "legacy"]
-    source_reference: str = Field(description="filing's STP/SKP id, or the legacy system's reference")
+    source: Literal["stp", "skp", "legacy", "spt"] = Field(
+        description="spt: an annual SPT's PPh 29 whose payment in instalments was granted")
+    source_reference: str = Field(description="filing's STP/SKP/SPT id, or the legacy system's reference")
     recorded_at: datetime
     settled_at: datetime | None = Field(description="the payment date of the payment that settled it")
     ntpn: str | None

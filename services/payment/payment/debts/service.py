@@ -1,6 +1,8 @@
 """Use cases of the debts slice: a debt recorded from filing's STP or SKP (consumer steps, in the consumer's
 transaction), the taxpayer's debts, a billing code made from a debt, the debt settled by the payment of that code
-(a step inside the confirmation's transaction), and the legacy import with its reconciliation report.
+(a step inside the confirmation's transaction), and the legacy import with its reconciliation report. An annual
+SPT's PPh 29 becomes a debt when DJP grants its payment in instalments (`recording.record_pph29_in`, a step of that
+decision in the instalments slice).
 
 A debt is recorded once: the source's reference is unique per source (a redelivered event or a file imported twice
 records nothing new) and an STP/SKP number once per taxpayer and KAP-KJS. Recording it posts its liability to the
@@ -21,7 +23,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
@@ -51,35 +53,20 @@ from payment.debts.errors import (
 )
 from payment.debts.interest import MAX_INTEREST_MONTHS, add_months, interest, monthly_rate, months_counted
 from payment.debts.legacy import LegacyDebtRow, LegacyFile, Reconciliation, Rejection
+from payment.debts.recording import AGGREGATE, ONE_DAY, WIB, NewDebt, record_in
 from payment.debts.repository import REFERENCE_CONFLICT, STAGED_RECORDINGS, DebtRepository
 from payment.debts.rules import SKP_KINDS, debt_subject, due_date_for
 from payment.debts.schemas import DebtPage, DebtRead, LegacyImportReport
 from payment.instalments import service as instalments
 from payment.ledger import service as ledger
 from payment.ledger.accounts import account_id, liability_account_id, state_revenue_key
-from payment.ledger.postings import Posting, debt_key, debt_posting
+from payment.ledger.postings import debt_key
 from payment.ledger.rules import transfer_id
 from payment.models import Debt, LegacyDebtImport
 from payment.settings import LegacyImportSettings
 
 log = logging.getLogger(__name__)
-AGGREGATE = "debt"
-WIB = timezone(timedelta(hours=7))
-ONE_DAY = timedelta(days=1)
 INTEREST_TIER = 1  # Art 19(1): an assessment not paid on time
-
-
-@dataclass(frozen=True)
-class NewDebt:
-    npwp: str
-    kind: str
-    subject: BillingSubject
-    period: str | None  # what the debt is about; the subject's period is the ledger key, when it has one
-    amount: Decimal
-    issued_on: date
-    due_date: date
-    source: str
-    source_reference: str
 
 
 # -- from filing's events ------------------------------------------------------------------------------------------
@@ -109,52 +96,17 @@ async def record_from_skp(session: AsyncSession, envelope: Envelope, event: SKPI
 
 
 async def _record_once(session: AsyncSession, new: NewDebt, *, causation_id: str) -> None:
+    if await record_in(session, new, causation_id=causation_id) is not None:
+        return
     repo = DebtRepository(session)
-    values = _values(new, recorded_at=datetime.now(UTC))
-    debt = await repo.insert(values)
-    if debt is None:
-        if await repo.by_source(new.source, new.source_reference) is not None:
-            log.info("debt already recorded", extra={"source": new.source, "reference": new.source_reference})
-            return
-        rule = new.subject.rule
-        other = await repo.by_assessment(new.npwp, rule.kap, rule.kjs, new.subject.assessment_number or "")
-        raise AssessmentAlreadyRecorded(
-            f"{rule.kap_kjs} {new.subject.assessment_number} is already a debt of {new.npwp}",
-            debt_id=str(other.id) if other else None)
-    await ledger.post_in(session, _posting(debt, new.subject), effective_at=_effective_at(debt.issued_on))
-    await _announce(session, debt, causation_id=causation_id)
-
-
-def _values(new: NewDebt, *, recorded_at: datetime, import_id: uuid.UUID | None = None) -> dict[str, object]:
-    return dict(id=uuid.uuid4(), npwp=new.npwp, kind=new.kind, kap=new.subject.rule.kap, kjs=new.subject.rule.kjs,
-                period=new.period, assessment_number=new.subject.assessment_number, amount=new.amount,
-                issued_on=new.issued_on, due_date=new.due_date, source=new.source,
-                source_reference=new.source_reference, import_id=import_id, status="open", recorded_at=recorded_at,
-                version=1, outstanding=new.amount, interest_principal=new.amount, interest_from=new.due_date,
-                interest_next_on=new.due_date + ONE_DAY, interest_months=0, interest_accrued=Decimal(0))
-
-
-def _posting(debt: Debt, subject: BillingSubject) -> Posting:
-    return debt_posting(debt_id=str(debt.id), npwp=debt.npwp, kap_kjs=debt.kap_kjs, period=subject.period,
-                        assessment_number=subject.assessment_number, amount=debt.amount)
-
-
-def _effective_at(issued_on: date) -> datetime:
-    """A debt is owed from the day it was issued (in WIB, where DJP dates its letters)."""
-    return datetime.combine(issued_on, time(), WIB)
-
-
-async def _announce(session: AsyncSession, debt: Debt, *, causation_id: str | None = None) -> None:
-    await publish(session, _recorded(debt), key=debt.npwp, subject=str(debt.id), aggregate_type=AGGREGATE,
-                  sequence=debt.version, causation_id=causation_id)
-
-
-def _recorded(debt: Debt) -> DebtRecorded:
-    return DebtRecorded(
-        debt_id=str(debt.id), npwp=debt.npwp, kind=debt.kind,  # type: ignore[arg-type]
-        kap_kjs=debt.kap_kjs, assessment_number=debt.assessment_number, period=debt.period,
-        amount=amount_text(debt.amount), issued_on=debt.issued_on, due_date=debt.due_date, legacy=debt.legacy,
-        source_reference=debt.source_reference, recorded_at=debt.recorded_at)
+    if await repo.by_source(new.source, new.source_reference) is not None:
+        log.info("debt already recorded", extra={"source": new.source, "reference": new.source_reference})
+        return
+    rule = new.subject.rule
+    other = await repo.by_assessment(new.npwp, rule.kap, rule.kjs, new.subject.assessment_number or "")
+    raise AssessmentAlreadyRecorded(
+        f"{rule.kap_kjs} {new.subject.assessment_number} is already a debt of {new.npwp}",
+        debt_id=str(other.id) if other else None)
 
 
 # -- the taxpayer's debts ------------------------------------------------------------------------------------------

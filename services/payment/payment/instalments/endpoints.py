@@ -28,12 +28,15 @@ router = APIRouter(prefix="/v1/instalments", tags=["instalments"])
 
 
 @router.post("", status_code=201, response_model=ArrangementRead,
-             summary="Apply for instalments or a postponement of one of your debts",
-             description="DJP decides within 3 (PPh 29) or 7 working days of receipt (`decide_by`). The terms are "
-                         "checked at once (at most 12 months after the due date). Send `Idempotency-Key` to make a "
-                         "retry return the first answer.",
-             responses=responses(Unauthorized, MissingScope, DebtNotFound, DebtAlreadySettled,
-                                 errors.AlreadyApplied, errors.PostponementTermsInvalid, errors.TermsInvalid,
+             summary="Apply for instalments or a postponement of one of your debts, or of an SPT's PPh 29",
+             description="Name a debt (`debt_id`) or an annual SPT submitted with PPh 29 kurang bayar and waiting "
+                         "for payment (`spt_id`; granted, its PPh 29 becomes a debt due by the filing deadline and "
+                         "the SPT's code expires). DJP decides within 3 (PPh 29) or 7 working days of receipt "
+                         "(`decide_by`). The terms are checked at once (at most 12 months after the due date). Send "
+                         "`Idempotency-Key` to make a retry return the first answer.",
+             responses=responses(Unauthorized, MissingScope, DebtNotFound, DebtAlreadySettled, errors.SptNotFound,
+                                 errors.SptPaid, errors.AlreadyApplied, errors.PostponementTermsInvalid,
+                                 errors.TermsInvalid,
                                  errors.TermTooLong, errors.CalendarYearUnknown, InterestRateUnknown,
                                  IdempotencyInProgress, IdempotencyKeyReused))
 async def apply(body: ArrangementCreate, principal: CurrentPrincipal, uow: Uow, idempotency: Idempotent,
@@ -82,9 +85,11 @@ async def officer_get(arrangement_id: uuid.UUID, principal: OfficerClient, uow: 
     "/{arrangement_id}/decision", status_code=201, response_model=ArrangementRead,
     summary="Approve (the schedule, InstalmentGranted) or reject (with a reason)",
     description="Approval books the schedule's Art 19(2) tier-1 interest on the debt and expires the debt's code for "
-                "the whole amount, if one is payable. Send `Idempotency-Key`.",
+                "the whole amount, if one is payable. For an SPT's PPh 29 it first records the debt from the SPT's "
+                "code, which then expires. Send `Idempotency-Key`.",
     responses=responses(Unauthorized, OfficerRequired, MissingScope, errors.ArrangementNotFound,
-                        errors.AlreadyDecided, errors.RejectionReasonRequired, DebtAlreadySettled,
+                        errors.AlreadyDecided, errors.RejectionReasonRequired, DebtAlreadySettled, errors.SptPaid,
+                        errors.SptNotAwaitingPayment,
                         errors.TermTooLong, InterestRateUnknown, IdempotencyInProgress, IdempotencyKeyReused))
 async def decide(arrangement_id: uuid.UUID, body: Decision, principal: OfficerClient, uow: Uow,
                  idempotency: Idempotent) -> JSONResponse:

@@ -72,3 +72,23 @@ class PostponementTermsInvalid(ValidationFailed):
     """A postponement names `postponed_to` and no `instalments`; instalments name `instalments` (2 or more)."""
 
     code, title = "instalment.request_invalid", "The request does not fit its kind"
+
+
+class SptNotFound(NotFound):
+    """No code of the taxpayers of this token waits for the PPh 29 (411125-200, 411126-200) of this SPT: the SPT is
+    unknown, another taxpayer's, owes no PPh 29, or its code expired (the SPT went back to draft: submit it again)."""
+
+    code, title = "instalment.spt_not_found", "No SPT of yours waits for a PPh 29 payment under this id"
+
+
+class SptPaid(Conflict):
+    """`details.billing_code`: the SPT's PPh 29 code, paid already."""
+
+    code, title = "instalment.spt_paid", "The SPT's PPh 29 is paid"
+
+
+class SptNotAwaitingPayment(Conflict):
+    """Approval of an SPT's PPh 29 application after the SPT's code expired (filing sent the SPT back to draft):
+    reject it; the taxpayer submits the SPT again and applies again."""
+
+    code, title = "instalment.spt_not_awaiting_payment", "The SPT no longer waits for its PPh 29 payment"

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment.models import Instalment, InstalmentArrangement
+from payment.models import Billing, Instalment, InstalmentArrangement
 
 
 class InstalmentRepository:
@@ -38,6 +38,20 @@ class InstalmentRepository:
         if lock:
             query = query.with_for_update().execution_options(populate_existing=True)
         return (await self.session.scalars(query)).one_or_none()
+
+    async def current_for_spt(self, spt_id: str) -> InstalmentArrangement | None:
+        """The SPT's application waiting for a decision, or its granted schedule (at most one)."""
+        return (await self.session.scalars(select(InstalmentArrangement).where(
+            InstalmentArrangement.spt_id == spt_id,
+            InstalmentArrangement.status.in_(("applied", "granted"))))).one_or_none()
+
+    async def spt_code(self, spt_id: str, npwps: Sequence[str], kap_kjs: Sequence[str]) -> Billing | None:
+        """The SPT's code for one of `kap_kjs` that is payable or paid (at most one per KAP-KJS: `billing_spt_open_key`),
+        if it is a code of one of `npwps`."""
+        return (await self.session.scalars(
+            select(Billing).where(Billing.spt_id == spt_id, Billing.origin == "spt", Billing.status != "expired",
+                                  Billing.npwp.in_(list(npwps)), (Billing.kap + "-" + Billing.kjs).in_(list(kap_kjs)))
+            .order_by(Billing.created_at.desc()).limit(1))).one_or_none()
 
     async def schedule(self, arrangement_id: uuid.UUID, *, lock: bool = False) -> list[Instalment]:
         query = select(Instalment).where(Instalment.arrangement_id == arrangement_id).order_by(Instalment.number)

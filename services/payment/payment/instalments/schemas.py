@@ -15,11 +15,16 @@ from payment.models import Instalment, InstalmentArrangement
 
 class ArrangementCreate(BaseModel):
     """An application for instalments (`instalments`: 2 or more monthly payments) or a postponement (`postponed_to`)
-    of one of the taxpayer's open debts (PMK-81/2024 Art 113-117)."""
+    of one of the taxpayer's open debts, or of the PPh 29 of an annual SPT waiting for payment (PMK-81/2024 Art
+    113-117): name one, `debt_id` or `spt_id`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    debt_id: uuid.UUID
+    debt_id: uuid.UUID | None = Field(default=None, description="an open debt (STP, SKP, legacy)")
+    spt_id: text(100) | None = Field(default=None, description=(
+        "filing's id of an annual SPT submitted with PPh 29 kurang bayar and waiting for payment (its code is listed "
+        "by GET /v1/billing-codes?spt_id=): granted, the PPh 29 becomes a debt paid by the schedule, and the SPT's "
+        "code for the whole amount expires"))
     kind: Literal["instalment", "postponement"]
     instalments: int | None = Field(default=None, ge=2, le=120, description="for kind instalment")
     first_due_date: date | None = Field(default=None, description=(
@@ -55,7 +60,9 @@ class ScheduledRead(BaseModel):
 
 class ArrangementRead(BaseModel):
     id: uuid.UUID
-    debt_id: uuid.UUID
+    debt_id: uuid.UUID | None = Field(description="empty while an application for an SPT's PPh 29 waits: the debt is "
+                                                  "recorded when it is granted")
+    spt_id: str | None = Field(description="the annual SPT whose PPh 29 the application is for")
     npwp: str
     kind: Literal["instalment", "postponement"]
     debt_kind: Literal["pph29", "assessment"]
@@ -75,7 +82,7 @@ class ArrangementRead(BaseModel):
 
     @classmethod
     def of(cls, a: InstalmentArrangement, schedule: list[Instalment]) -> ArrangementRead:
-        return cls(id=a.id, debt_id=a.debt_id, npwp=a.npwp,
+        return cls(id=a.id, debt_id=a.debt_id, spt_id=a.spt_id, npwp=a.npwp,
                    kind=a.kind, debt_kind=a.debt_kind,  # type: ignore[arg-type]
                    instalments=a.instalments, first_due_date=a.first_due_date, reason=a.reason,
                    status=a.status, received_on=a.received_on, decide_by=a.decide_by,  # type: ignore[arg-type]

@@ -5,6 +5,13 @@ instalment is paid with its own billing code (`billing.instalment_number`), whos
 of the confirmation's transaction, through `debts.settle_in`); a missed instalment makes the remainder due at once
 (a worker step): the later instalments' interest is cancelled and the debt is payable whole again.
 
+PPh 29 of an annual SPT (Art 114): with "Bayar dan Lapor" a kurang bayar return waits for its payment at filing, so
+its PPh 29 is not a debt yet; the application names the SPT (`spt_id`) whose code waits, with no debt. Granted, the
+PPh 29 becomes a debt recorded from that code (`debts.recording.record_pph29_in`: due by the annual filing
+deadline), its schedule is made as for any debt, and the SPT's code for the whole amount expires, after
+`InstalmentGranted` (with the `spt_id`), so that the SPT's code and the schedule can never both be paid. Rejected,
+nothing changes: the SPT still waits for its code to be paid.
+
 Lock order, as everywhere: billing codes, then the debt, then the application.
 """
 
@@ -13,7 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,10 +35,11 @@ from payment.billing import issuance as billing
 from payment.billing.amount import amount_text
 from payment.billing.repository import BillingRepository
 from payment.billing.schemas import BillingRead
+from payment.debts import recording
 from payment.debts.errors import DebtAlreadySettled, DebtNotFound
 from payment.debts.interest import add_months, monthly_rate
 from payment.debts.repository import DebtRepository
-from payment.debts.rules import debt_subject
+from payment.debts.rules import PPH29_DUE_MONTHS, debt_subject, pph29_due_date, pph29_issued_on
 from payment.instalments.errors import (
     AlreadyApplied,
     AlreadyDecided,
@@ -41,6 +49,9 @@ from payment.instalments.errors import (
     NotGranted,
     PostponementTermsInvalid,
     RejectionReasonRequired,
+    SptNotAwaitingPayment,
+    SptNotFound,
+    SptPaid,
 )
 from payment.instalments.repository import InstalmentRepository
 from payment.instalments.schedule import (
@@ -54,11 +65,12 @@ from payment.instalments.schemas import ArrangementCreate, ArrangementQueue, Arr
 from payment.instalments.workdays import add_working_days
 from payment.ledger import service as ledger
 from payment.ledger.postings import instalment_interest_cancelled_posting, instalment_interest_posting
-from payment.models import Debt, Instalment, InstalmentArrangement
+from payment.models import Billing, Debt, Instalment, InstalmentArrangement
 
 log = logging.getLogger(__name__)
 AGGREGATE = "instalment_arrangement"
 ONE_DAY = timedelta(days=1)
+WIB = timezone(timedelta(hours=7))
 
 
 def _debt_kind(debt: Debt) -> str:
@@ -66,13 +78,15 @@ def _debt_kind(debt: Debt) -> str:
     return "pph29" if debt.kind == "spt_underpayment" else "assessment"
 
 
-def _first_due(debt: Debt, asked: date | None, received_on: date) -> date:
-    return asked or add_months(max(debt.due_date, received_on), 1)
+def _first_due(due_date: date, asked: date | None, received_on: date) -> date:
+    return asked or add_months(max(due_date, received_on), 1)
 
 
-def _schedule(debt: Debt, arrangement: InstalmentArrangement, principal: Decimal) -> tuple[ScheduledInstalment, ...]:
-    return instalment_schedule(principal, instalments=arrangement.instalments, interest_from=debt.due_date,
-                               first_due_date=_first_due(debt, arrangement.first_due_date, arrangement.received_on),
+def _schedule(due_date: date, arrangement: InstalmentArrangement,
+              principal: Decimal) -> tuple[ScheduledInstalment, ...]:
+    """The schedule of a debt due on `due_date` (its interest runs from there)."""
+    return instalment_schedule(principal, instalments=arrangement.instalments, interest_from=due_date,
+                               first_due_date=_first_due(due_date, arrangement.first_due_date, arrangement.received_on),
                                kind=arrangement.debt_kind)
 
 
@@ -85,6 +99,12 @@ async def apply(uow: UnitOfWork, principal: Principal, body: ArrangementCreate, 
     if body.kind == "instalment" and (body.instalments is None or body.postponed_to is not None):
         raise PostponementTermsInvalid("instalments name how many (instalments, 2 or more), not postponed_to",
                                        kind=body.kind)
+    if (body.debt_id is None) == (body.spt_id is None):
+        raise PostponementTermsInvalid("name the debt (debt_id) or the annual SPT waiting for its PPh 29 payment "
+                                       "(spt_id): one of them", kind=body.kind)
+    if body.spt_id is not None:
+        return await _apply_for_spt(uow, principal, body, body.spt_id, received_on=today)
+    assert body.debt_id is not None
     received_on = today
     async with uow:
         s = uow.session
@@ -105,11 +125,51 @@ async def apply(uow: UnitOfWork, principal: Principal, body: ArrangementCreate, 
             reason=body.reason, status="applied", received_on=received_on,
             decide_by=add_working_days(received_on, decision_working_days(debt_kind)), principal=debt.outstanding,
             created_by=principal.acting_person, created_at=datetime.now(UTC), version=1)
-        _schedule(debt, arrangement, debt.outstanding)  # terms the rules refuse are refused now, nothing written
+        _schedule(debt.due_date, arrangement, debt.outstanding)  # terms the rules refuse: refused now, nothing written
         await repo.add(arrangement)
         read = ArrangementRead.of(arrangement, [])
         await uow.commit()
     return read
+
+
+async def _apply_for_spt(uow: UnitOfWork, principal: Principal, body: ArrangementCreate, spt_id: str, *,
+                         received_on: date) -> ArrangementRead:
+    """An application for the PPh 29 of an annual SPT waiting for payment: checked against the SPT's code (locked,
+    so a payment of it meanwhile waits), decided within 3 working days; no debt until it is granted."""
+    async with uow:
+        s = uow.session
+        repo = InstalmentRepository(s)
+        found = await repo.spt_code(spt_id, sorted(principal.taxpayer_ids), sorted(PPH29_DUE_MONTHS))
+        code = await BillingRepository(s).get_for_update(found.code) if found is not None else None
+        if code is None or code.status == "expired" or datetime.now(UTC) >= code.expires_at:
+            raise SptNotFound(f"no SPT {spt_id} of the taxpayers of this token waits for a PPh 29 payment",
+                              spt_id=spt_id)
+        if code.status == "paid":
+            raise SptPaid(f"the PPh 29 of SPT {spt_id} is paid", billing_code=code.code)
+        current = await repo.current_for_spt(spt_id)
+        if current is not None:
+            raise AlreadyApplied(f"SPT {spt_id} has an application {current.status}",
+                                 arrangement_id=str(current.id), status=current.status)
+        recorded = await DebtRepository(s).by_source("spt", spt_id)
+        if recorded is not None:  # granted before (the schedule ran out or fell due): apply for the debt itself
+            raise AlreadyApplied(f"the PPh 29 of SPT {spt_id} is debt {recorded.id} already",
+                                 debt_id=str(recorded.id), status=recorded.status)
+        arrangement = InstalmentArrangement(
+            id=uuid.uuid4(), debt_id=None, spt_id=spt_id, spt_billing_id=code.id, npwp=code.npwp, kind=body.kind,
+            debt_kind="pph29", instalments=body.instalments or 1,
+            first_due_date=body.postponed_to or body.first_due_date, reason=body.reason, status="applied",
+            received_on=received_on, decide_by=add_working_days(received_on, decision_working_days("pph29")),
+            principal=code.amount, created_by=principal.acting_person, created_at=datetime.now(UTC), version=1)
+        _schedule(_pph29_due(code), arrangement, code.amount)  # terms the rules refuse are refused now
+        await repo.add(arrangement)
+        read = ArrangementRead.of(arrangement, [])
+        await uow.commit()
+    return read
+
+
+def _pph29_due(code: Billing) -> date:
+    assert code.period is not None  # 411125-200 / 411126-200 are keyed by the tax year
+    return pph29_due_date(code.kap_kjs, code.period)
 
 
 async def get(uow: UnitOfWork, principal: Principal, arrangement_id: uuid.UUID) -> ArrangementRead:
@@ -147,10 +207,20 @@ async def decide(uow: UnitOfWork, principal: Principal, arrangement_id: uuid.UUI
         found = await repo.get(arrangement_id)
         if found is None:
             raise ArrangementNotFound(f"no application {arrangement_id}")
-        code = await BillingRepository(s).open_for_debt(found.debt_id, lock=True)
-        debt = await DebtRepository(s).get_for_update(found.debt_id)
+        codes = BillingRepository(s)
+        code: Billing | None = None
+        debt: Debt | None = None
+        spt_code: Billing | None = None
+        if found.debt_id is None:  # an SPT's PPh 29: its code first (the lock order); the debt is made if granted
+            assert found.spt_id is not None
+            current = await repo.spt_code(found.spt_id, [found.npwp], sorted(PPH29_DUE_MONTHS))
+            spt_code = await codes.get_for_update(current.code) if current is not None else None
+        else:
+            code = await codes.open_for_debt(found.debt_id, lock=True)
+            debt = await DebtRepository(s).get_for_update(found.debt_id)
+            assert debt is not None  # foreign key; rows are never deleted
         arrangement = await repo.get(arrangement_id, lock=True)
-        assert debt is not None and arrangement is not None  # foreign key; rows are never deleted
+        assert arrangement is not None
         if arrangement.status != "applied":
             raise AlreadyDecided(f"application {arrangement.id} is {arrangement.status}", status=arrangement.status)
         now = datetime.now(UTC)
@@ -160,6 +230,8 @@ async def decide(uow: UnitOfWork, principal: Principal, arrangement_id: uuid.UUI
         if body.decision == "reject":
             arrangement.status, arrangement.rejection_reason = "rejected", body.reason
             await repo.flush()
+        elif debt is None:
+            schedule = await _grant_spt_in(s, arrangement, spt_code, now)
         else:
             if debt.status == "settled" or (code is not None and code.status == "paid"):
                 raise DebtAlreadySettled(f"debt {debt.id} was paid meanwhile: reject the application",
@@ -172,9 +244,31 @@ async def decide(uow: UnitOfWork, principal: Principal, arrangement_id: uuid.UUI
     return read
 
 
+async def _grant_spt_in(s: AsyncSession, arrangement: InstalmentArrangement, code: Billing | None,
+                        now: datetime) -> list[Instalment]:
+    """Granted for an SPT's PPh 29 (its code locked): the debt recorded from the code, the schedule, then the code
+    expired (`BillingExpired` after `InstalmentGranted`: filing learns of the grant before the expiry)."""
+    if code is None or code.status == "expired" or now >= code.expires_at:
+        raise SptNotAwaitingPayment(f"SPT {arrangement.spt_id}'s code expired: the SPT went back to draft; reject "
+                                    "the application", spt_id=arrangement.spt_id)
+    if code.status == "paid":
+        raise SptPaid(f"the PPh 29 of SPT {arrangement.spt_id} was paid meanwhile: reject the application",
+                      billing_code=code.code)
+    assert arrangement.spt_id is not None
+    due = _pph29_due(code)
+    debt = await recording.record_pph29_in(
+        s, npwp=code.npwp, subject=debt_subject(code.kap_kjs, period=code.period, assessment_number=None),
+        amount=code.amount, spt_id=arrangement.spt_id, due_date=due,
+        issued_on=pph29_issued_on(code.created_at.astimezone(WIB).date(), due))
+    arrangement.debt_id, arrangement.spt_billing_id = debt.id, code.id
+    schedule = await _grant_in(s, debt, arrangement, now)
+    await billing.expire_in(s, code, now)
+    return schedule
+
+
 async def _grant_in(s: AsyncSession, debt: Debt, arrangement: InstalmentArrangement,
                     now: datetime) -> list[Instalment]:
-    planned = _schedule(debt, arrangement, debt.outstanding)
+    planned = _schedule(debt.due_date, arrangement, debt.outstanding)
     rate = _rate(debt)
     rows = [dict(id=uuid.uuid4(), arrangement_id=arrangement.id, number=p.number, due_date=p.due_date,
                  principal=p.principal, interest=p.interest, status="open") for p in planned]
@@ -196,7 +290,7 @@ async def _grant_in(s: AsyncSession, debt: Debt, arrangement: InstalmentArrangem
         principal=amount_text(arrangement.principal), monthly_rate_percent=f"{rate:f}",
         schedule=[ScheduledPayment(number=p.number, due_date=p.due_date, principal=amount_text(p.principal),
                                    interest=amount_text(p.interest), total=amount_text(p.total)) for p in planned],
-        officer_account_id=arrangement.decided_by, granted_at=now,
+        officer_account_id=arrangement.decided_by, granted_at=now, spt_id=arrangement.spt_id,
     ), key=debt.npwp, subject=str(arrangement.id), aggregate_type=AGGREGATE, sequence=arrangement.version)
     return await repo.schedule(arrangement.id)
 
@@ -221,6 +315,8 @@ async def instalment_billing(uow: UnitOfWork, principal: Principal, arrangement_
         found = await repo.get(arrangement_id)
         if found is None or found.npwp not in principal.taxpayer_ids:
             raise ArrangementNotFound(f"no application {arrangement_id} for the taxpayers of this token")
+        if found.debt_id is None:  # an SPT's PPh 29 not granted (yet): no schedule, no debt
+            raise NotGranted(f"application {found.id} is {found.status}", status=found.status)
         codes = BillingRepository(s)
         locked = await codes.open_for_instalments(found.debt_id, [number], lock=True)
         debt = await DebtRepository(s).get_for_update(found.debt_id)

@@ -17,9 +17,10 @@ Account ids are UUIDv5 of the account's key, so the same liability always has th
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Flag, StrEnum, auto
+from functools import lru_cache
 from typing import Literal
 
 IDR_LEDGER = 360  # TigerBeetle's `ledger` partitions assets; ours is the rupiah (ISO 4217 numeric 360)
@@ -115,6 +116,7 @@ def state_revenue_key(kap_kjs: str) -> AccountKey:
     return AccountKey(AccountKind.STATE_REVENUE, kap_kjs=kap_kjs)
 
 
+@lru_cache(maxsize=65_536)  # the banks' and revenue accounts come back in every payment
 def account_id(key: AccountKey) -> uuid.UUID:
     return uuid.uuid5(_ACCOUNT_NAMESPACE, key.name)
 
@@ -144,7 +146,9 @@ class Account:
         return self.credits_posted - self.debits_posted
 
     def posted(self, *, debit: Decimal = ZERO, credit: Decimal = ZERO) -> Account:
-        return replace(self, debits_posted=self.debits_posted + debit, credits_posted=self.credits_posted + credit)
+        # not dataclasses.replace, which inspects the fields on every call: this runs for each transfer checked
+        return Account(self.id, self.key, self.ledger, self.code, self.flags, self.debits_posted + debit,
+                       self.credits_posted + credit)
 
 
 def open_account(key: AccountKey, ledger: int = IDR_LEDGER) -> Account:

@@ -40,6 +40,60 @@ def _account_row(a: Account) -> dict[str, object]:
                 flags=a.flags.value)
 
 
+_ACCOUNT_COLUMNS = (("id", "uuid"), ("kind", "text"), ("npwp", "text"), ("kap_kjs", "text"), ("period", "text"),
+                    ("assessment_number", "text"), ("bank_code", "text"), ("ledger", "integer"), ("code", "integer"),
+                    ("flags", "integer"))
+_TRANSFER_COLUMNS = (("id", "uuid"), ("debit_account_id", "uuid"), ("credit_account_id", "uuid"),
+                     ("amount", "numeric"), ("ledger", "integer"), ("code", "smallint"), ("reference", "text"),
+                     ("effective_at", "timestamptz"))
+
+
+def _unnest(prefix: str, columns: tuple[tuple[str, str], ...]) -> str:
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"CAST(:{prefix}_{name} AS {kind}[])" for name, kind in columns)
+    return f"unnest(CAST(:{prefix}_gate AS uuid[]), {arrays}) AS {prefix[0]}(gate, {names})"
+
+
+def gated_postings_sql(gate: str) -> tuple[str, str]:
+    """Two CTE bodies for a set-based write of many postings (`gated_postings_params`), each posting going in
+    exactly when its gate is an `id` of the relation `gate` (e.g. the payments a CTE inserted): the accounts its
+    transfers name, opened unless open (in id order, so concurrent writers never wait for each other in a circle),
+    then its transfers. The transfers' foreign keys are checked at the end of the statement, after both. A plain
+    INSERT of the transfers, as everywhere: a transfer id posted before fails the statement."""
+    transfers = f"SELECT t.* FROM {_unnest('transfer', _TRANSFER_COLUMNS)} JOIN {gate} g ON g.id = t.gate"
+    names = ", ".join(name for name, _ in _ACCOUNT_COLUMNS)
+    arrays = ", ".join(f"CAST(:account_{name} AS {kind}[])" for name, kind in _ACCOUNT_COLUMNS)
+    accounts = (f"INSERT INTO account ({names}) SELECT {', '.join(f'a.{n}' for n, _ in _ACCOUNT_COLUMNS)} "
+                f"FROM unnest({arrays}) AS a({names}) WHERE a.id IN (SELECT unnest(ARRAY[t.debit_account_id, "
+                f"t.credit_account_id]) FROM ({transfers}) t) ORDER BY a.id ON CONFLICT (id) DO NOTHING")
+    names = ", ".join(name for name, _ in _TRANSFER_COLUMNS)
+    return accounts, f"INSERT INTO transfer ({names}) SELECT {names} FROM ({transfers}) t"
+
+
+def gated_postings_params(postings: Sequence[tuple[object, Iterable[Account], Iterable[Transfer], datetime]],
+                          ) -> dict[str, list[object]]:
+    """The parameters of `gated_postings_sql`: per posting its gate, its accounts, its transfers (checked by the
+    ledger's rules) and their effective time. Each account goes once, whatever the postings naming it."""
+    params: dict[str, list[object]] = {f"account_{n}": [] for n, _ in _ACCOUNT_COLUMNS}
+    params |= {f"transfer_{n}": [] for n, _ in _TRANSFER_COLUMNS}
+    params["transfer_gate"] = []
+    seen: set[uuid.UUID] = set()
+    columns = [(name, params[f"transfer_{name}"]) for name in ("gate", "id", "debit_account_id", "credit_account_id",
+                                                               "amount", "ledger", "code", "reference",
+                                                               "effective_at")]
+    for gate, accounts, transfers, effective_at in postings:
+        for a in accounts:
+            if a.id not in seen:
+                seen.add(a.id)
+                for name, value in _account_row(a).items():
+                    params[f"account_{name}"].append(value)
+        for t in transfers:
+            for (_, values), value in zip(columns, (gate, t.id, t.debit_account_id, t.credit_account_id, t.amount,
+                                                    t.ledger, int(t.code), t.reference, effective_at), strict=True):
+                values.append(value)
+    return params
+
+
 @dataclass(frozen=True)
 class AccountTotals:
     account: LedgerAccount
@@ -80,9 +134,6 @@ class LedgerRepository:
         return {r.id: Transfer(r.id, r.debit_account_id, r.credit_account_id, r.amount, TransferCode(r.code),
                                r.ledger, r.reference) for r in rows}
 
-    async def insert_transfers(self, transfers: Sequence[Transfer], effective_at: datetime) -> None:
-        await self.insert_dated_transfers([(t, effective_at) for t in transfers])
-
     async def insert_dated_transfers(self, transfers: Sequence[tuple[Transfer, datetime]]) -> None:
         """A plain INSERT: should the same id ever come twice, the primary key refuses it and the whole
         transaction (payment, posting, event) rolls back."""
@@ -90,17 +141,6 @@ class LedgerRepository:
             dict(id=t.id, debit_account_id=t.debit_account_id, credit_account_id=t.credit_account_id, amount=t.amount,
                  ledger=t.ledger, code=int(t.code), reference=t.reference, effective_at=effective_at)
             for t, effective_at in transfers])
-
-    async def open_accounts_and_insert_transfers(self, accounts: Sequence[Account], transfers: Sequence[Transfer],
-                                                 effective_at: datetime) -> None:
-        """`open_accounts` and `insert_transfers` in one statement, one round trip: the accounts in a WITH (opened
-        unless open), then the transfers, whose foreign keys are checked at the statement's end, after both."""
-        opened = pg_insert(_A).values([_account_row(a) for a in accounts]).on_conflict_do_nothing(
-            index_elements=["id"]).cte("opened")
-        await self.session.execute(insert(_T).values([
-            dict(id=t.id, debit_account_id=t.debit_account_id, credit_account_id=t.credit_account_id, amount=t.amount,
-                 ledger=t.ledger, code=int(t.code), reference=t.reference, effective_at=effective_at)
-            for t in transfers]).add_cte(opened))
 
     # -- set-based recordings (a bulk import) --------------------------------------------------------------------
     async def recordings_not_whole_positive(self, relation: str) -> int:

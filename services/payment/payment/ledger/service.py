@@ -20,7 +20,7 @@ from kit.pagination import CursorParams, encode_cursor
 from payment.auth import READ
 from payment.billing.amount import amount_text
 from payment.ledger.accounts import IDR_LEDGER, KIND_RULES, AccountFlag, AccountKind, open_account
-from payment.ledger.errors import AmountInvalid, ExceedsCredits, ExceedsDebits
+from payment.ledger.errors import AmountInvalid
 from payment.ledger.postings import Posting
 from payment.ledger.repository import LedgerRepository
 from payment.ledger.rules import ALLOWED_ACCOUNTS, PostingResult, TransferCode, post
@@ -38,28 +38,17 @@ async def post_in(session: AsyncSession, posting: Posting, *, effective_at: date
     return await post_all_in(session, [(posting, effective_at)])
 
 
-async def post_within_limits_in(session: AsyncSession, posting: Posting, *, effective_at: datetime,
-                                new: bool = False) -> PostingResult:
-    """`post_in` without locking or summing anything when the posting keeps every limit on its own: checked by the
-    pure rules against zero totals first. That is enough, as every limit bounds debits minus credits of an account
-    and the stored totals keep it, so a posting that keeps it from zero keeps it from any allowed total, whatever
-    commits beside it (a payment that records and settles a liability in one posting). Its result's totals are
-    then the posting's own movements. A posting the zero check refuses (one settling a recorded debt) goes through
-    `post_in`, which locks and sums. `new`: the caller knows no transfer of the posting exists (a payment row just
-    inserted, unique per bank reference, from which the transfer ids derive): nothing is read, and the transfers'
-    primary key still refuses a second posting (the whole transaction rolls back)."""
-    repo = LedgerRepository(session)
+def checked_within_limits(posting: Posting) -> PostingResult:
+    """A posting with new transfer ids checked by the pure rules against zero totals, for a set-based write that
+    locks and sums nothing (`repository.gated_postings_sql`). That is enough when the posting keeps every limit from
+    zero: every limit bounds debits minus credits of an account and the stored totals keep it, so a posting that
+    keeps it from zero keeps it from any allowed total, whatever commits beside it (a payment that records and
+    settles a liability in one posting, a deposit top-up). Raises what the rules refuse: `ExceedsCredits` /
+    `ExceedsDebits` for a posting that needs `post_in`, which locks and sums (one settling a recorded debt). The ids
+    derive from the payment's bank reference, whose row is inserted in the same statement: the transfers' primary
+    key refuses a second posting all the same."""
     accounts = {a.id: a for a in (open_account(key) for key in posting.accounts)}
-    existing = {} if new else await repo.transfers([t.id for t in posting.transfers])
-    try:
-        result = post(accounts, posting.transfers, existing=existing)
-    except (ExceedsCredits, ExceedsDebits):
-        return await post_in(session, posting, effective_at=effective_at)
-    if result.already_posted:
-        await repo.open_accounts(accounts.values())
-    else:
-        await repo.open_accounts_and_insert_transfers(list(accounts.values()), result.created, effective_at)
-    return result
+    return post(accounts, posting.transfers, existing={})
 
 
 async def post_all_in(session: AsyncSession, postings: Sequence[tuple[Posting, datetime]]) -> PostingResult:

@@ -11,7 +11,7 @@ import pytest
 from kit.errors import AppError
 from payment.debts.errors import LegacyFileEmpty, LegacyFileUnreadable, LegacyHeaderInvalid
 from payment.debts.legacy import LegacyDebtRow, LegacyFile, Reconciliation, Rejection
-from payment.debts.rules import debt_subject, due_date_for, kind_of
+from payment.debts.rules import debt_subject, due_date_for, is_pph29, kind_of, pph29_due_date, pph29_issued_on
 
 HEADER = "npwp,kap_kjs,period,assessment_number,amount,issued_on,due_date,legacy_reference\r\n"
 NPWP16 = "0012345674212300"  # '0' + NPWP15 01.234.567.4-212.300 (check digit 4: Luhn over 012345674)
@@ -128,3 +128,42 @@ def test_the_header_may_come_in_any_order_with_a_bom_and_without_the_column_the_
                f"R,300,{NPWP16},411211-300,N,2020-03-10,2020-04-10\r\n").encode()
     [row] = list(LegacyFile(content))
     assert isinstance(row, LegacyDebtRow) and (row.reference, row.amount) == ("R", Decimal(300))
+
+
+# -- an annual SPT's PPh 29 ----------------------------------------------------------------------------------------
+NO_DAYS_OFF_2029 = {2029: frozenset[date]()}
+
+
+@pytest.mark.parametrize("kap_kjs, tax_year, calendar, due", [
+    ("411125-200", "2025", None, date(2026, 3, 31)),  # individuals: 3 months after the year (Art 3(3)(b))
+    ("411126-200", "2025", None, date(2026, 4, 30)),  # companies: 4 months (Art 3(3)(c))
+    ("411125-200", "2024", None, date(2025, 4, 8)),  # 31 Mar 2025 Idul Fitri, then its days off and cuti bersama
+    ("411126-200", "2024", None, date(2025, 4, 30)),
+    ("411125-200", "2028", NO_DAYS_OFF_2029, date(2029, 4, 2)),  # a Saturday rolls to Monday
+])
+def test_pph29_is_due_by_the_annual_filing_deadline_rolled_to_a_working_day(
+        kap_kjs: str, tax_year: str, calendar: dict[int, frozenset[date]] | None, due: date) -> None:
+    assert is_pph29(kap_kjs)
+    assert pph29_due_date(kap_kjs, tax_year, calendar) == due
+
+
+def test_pph29_due_in_a_year_without_days_off_is_refused_not_guessed() -> None:
+    with pytest.raises(AppError) as raised:
+        pph29_due_date("411125-200", "2026")  # due 31 Mar 2027: no list of 2027's days off yet
+    assert raised.value.code == "calendar.year_unknown"
+
+
+@pytest.mark.parametrize("kap_kjs, pph29", [("411125-200", True), ("411126-200", True), ("411125-100", False),
+                                            ("411211-100", False), ("411125-300", False)])
+def test_only_the_annual_kurang_bayar_kjs_is_pph29(kap_kjs: str, pph29: bool) -> None:
+    assert is_pph29(kap_kjs) is pph29
+
+
+@pytest.mark.parametrize("declared_on, due, issued_on", [
+    (date(2026, 3, 2), date(2026, 3, 31), date(2026, 3, 2)),  # declared before its due date
+    (date(2026, 3, 31), date(2026, 3, 31), date(2026, 3, 31)),
+    (date(2026, 12, 7), date(2026, 3, 31), date(2026, 3, 31)),  # a late return: owed since the due date
+])
+def test_a_pph29_debt_counts_from_its_declaration_or_its_due_date(declared_on: date, due: date,
+                                                                  issued_on: date) -> None:
+    assert pph29_issued_on(declared_on, due) == issued_on

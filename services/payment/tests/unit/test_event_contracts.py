@@ -52,6 +52,14 @@ SAMPLES: list[Contract] = [
                          nop="317101000100201230", ntpn="0A1B2C3D4E5F6G7H", kap_kjs="411128-402",
                          gross_value="2000000000", category="general", rate_percent="2.5", tax_amount="50000000",
                          decided_by="rules", validated_at=AT),
+    events.BillingExpiryApproaching(reminder_id="r1", billing_id="b2", billing_code="112345678901234", npwp=NPWP,
+                                    kap_kjs="411125-200", period="2025", amount="2500000", origin="spt",
+                                    spt_id="spt-9", expires_at=datetime(2026, 1, 6, 9, 30, tzinfo=UTC), sent_at=AT),
+    events.InstalmentDueApproaching(reminder_id="r2", arrangement_id="i1", debt_id="d1", npwp=NPWP,
+                                    kap_kjs="411121-300", assessment_number="00012/107/25/051/25", number=2,
+                                    instalments=2, due_date=date(2026, 3, 1), principal="500000", interest="2700",
+                                    total="502700", days_left=3, billing_code="212345678901234",
+                                    sent_on=date(2026, 2, 26)),
 ]
 
 
@@ -68,7 +76,7 @@ def test_every_contract_is_sampled() -> None:
     registered = {m for m in vars(events).values()
                   if isinstance(m, type) and issubclass(m, Contract) and m is not Contract}
     assert {type(e) for e in SAMPLES} == registered
-    assert len(registered) == 11
+    assert len(registered) == 13
 
 
 @pytest.mark.parametrize("model, field, bad", [
@@ -82,6 +90,9 @@ def test_every_contract_is_sampled() -> None:
     (events.DebtSettled, "ntpns", ["short"]),
     (events.PHTBValidated, "nop", "31.71.010.001.002-0123.0"),
     (events.DepositCredited, "amount", "-5"),
+    (events.BillingExpiryApproaching, "origin", "button"),
+    (events.InstalmentDueApproaching, "days_left", -1),
+    (events.InstalmentDueApproaching, "billing_code", "12345"),
 ])
 def test_malformed_values_are_refused(model: type[Contract], field: str, bad: object) -> None:
     [sample] = [e for e in SAMPLES if type(e) is model]

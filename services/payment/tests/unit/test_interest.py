@@ -56,7 +56,10 @@ def test_the_cap_can_be_lifted_for_other_uses() -> None:
     (4, date(2025, 10, 1), "1.78"),
     (1, date(2025, 12, 31), "0.53"),
     (1, date(2026, 1, 1), "0.52"),
-    (3, date(2026, 11, 22), "1.35"),
+    (3, date(2026, 1, 31), "1.35"),
+    (2, date(2026, 2, 1), "0.92"),  # KMK 2/MK/EF/2026
+    (5, date(2026, 2, 28), "2.17"),
+    (3, date(2026, 11, 22), "1.34"),  # no row of its own: the latest earlier row
 ])
 def test_monthly_rates_come_from_the_kmk_table(tier: int, on: date, rate: str) -> None:
     assert monthly_rate(tier, on) == Decimal(rate)

@@ -1,0 +1,92 @@
+"""Use cases of payment's reference slice: keep what filing's officers publish (`WorkingCalendarPublished`,
+`InterestRatesPublished` on `filing.events`, group `payment.filing-events`), and hold it in every process's memory
+over the packaged data, so that `instalments.workdays` and `debts.interest` see it.
+
+A process reads what is kept at its start (`kept_fresh`, a start-up step of the API and the worker) and every
+`reference_refresh_s` (30 s by default): a publication reaches payment's processes within the consumer's lag plus
+that interval, and until then they answer as before (`calendar.year_unknown`, or the earlier rate row). A refresh
+that fails keeps what the process held; one that fails at start stops the start."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.envelope import Envelope
+from contracts.filing import InterestRatesPublished, WorkingCalendarPublished
+from kit.app import AppState, StartupStep
+from kit.db import UnitOfWork
+from kit.worker import every
+from payment.debts import interest
+from payment.instalments import workdays
+from payment.reference.repository import ReferenceRepository
+
+log = logging.getLogger(__name__)
+
+
+async def calendar_published(session: AsyncSession, envelope: Envelope, event: WorkingCalendarPublished) -> None:
+    """Keep the year's list unless a revision as high is kept: revisions arriving out of order end on the highest."""
+    kept = await ReferenceRepository(session).keep_calendar(dict(
+        year=event.year, revision=event.revision, days=[d.model_dump(mode="json") for d in event.days],
+        basis_number=event.basis_number, basis_signed_on=event.basis_signed_on, published_at=event.published_at))
+    log.info("days off of %d revision %d %s", event.year, event.revision, "kept" if kept else "already held")
+
+
+async def rates_published(session: AsyncSession, envelope: Envelope, event: InterestRatesPublished) -> None:
+    kept = await ReferenceRepository(session).keep_rates(dict(
+        month=event.month, tier_1=Decimal(event.tier_1), tier_2=Decimal(event.tier_2), tier_3=Decimal(event.tier_3),
+        tier_4=Decimal(event.tier_4), tier_5=Decimal(event.tier_5), imbalan_bunga=Decimal(event.imbalan_bunga),
+        kmk_number=event.kmk_number, kmk_signed_on=event.kmk_signed_on, published_at=event.published_at))
+    log.info("interest rates of %s %s", event.month, "kept" if kept else "already held")
+
+
+class _Held:
+    """The ticket of the refresh whose reading is installed: one that read before another installed is dropped."""
+
+    installed = 0
+    seen: tuple[tuple[tuple[int, int], ...], tuple[str, ...]] | None = None
+
+
+_tickets = itertools.count(1)
+_held = _Held()
+
+
+async def refresh(uow: UnitOfWork) -> None:
+    """Read the kept years and months and make the pure modules use them over the packaged data."""
+    ticket = next(_tickets)
+    async with uow:
+        calendars, months = await ReferenceRepository(uow.session).in_force()
+    if ticket < _held.installed:
+        return
+    workdays.use_published({c["year"]: [date.fromisoformat(d["date"]) for d in c["days"]] for c in calendars})
+    interest.use_published({date.fromisoformat(m["month"] + "-01"): (
+        m["kmk_number"], {tier: Decimal(m[f"tier_{tier}"]).normalize() for tier in interest.TIERS})
+        for m in months})
+    _held.installed = ticket
+    seen = (tuple((c["year"], c["revision"]) for c in calendars), tuple(m["month"] for m in months))
+    if seen != _held.seen:
+        _held.seen = seen
+        log.info("published reference data in force: days off of %s, interest rates of %s",
+                 ", ".join(f"{year} (revision {revision})" for year, revision in seen[0]) or "no year",
+                 ", ".join(seen[1]) or "no month")
+
+
+def kept_fresh(interval_s: float) -> StartupStep:
+    """A start-up step of the API and the worker: `refresh` before the process serves, then every `interval_s`."""
+
+    async def again(state: AppState) -> None:
+        await refresh(UnitOfWork(state.sessions))
+
+    @asynccontextmanager
+    async def step(state: AppState) -> AsyncIterator[None]:
+        await again(state)
+        async with every("reference-refresh", interval_s, again, first_delay_s=interval_s)(state):
+            yield
+
+    return step

@@ -1,0 +1,117 @@
+"""payment's copy of the reference data filing's officers publish, delivered through the real broker to the group
+`payment.filing-events`: kept once (a republished or stale revision changes nothing), then used by the working-day
+and interest rules of every process after its refresh. Every list and rate here is synthetic test data, not a
+decree (the days off of 2027, the rates of May 2031); each test removes what it kept and this process reads again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contracts.filing import REFERENCE_KEY, InterestRatesPublished, PublishedDayOff, WorkingCalendarPublished
+from kit.auth import JWKSCache
+from kit.clock import FixedClock
+from kit.db import UnitOfWork, create_engine, create_sessionmaker
+from kit.testing.events import envelope_for, random_npwp
+from kit.testing.service import api_client, deliver
+from payment.debts.interest import monthly_rate
+from payment.instalments.errors import CalendarYearUnknown
+from payment.instalments.workdays import add_working_days
+from payment.main import create_app
+from payment.reference.service import refresh
+from payment.settings import PaymentSettings
+from payment.worker import CONSUMERS
+from services.payment.tests.conftest import World
+from services.payment.tests.factories import MAKER, taxpayer_token
+from services.payment.tests.helpers_debts import record_stp
+
+[FILING_EVENTS] = [spec for spec in CONSUMERS if spec.purpose == "filing-events"]
+AT = datetime(2026, 12, 6, 3, tzinfo=UTC)
+
+
+def calendar_2027(revision: int, *days: date) -> WorkingCalendarPublished:
+    return WorkingCalendarPublished(
+        year=2027, revision=revision, days=[PublishedDayOff(date=d, kind="cuti_bersama", name="Synthetic day off")
+                                            for d in days],
+        basis_number=f"TEST ONLY - synthetic revision {revision}", basis_signed_on=date(2026, 9, 30), published_at=AT)
+
+
+MAY_2031 = InterestRatesPublished(month="2031-05", tier_1="0.11", tier_2="0.22", tier_3="0.33", tier_4="0.44",
+                                  tier_5="0.55", imbalan_bunga="0.11", kmk_number="TEST ONLY - synthetic KMK",
+                                  kmk_signed_on=date(2031, 4, 30), published_at=AT)
+
+
+@pytest.fixture
+async def kept(settings: PaymentSettings) -> AsyncIterator[AsyncEngine]:
+    """On the way out, what the test kept is removed and this process reads payment's database again."""
+    engine = create_engine(settings.database, application_name="test.reference", pool_size=2)
+    sessions = create_sessionmaker(engine)
+    try:
+        yield engine
+    finally:
+        async with sessions() as session, session.begin():
+            await session.execute(text("DELETE FROM working_calendar_year WHERE year = 2027"))
+            await session.execute(text("DELETE FROM interest_rate_month WHERE month = '2031-05'"))
+        await refresh(UnitOfWork(sessions))
+        await engine.dispose()
+
+
+async def test_published_days_off_and_rates_are_kept_once_and_used_after_a_refresh(
+        world: World, settings: PaymentSettings, kept: object) -> None:
+    with pytest.raises(CalendarYearUnknown):
+        add_working_days(date(2026, 12, 30), 3)
+    assert monthly_rate(2, date(2031, 5, 20)) == Decimal("0.92")  # payment's rule: the latest earlier row (Feb 2026)
+
+    first, amended = calendar_2027(1, date(2027, 1, 4), date(2027, 1, 5)), calendar_2027(2, date(2027, 1, 4))
+    stale = envelope_for(first, key=REFERENCE_KEY, subject="2027", sequence=1)
+    await deliver(settings, FILING_EVENTS, [
+        (REFERENCE_KEY, first, 1), (REFERENCE_KEY, amended, 2),
+        stale, stale,  # the first revision republished late, then redelivered: the second stays
+        (REFERENCE_KEY, MAY_2031, 1), (REFERENCE_KEY, MAY_2031, 1)])  # published again under a new id
+    assert await world.rows("SELECT year, revision, days, basis_number FROM working_calendar_year") == [
+        {"year": 2027, "revision": 2, "days": [{"date": "2027-01-04", "kind": "cuti_bersama",
+                                                "name": "Synthetic day off"}],
+         "basis_number": "TEST ONLY - synthetic revision 2"}]
+    assert await world.rows("SELECT month, tier_2, imbalan_bunga, kmk_number FROM interest_rate_month") == [
+        {"month": "2031-05", "tier_2": Decimal("0.2200"), "imbalan_bunga": Decimal("0.1100"),
+         "kmk_number": "TEST ONLY - synthetic KMK"}]
+
+    await refresh(world.uow())  # what every process does at its start and every `reference_refresh_s`
+    # 30 Dec 2026 + 3 working days: 31 Dec, 1 Jan (a Friday, not listed in this synthetic list), then past the
+    # weekend and the synthetic 4 January: 5 January
+    assert add_working_days(date(2026, 12, 30), 3) == date(2027, 1, 5)
+    assert monthly_rate(2, date(2031, 5, 20)) == Decimal("0.22")
+    assert monthly_rate(5, date(2031, 12, 1)) == Decimal("0.55")  # payment's rule: the latest earlier row
+
+
+async def test_an_instalment_decision_due_in_2027_waits_for_the_published_year(
+        settings: PaymentSettings, kept: object) -> None:
+    """Applied on 28 December 2026, the decision falls due 7 working days later, in 2027: refused until payment has
+    the days off of 2027 (synthetic here), then due on 8 January (the synthetic 4 and 5 January are off)."""
+    app = create_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()), clock=FixedClock(date(2026, 12, 28)))
+    async with api_client(app) as http:
+        world = World(http, settings)
+        try:
+            npwp = random_npwp()
+            debt = await record_stp(world, npwp, amount="1200000", issued_on=date(2026, 11, 2),
+                                    due_date=date(2026, 12, 2))
+            body = {"debt_id": debt["id"], "kind": "instalment", "instalments": 3, "first_due_date": "2027-02-02",
+                    "reason": "Kesulitan likuiditas."}
+            refused = await http.post("/v1/instalments", json=body, headers=taxpayer_token(npwp))
+            assert (refused.status_code, refused.json()["code"], refused.json()["details"]["year"]) == (
+                422, "calendar.year_unknown", 2027)
+
+            await deliver(settings, FILING_EVENTS, [(REFERENCE_KEY, calendar_2027(1, date(2027, 1, 4),
+                                                                                  date(2027, 1, 5)), 1)])
+            await refresh(world.uow())
+            applied = await http.post("/v1/instalments", json=body, headers=taxpayer_token(npwp))
+            assert applied.status_code == 201, applied.text
+            # 29, 30, 31 Dec, 1 Jan, (4, 5 Jan off) 6, 7, 8 Jan
+            assert (applied.json()["received_on"], applied.json()["decide_by"]) == ("2026-12-28", "2027-01-08")
+        finally:
+            await world.engine.dispose()
