@@ -101,14 +101,17 @@ async def _start_then_consume(dlq, workers: list[EventConsumer], stop: asyncio.E
 
 
 def every(name: str, interval_s: float, work: Callable[[AppState], Awaitable[object]], *, first_delay_s: float = 0.0,
-          drain_timeout_s: float = 20.0) -> StartupStep:
+          drain_timeout_s: float = 20.0, before_start: bool = False) -> StartupStep:
     """A start-up step running `work` every `interval_s` (after `first_delay_s`) while the worker lives: expiries,
     schedules, webhook deliveries. A failed pass is logged and retried at the next interval; on shutdown the pass in
     progress gets `drain_timeout_s` to finish. Several worker replicas may run it: `work` claims what it does (SKIP
-    LOCKED, advisory locks), so nothing is done twice."""
+    LOCKED, advisory locks), so nothing is done twice. `before_start`: one pass before the process serves, whose
+    failure stops the start (state the process cannot answer without, such as published reference data)."""
 
     @asynccontextmanager
     async def step(state: AppState) -> AsyncIterator[None]:
+        if before_start:
+            await work(state)
         stop = asyncio.Event()
 
         async def loop() -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -83,10 +81,4 @@ def kept_fresh(interval_s: float) -> StartupStep:
     async def again(state: AppState) -> None:
         await refresh(UnitOfWork(state.sessions))
 
-    @asynccontextmanager
-    async def step(state: AppState) -> AsyncIterator[None]:
-        await again(state)
-        async with every("reference-refresh", interval_s, again, first_delay_s=interval_s)(state):
-            yield
-
-    return step
+    return every("reference-refresh", interval_s, again, first_delay_s=interval_s, before_start=True)
