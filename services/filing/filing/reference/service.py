@@ -9,11 +9,12 @@ revision of a year). A refresh that fails keeps what the process held; one that 
 
 from __future__ import annotations
 
-import itertools
 import logging
 from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.filing import REFERENCE_KEY, InterestRatesPublished, PublishedDayOff, WorkingCalendarPublished
 from filing.calendar import workdays
@@ -32,12 +33,11 @@ from filing.reference.schemas import (
 )
 from filing.sanctions import rates as rate_table
 from filing.sanctions.rates import InterestRateTable, InterestTier
-from kit.app import AppState, StartupStep
 from kit.auth import Principal
 from kit.clock import Clock
 from kit.db import UnitOfWork
+from kit.held import HeldReading
 from kit.outbox import publish
-from kit.worker import every
 
 log = logging.getLogger(__name__)
 
@@ -112,46 +112,25 @@ async def publish_interest_rates(uow: UnitOfWork, principal: Principal, clock: C
 
 
 # -- what this process holds ---------------------------------------------------------------------------------------
-class _Held:
-    """The ticket of the refresh whose reading is installed: a refresh that read before another one installed its
-    reading is dropped, so a slow periodic refresh cannot put back what a publication's refresh replaced."""
-
-    installed = 0
-    seen: tuple[tuple[tuple[int, int], ...], tuple[str, ...]] | None = None
+async def _read(session: AsyncSession) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return await ReferenceRepository(session).in_force()
 
 
-_tickets = itertools.count(1)
-_held = _Held()
-
-
-async def refresh(uow: UnitOfWork) -> None:
-    """Read the published years and months and make the pure modules use them over the packaged data."""
-    ticket = next(_tickets)
-    async with uow:
-        calendars, months = await ReferenceRepository(uow.session).in_force()
-    if ticket < _held.installed:
-        return
+def _install(reading: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> str:
+    """The pure modules use the published years and months over the packaged data."""
+    calendars, months = reading
     workdays.use_published({c["year"]: [DayOff(date.fromisoformat(d["date"]), d["kind"], d["name"])
                                          for d in c["days"]] for c in calendars})
     rate_table.use_published({TaxPeriod.parse(m["month"]): (
         {InterestTier(i): Decimal(m[f"tier_{i}"]).normalize() for i in range(1, 6)}, m["kmk_number"])
         for m in months})
-    _held.installed = ticket
-    seen = (tuple((c["year"], c["revision"]) for c in calendars), tuple(m["month"] for m in months))
-    if seen != _held.seen:
-        _held.seen = seen
-        log.info("published reference data in force: days off of %s, interest rates of %s",
-                 ", ".join(f"{year} (revision {revision})" for year, revision in seen[0]) or "no year",
-                 ", ".join(seen[1]) or "no month")
+    years = ", ".join(f"{c['year']} (revision {c['revision']})" for c in calendars) or "no year"
+    return f"days off of {years}, interest rates of {', '.join(m['month'] for m in months) or 'no month'}"
 
 
-def kept_fresh(interval_s: float) -> StartupStep:
-    """A start-up step of the API and the worker: `refresh` before the process serves, then every `interval_s`."""
-
-    async def again(state: AppState) -> None:
-        await refresh(UnitOfWork(state.sessions))
-
-    return every("reference-refresh", interval_s, again, first_delay_s=interval_s, before_start=True)
+_held = HeldReading("published reference data", _read, _install)
+refresh = _held.refresh
+kept_fresh = _held.kept_fresh
 
 
 async def _refresh_after_publication(uow: UnitOfWork) -> None:

@@ -9,18 +9,16 @@ that fails keeps what the process held; one that fails at start stops the start.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Envelope
 from contracts.filing import InterestRatesPublished, WorkingCalendarPublished
-from kit.app import AppState, StartupStep
-from kit.db import UnitOfWork
-from kit.worker import every
+from kit.held import HeldReading
 from payment.debts import interest
 from payment.instalments import workdays
 from payment.reference.repository import ReferenceRepository
@@ -44,41 +42,21 @@ async def rates_published(session: AsyncSession, envelope: Envelope, event: Inte
     log.info("interest rates of %s %s", event.month, "kept" if kept else "already held")
 
 
-class _Held:
-    """The ticket of the refresh whose reading is installed: one that read before another installed is dropped."""
-
-    installed = 0
-    seen: tuple[tuple[tuple[int, int], ...], tuple[str, ...]] | None = None
+async def _read(session: AsyncSession) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return await ReferenceRepository(session).in_force()
 
 
-_tickets = itertools.count(1)
-_held = _Held()
-
-
-async def refresh(uow: UnitOfWork) -> None:
-    """Read the kept years and months and make the pure modules use them over the packaged data."""
-    ticket = next(_tickets)
-    async with uow:
-        calendars, months = await ReferenceRepository(uow.session).in_force()
-    if ticket < _held.installed:
-        return
+def _install(reading: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> str:
+    """The pure modules use the kept years and months over the packaged data."""
+    calendars, months = reading
     workdays.use_published({c["year"]: [date.fromisoformat(d["date"]) for d in c["days"]] for c in calendars})
     interest.use_published({date.fromisoformat(m["month"] + "-01"): (
         m["kmk_number"], {tier: Decimal(m[f"tier_{tier}"]).normalize() for tier in interest.TIERS})
         for m in months})
-    _held.installed = ticket
-    seen = (tuple((c["year"], c["revision"]) for c in calendars), tuple(m["month"] for m in months))
-    if seen != _held.seen:
-        _held.seen = seen
-        log.info("published reference data in force: days off of %s, interest rates of %s",
-                 ", ".join(f"{year} (revision {revision})" for year, revision in seen[0]) or "no year",
-                 ", ".join(seen[1]) or "no month")
+    years = ", ".join(f"{c['year']} (revision {c['revision']})" for c in calendars) or "no year"
+    return f"days off of {years}, interest rates of {', '.join(m['month'] for m in months) or 'no month'}"
 
 
-def kept_fresh(interval_s: float) -> StartupStep:
-    """A start-up step of the API and the worker: `refresh` before the process serves, then every `interval_s`."""
-
-    async def again(state: AppState) -> None:
-        await refresh(UnitOfWork(state.sessions))
-
-    return every("reference-refresh", interval_s, again, first_delay_s=interval_s, before_start=True)
+_held = HeldReading("published reference data", _read, _install)
+refresh = _held.refresh
+kept_fresh = _held.kept_fresh
