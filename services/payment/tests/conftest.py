@@ -11,18 +11,26 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from contracts.envelope import Envelope
+from contracts.filing import REFERENCE_KEY, InterestRatesPublished
 from contracts.registry import Contract
 from devstack.testing.infra import Infra
 from kit.auth import JWKSCache
 from kit.clock import FixedClock
 from kit.db import UnitOfWork, create_engine, create_sessionmaker
-from kit.testing.events import outbox_events, random_npwp
+from kit.testing.events import envelope_for, outbox_events, random_npwp
 from kit.testing.service import api_client, service_settings
 from payment.main import create_app
+from payment.reference.service import rates_published, refresh
 from payment.settings import PaymentSettings
 from services.payment.tests.factories import MAKER, bank_token, mandiri_body, taxpayer_token
 
 TODAY = date(2026, 12, 7)  # the API's Jakarta day in these tests: date-bound rules never depend on the run's day
+# SYNTHETIC TEST DATA, NOT DECREES: the KMK months after the packaged table (March 2026) up to TODAY's month, each
+# repeating the last real KMK's rates (2/MK/EF/2026, February 2026), as the tax month's step 0 publishes them.
+SYNTHETIC_KMK_MONTHS = tuple(f"2026-{month:02d}" for month in range(3, 13))
+FEBRUARY_2026_RATES = dict(tier_1="0.51", tier_2="0.92", tier_3="1.34", tier_4="1.76", tier_5="2.17",
+                           imbalan_bunga="0.51")
 
 
 @pytest.fixture
@@ -94,3 +102,30 @@ async def world(settings: PaymentSettings) -> AsyncIterator[World]:
             yield w
         finally:
             await w.engine.dispose()
+
+
+@pytest.fixture
+async def kmk_months_published(settings: PaymentSettings) -> AsyncIterator[tuple[str, ...]]:
+    """The KMK months a debt due by TODAY needs (`SYNTHETIC_KMK_MONTHS`), as if filing's officers had published them:
+    kept as payment's consumer keeps `InterestRatesPublished`, then read by this process (`refresh`, as every process
+    does). Payment answers the rate of a month only from that month's own KMK; without these, interest on a debt due
+    after February 2026 is `debt.interest_rate_unknown`. Removed afterwards, and this process reads again."""
+    engine = create_engine(settings.database, application_name="test.kmk-months", pool_size=2)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions() as session, session.begin():
+            for month in SYNTHETIC_KMK_MONTHS:
+                event = InterestRatesPublished(
+                    month=month, **FEBRUARY_2026_RATES, kmk_number=f"KMK-TEST-{month} (synthetic, tests only)",
+                    kmk_signed_on=date.fromisoformat(f"{month}-01") - timedelta(days=1),
+                    published_at=datetime(2026, 12, 1, tzinfo=UTC))
+                await rates_published(session, Envelope.model_validate(
+                    envelope_for(event, key=REFERENCE_KEY, subject=month)), event)
+        await refresh(UnitOfWork(sessions))
+        yield SYNTHETIC_KMK_MONTHS
+    finally:
+        async with sessions() as session, session.begin():
+            await session.execute(text("DELETE FROM interest_rate_month WHERE month = ANY(:m)"),
+                                  {"m": list(SYNTHETIC_KMK_MONTHS)})
+        await refresh(UnitOfWork(sessions))
+        await engine.dispose()

@@ -1,6 +1,7 @@
-"""Art 19 interest on unpaid debts, reported to filing (`DebtInterestAccrued`, tier 1, a part month in full), and a
-self-assessed code naming an open debt's STP/SKP number, which pays that debt: the debt's own code, for what it
-still owes, so the payment settles the debt instead of recording a second liability."""
+"""Art 19 interest on unpaid debts, reported to filing (`DebtInterestAccrued`, tier 1, a part month in full, at the
+KMK rate of the due date's month, never another month's), and a self-assessed code naming an open debt's STP/SKP
+number, which pays that debt: the debt's own code, for what it still owes, so the payment settles the debt instead
+of recording a second liability. A debt due in a month without a KMK rate waits for it: `test_reference.py`."""
 
 from __future__ import annotations
 
@@ -23,24 +24,26 @@ async def interest_events(world: World, debt_id: str) -> list[tuple[int, DebtInt
 
 async def test_interest_is_reported_once_per_month_counted_until_the_debt_is_paid(world: World) -> None:
     npwp = random_npwp()
-    debt = await record_stp(world, npwp, amount="1000000", issued_on=date(2026, 9, 1), due_date=date(2026, 10, 1))
-    not_yet = await record_stp(world, npwp, amount="300000", issued_on=date(2026, 12, 1), due_date=date(2027, 1, 1))
+    debt = await record_stp(world, npwp, amount="1000000", period="2025-08", issued_on=date(2025, 9, 1),
+                            due_date=date(2025, 10, 1))
+    not_yet = await record_stp(world, npwp, amount="300000", period="2025-11", issued_on=date(2025, 12, 1),
+                               due_date=date(2026, 1, 1))
 
-    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 12, 6))
-    # 1 Oct to 6 Dec: two months and a part month, counted in full; tier 1 in force on 1 Oct 2026 is 0.51% (the
-    # latest row of the table, February 2026).
+    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2025, 12, 6))
+    # 1 Oct to 6 Dec: two months and a part month, counted in full; tier 1 of October 2025 (KMK 7/MK/EF/2025) is
+    # 0.53%, for every month counted (the rate of the month the interest starts in).
     [(sequence, first)] = await interest_events(world, debt["id"])
     assert (sequence, first.months, first.monthly_rate_percent, first.principal, first.interest, first.as_of,
             first.interest_from, first.assessment_number) == (
-        2, 3, "0.51", "1000000", "15300", date(2026, 12, 6), date(2026, 10, 1), debt["assessment_number"])
+        2, 3, "0.53", "1000000", "15900", date(2025, 12, 6), date(2025, 10, 1), debt["assessment_number"])
     assert await interest_events(world, not_yet["id"]) == []
-    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2027, 1, 1))  # no new month yet
+    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 1, 1))  # no new month yet
     assert len(await interest_events(world, debt["id"])) == 1
-    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2027, 1, 2))
+    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 1, 2))
     [_, (sequence, second)] = await interest_events(world, debt["id"])
-    assert (sequence, second.months, second.interest) == (3, 4, "20400")
+    assert (sequence, second.months, second.interest) == (3, 4, "21200")
     [(_, due_day)] = await interest_events(world, not_yet["id"])
-    assert (due_day.months, due_day.interest) == (1, "1530")
+    assert (due_day.months, due_day.monthly_rate_percent, due_day.interest) == (1, "0.52", "1560")  # January 2026
 
     # A mandiri code naming the STP number pays the debt: for what it still owes, or refused.
     body = mandiri_body(npwp, kap_kjs="411211-300", period=None, assessment_number=debt["assessment_number"])
@@ -64,6 +67,6 @@ async def test_interest_is_reported_once_per_month_counted_until_the_debt_is_pai
     ledger = (await world.http.get("/v1/ledger", headers=taxpayer_token(npwp))).json()
     assert ledger["owed"] == "300000"  # the other STP; the paid one's liability settled, not recorded twice
 
-    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2027, 6, 1))  # paid: its interest stops
+    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 6, 1))  # paid: its interest stops
     assert len(await interest_events(world, debt["id"])) == 2
     assert (await audit_ledger(world.uow())).problems == []

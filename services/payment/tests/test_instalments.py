@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from contracts.payment import BillingCreated, BillingExpired, DebtSettled, InstalmentGranted
 from kit.testing.events import outbox_envelopes, random_npwp
 from payment.instalments.service import accelerate_missed
@@ -17,6 +19,9 @@ from payment.ledger.service import audit_ledger
 from services.payment.tests.conftest import TODAY, World
 from services.payment.tests.factories import mandiri_body, taxpayer_token
 from services.payment.tests.helpers_debts import officer, read_debt, record_stp
+
+# the debts here fall due in December 2026: its KMK rates (synthetic, as published by filing) must be known
+pytestmark = pytest.mark.usefixtures("kmk_months_published")
 
 
 async def apply(world: World, npwp: str, headers: dict[str, str] | None = None, **body: Any) -> Any:
@@ -73,8 +78,8 @@ async def test_granted_instalments_are_paid_code_by_code_and_the_last_settles_th
     granted = await decide(world, arrangement["id"], decision="approve")
     assert granted.status_code == 201, granted.text
     g = granted.json()
-    # Tier 1 in force on the due date (the latest row: February 2026, 0.51%/month) on the balance still owed, 1 month
-    # each.
+    # Tier 1 of the due date's month (December 2026: the synthetic month published for these tests, 0.51%/month)
+    # on the balance still owed, 1 month each.
     assert (g["status"], g["monthly_rate_percent"]) == ("granted", "0.51")
     assert [(i["number"], i["due_date"], i["principal"], i["interest"], i["total"], i["status"])
             for i in g["schedule"]] == [

@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from contracts.envelope import Envelope
 from contracts.filing import SPTPaymentRequested
 from contracts.payment import BillingExpired, DebtRecorded, DebtSettled, InstalmentGranted
@@ -21,6 +23,9 @@ from services.payment.tests.conftest import TODAY, World
 from services.payment.tests.factories import taxpayer_token
 from services.payment.tests.helpers_debts import read_debt
 from services.payment.tests.test_instalments import apply, decide, instalment_code, pay
+
+# PPh 29 of 2025 falls due on 31 March or 30 April 2026: those KMK months (synthetic, as published by filing)
+pytestmark = pytest.mark.usefixtures("kmk_months_published")
 
 
 async def spt_waiting_for(world: World, npwp: str, *, amount: str = "3000000", kap_kjs: str = "411125-200",
@@ -71,7 +76,7 @@ async def test_pph29_granted_in_instalments_becomes_a_debt_and_the_spts_code_exp
     assert granted.status_code == 201, granted.text
     g = granted.json()
     # Due 31 Mar 2026 (3 months after the tax year, a working day); the first instalment a month after the
-    # application (the due date is past); Art 19(2) tier 1 (0.51%/month, the row in force on the due date) on the
+    # application (the due date is past); Art 19(2) tier 1 (0.51%/month, the due date's month: synthetic March 2026) on the
     # balance still owed, counted from the due date: 10, 1 and 1 months.
     assert (g["status"], g["monthly_rate_percent"], g["spt_id"]) == ("granted", "0.51", spt_id)
     assert [(i["number"], i["due_date"], i["principal"], i["interest"], i["total"]) for i in g["schedule"]] == [

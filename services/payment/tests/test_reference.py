@@ -1,7 +1,9 @@
 """payment's copy of the reference data filing's officers publish, delivered through the real broker to the group
 `payment.filing-events`: kept once (a republished or stale revision changes nothing), then used by the working-day
 and interest rules of every process after its refresh. Every list and rate here is synthetic test data, not a
-decree (the days off of 2027, the rates of May 2031); each test removes what it kept and this process reads again."""
+decree (the days off of 2027, the rates of May 2031 and November 2026); each test removes what it kept and this
+process reads again. Payment answers a month's rate only from that month's own KMK, as filing does: a month without
+one is `debt.interest_rate_unknown` until it is published, never an earlier month's rate."""
 
 from __future__ import annotations
 
@@ -19,16 +21,20 @@ from kit.clock import FixedClock
 from kit.db import UnitOfWork, create_engine, create_sessionmaker
 from kit.testing.events import envelope_for, random_npwp
 from kit.testing.service import api_client, deliver
+from payment.debts.errors import InterestRateUnknown
 from payment.debts.interest import monthly_rate
+from payment.debts.service import accrue_debt_interest
 from payment.instalments.errors import CalendarYearUnknown
 from payment.instalments.workdays import add_working_days
 from payment.main import create_app
 from payment.reference.service import refresh
 from payment.settings import PaymentSettings
 from payment.worker import CONSUMERS
-from services.payment.tests.conftest import World
+from services.payment.tests.conftest import TODAY, World
 from services.payment.tests.factories import MAKER, taxpayer_token
 from services.payment.tests.helpers_debts import record_stp
+from services.payment.tests.test_debt_interest import interest_events
+from services.payment.tests.test_instalments import apply, decide
 
 [FILING_EVENTS] = [spec for spec in CONSUMERS if spec.purpose == "filing-events"]
 AT = datetime(2026, 12, 6, 3, tzinfo=UTC)
@@ -44,6 +50,9 @@ def calendar_2027(revision: int, *days: date) -> WorkingCalendarPublished:
 MAY_2031 = InterestRatesPublished(month="2031-05", tier_1="0.11", tier_2="0.22", tier_3="0.33", tier_4="0.44",
                                   tier_5="0.55", imbalan_bunga="0.11", kmk_number="TEST ONLY - synthetic KMK",
                                   kmk_signed_on=date(2031, 4, 30), published_at=AT)
+NOVEMBER_2026 = InterestRatesPublished(month="2026-11", tier_1="0.49", tier_2="0.90", tier_3="1.32", tier_4="1.74",
+                                       tier_5="2.15", imbalan_bunga="0.49", kmk_number="TEST ONLY - synthetic KMK",
+                                       kmk_signed_on=date(2026, 10, 30), published_at=AT)
 
 
 @pytest.fixture
@@ -56,7 +65,7 @@ async def kept(settings: PaymentSettings) -> AsyncIterator[AsyncEngine]:
     finally:
         async with sessions() as session, session.begin():
             await session.execute(text("DELETE FROM working_calendar_year WHERE year = 2027"))
-            await session.execute(text("DELETE FROM interest_rate_month WHERE month = '2031-05'"))
+            await session.execute(text("DELETE FROM interest_rate_month WHERE month IN ('2031-05', '2026-11')"))
         await refresh(UnitOfWork(sessions))
         await engine.dispose()
 
@@ -65,7 +74,8 @@ async def test_published_days_off_and_rates_are_kept_once_and_used_after_a_refre
         world: World, settings: PaymentSettings, kept: object) -> None:
     with pytest.raises(CalendarYearUnknown):
         add_working_days(date(2026, 12, 30), 3)
-    assert monthly_rate(2, date(2031, 5, 20)) == Decimal("0.92")  # payment's rule: the latest earlier row (Feb 2026)
+    with pytest.raises(InterestRateUnknown):  # no KMK of its own: never an earlier month's rate (Feb 2026)
+        monthly_rate(2, date(2031, 5, 20))
 
     first, amended = calendar_2027(1, date(2027, 1, 4), date(2027, 1, 5)), calendar_2027(2, date(2027, 1, 4))
     stale = envelope_for(first, key=REFERENCE_KEY, subject="2027", sequence=1)
@@ -86,13 +96,16 @@ async def test_published_days_off_and_rates_are_kept_once_and_used_after_a_refre
     # weekend and the synthetic 4 January: 5 January
     assert add_working_days(date(2026, 12, 30), 3) == date(2027, 1, 5)
     assert monthly_rate(2, date(2031, 5, 20)) == Decimal("0.22")
-    assert monthly_rate(5, date(2031, 12, 1)) == Decimal("0.55")  # payment's rule: the latest earlier row
+    assert monthly_rate(5, date(2031, 5, 1)) == Decimal("0.55")
+    with pytest.raises(InterestRateUnknown):  # the published month answers for itself only
+        monthly_rate(5, date(2031, 12, 1))
 
 
 async def test_an_instalment_decision_due_in_2027_waits_for_the_published_year(
-        settings: PaymentSettings, kept: object) -> None:
+        settings: PaymentSettings, kept: object, kmk_months_published: object) -> None:
     """Applied on 28 December 2026, the decision falls due 7 working days later, in 2027: refused until payment has
-    the days off of 2027 (synthetic here), then due on 8 January (the synthetic 4 and 5 January are off)."""
+    the days off of 2027 (synthetic here), then due on 8 January (the synthetic 4 and 5 January are off). The debt
+    falls due in December 2026, whose KMK rates (synthetic) `kmk_months_published` provides."""
     app = create_app(settings, jwks=JWKSCache(settings.auth, keys=MAKER.jwks()), clock=FixedClock(date(2026, 12, 28)))
     async with api_client(app) as http:
         world = World(http, settings)
@@ -115,3 +128,39 @@ async def test_an_instalment_decision_due_in_2027_waits_for_the_published_year(
             assert (applied.json()["received_on"], applied.json()["decide_by"]) == ("2026-12-28", "2027-01-08")
         finally:
             await world.engine.dispose()
+
+
+async def test_a_debt_due_in_a_month_without_a_kmk_rate_waits_for_that_months_rate(
+        world: World, settings: PaymentSettings, kept: object) -> None:
+    """A debt due in November 2026, whose KMK payment does not have (filing refuses the month too): its Art 19
+    interest reports nothing and is looked at again the next day, and an application for instalments is refused with
+    503 `debt.interest_rate_unknown` (nothing written, the Idempotency-Key free again), until November's rates are
+    published (synthetic here); then both go ahead at that month's rate."""
+    npwp = random_npwp()
+    debt = await record_stp(world, npwp, amount="1200000", period="2026-09", issued_on=date(2026, 10, 2),
+                            due_date=date(2026, 11, 2))
+    await accrue_debt_interest(world.uow(), batch=10_000, today=TODAY)
+    assert await interest_events(world, debt["id"]) == []
+    assert await world.rows("SELECT interest_months, interest_next_on FROM debt WHERE id = CAST(:d AS uuid)",
+                            d=debt["id"]) == [{"interest_months": 0, "interest_next_on": date(2026, 12, 8)}]
+    same_request = {**taxpayer_token(npwp), "Idempotency-Key": f"cicil-{debt['id']}"}
+    terms = dict(debt_id=debt["id"], kind="instalment", instalments=3, first_due_date="2027-01-02")
+    refused = await apply(world, npwp, same_request, **terms)
+    assert (refused.status_code, refused.json()["code"], refused.json()["details"]) == (
+        503, "debt.interest_rate_unknown", {"tier": 1, "month": "2026-11"})
+    assert await world.scalar("SELECT count(*) FROM instalment_arrangement WHERE debt_id = CAST(:d AS uuid)",
+                              d=debt["id"]) == 0
+
+    await deliver(settings, FILING_EVENTS, [(REFERENCE_KEY, NOVEMBER_2026, 1)])
+    await refresh(world.uow())
+    # 2 Nov to 8 Dec: a month and a part month, at November's tier 1 (0.49%)
+    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 12, 8))
+    [(_, accrued)] = await interest_events(world, debt["id"])
+    assert (accrued.months, accrued.monthly_rate_percent, accrued.interest) == (2, "0.49", "11760")
+    applied = await apply(world, npwp, same_request, **terms)
+    assert applied.status_code == 201, applied.text
+    assert applied.headers.get("idempotent-replayed") is None  # the refusal was not kept as the key's answer
+    granted = await decide(world, applied.json()["id"], decision="approve")
+    assert granted.status_code == 201, granted.text
+    g = granted.json()
+    assert (g["monthly_rate_percent"], [i["interest"] for i in g["schedule"]]) == ("0.49", ["11760", "3920", "1960"])

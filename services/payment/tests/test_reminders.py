@@ -70,7 +70,7 @@ async def test_codes_about_to_expire_are_reminded_of_once_while_they_can_still_b
 
 
 async def test_instalments_about_to_fall_due_are_reminded_of_once_and_never_after_their_due_date(
-        world: World) -> None:
+        world: World, kmk_months_published: object) -> None:  # debts due in December 2026: its KMK rates
     npwp = random_npwp()
     debt_a = await record_stp(world, npwp, amount="900000", issued_on=date(2026, 11, 2), due_date=date(2026, 12, 2))
     a = (await apply(world, npwp, debt_id=debt_a["id"], kind="instalment", instalments=3,

@@ -4,8 +4,8 @@ over the packaged data, so that `instalments.workdays` and `debts.interest` see 
 
 A process reads what is kept at its start (`kept_fresh`, a start-up step of the API and the worker) and every
 `reference_refresh_s` (30 s by default): a publication reaches payment's processes within the consumer's lag plus
-that interval, and until then they answer as before (`calendar.year_unknown`, or the earlier rate row). A refresh
-that fails keeps what the process held; one that fails at start stops the start."""
+that interval, and until then they answer as before (`calendar.year_unknown`, or `debt.interest_rate_unknown`). A
+refresh that fails keeps what the process held; one that fails at start stops the start."""
 
 from __future__ import annotations
 

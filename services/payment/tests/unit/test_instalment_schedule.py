@@ -81,6 +81,10 @@ def test_due_dates_and_months_of_interest(interest_from: date, first_due: date |
     ({"instalments": 3, "interest_from": date(2025, 6, 15), "monthly_rate_percent": None, "kind": "pph29"}, None),
     ({"instalments": 3, "interest_from": date(2024, 6, 15), "monthly_rate_percent": None},
      "debt.interest_rate_unknown"),
+    ({"instalments": 3, "interest_from": date(2025, 11, 17), "monthly_rate_percent": None},
+     "debt.interest_rate_unknown"),  # no KMK rate retrieved for November 2025: refused, never October's
+    ({"instalments": 3, "interest_from": date(2026, 4, 30), "monthly_rate_percent": None, "kind": "pph29"},
+     "debt.interest_rate_unknown"),  # after the packaged months, until filing's officers publish April 2026
 ])
 def test_terms_that_cannot_be_granted(kwargs: dict[str, object], code: str | None) -> None:
     terms: dict[str, object] = {"debt": D(1_200_000), "interest_from": date(2025, 9, 15),

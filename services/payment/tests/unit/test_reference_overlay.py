@@ -1,6 +1,6 @@
 """What filing publishes, held in memory over payment's packaged data (`workdays.use_published`,
-`interest.use_published`): a published year replaces the packaged list of that year, a published month is a rate
-row of its own; `{}` restores the packaged data. Days and rates here are synthetic."""
+`interest.use_published`): a published year replaces the packaged list of that year, a published month is a month
+of its own (and answers for no other); `{}` restores the packaged data. Days and rates here are synthetic."""
 
 from __future__ import annotations
 
@@ -44,22 +44,33 @@ def test_a_day_outside_its_year_is_refused() -> None:
 
 @pytest.mark.parametrize(("tier", "on", "rate"), [
     (2, date(2026, 2, 15), "0.92"),  # packaged (KMK 2/MK/EF/2026)
-    (2, date(2026, 3, 1), "0.92"),  # no row of its own: the latest earlier row
-    (2, date(2031, 4, 30), "0.92"),
     (2, date(2031, 5, 1), "0.22"),  # the published month
-    (5, date(2031, 9, 1), "0.55"),  # and after it, until a later row
+    (5, date(2031, 5, 31), "0.55"),
     (2, date(2025, 6, 15), "0.22"),  # a packaged month with tiers not retrieved, completed by a publication
+    (1, date(2025, 6, 15), "0.57"),
 ])
-def test_a_published_month_is_a_row_of_its_own(tier: int, on: date, rate: str) -> None:
+def test_a_published_month_is_a_month_of_its_own(tier: int, on: date, rate: str) -> None:
     interest.use_published({date(2031, 5, 1): ("TEST ONLY", SYNTHETIC_TIERS),
                             date(2025, 6, 1): ("1/MK/EF/2025", {**SYNTHETIC_TIERS, 1: D("0.57")})})
     assert interest.monthly_rate(tier, on) == D(rate)
 
 
+@pytest.mark.parametrize("on", [date(2026, 3, 1), date(2031, 4, 30), date(2031, 6, 1), date(2031, 9, 1)])
+def test_a_published_month_answers_for_itself_only(on: date) -> None:
+    """Neither the last packaged month (February 2026) nor a published one stands in for a month after it."""
+    interest.use_published({date(2031, 5, 1): ("TEST ONLY", SYNTHETIC_TIERS)})
+    with pytest.raises(InterestRateUnknown) as refused:
+        interest.monthly_rate(2, on)
+    assert refused.value.details == {"tier": 2, "month": f"{on:%Y-%m}"}
+
+
 def test_without_publications_the_packaged_table_answers() -> None:
+    interest.use_published({date(2031, 5, 1): ("TEST ONLY", SYNTHETIC_TIERS)})
     interest.use_published({})
     with pytest.raises(InterestRateUnknown):
         interest.monthly_rate(2, date(2025, 6, 15))  # June 2025: only tier 1 was retrieved
+    with pytest.raises(InterestRateUnknown):
+        interest.monthly_rate(2, date(2031, 5, 1))  # no longer published
     assert interest.rate_table() is interest._packaged()
 
 
