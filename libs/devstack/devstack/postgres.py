@@ -27,11 +27,13 @@ def _bin(name: str) -> str:
 
 
 class EmbeddedPostgres:
-    def __init__(self, data_dir: Path, *, port: int, host: str = "127.0.0.1", durable: bool = True) -> None:
+    def __init__(self, data_dir: Path, *, port: int, host: str = "127.0.0.1", durable: bool = True,
+                 parameters: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
         self.port = port
         self.durable = durable
+        self.parameters = parameters or {}  # server settings over ours (e.g. a deploy's, to measure on them)
         self.proc: subprocess.Popen[bytes] | None = None
         self.user = self._system_user()
 
@@ -40,12 +42,13 @@ class EmbeddedPostgres:
 
     def start(self, timeout: float = 30.0) -> None:
         self._init_cluster()
-        options = [
-            "-c", f"listen_addresses={self.host}", "-p", str(self.port), "-c", "unix_socket_directories=",
-            "-c", "max_connections=400", "-c", "shared_buffers=128MB",
-        ]
+        settings = {"listen_addresses": self.host, "unix_socket_directories": "", "max_connections": "400",
+                    "shared_buffers": "128MB"}
         if not self.durable:  # tests: a crash of the whole server is not what they exercise
-            options += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+            settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        options = ["-p", str(self.port)]
+        for name, value in (settings | self.parameters).items():
+            options += ["-c", f"{name}={value}"]
         self.proc = spawn(
             [_bin("postgres"), "-D", str(self.data_dir), *options],
             user=self.user,

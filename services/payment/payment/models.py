@@ -101,6 +101,9 @@ class LegacyDebtImport(Base):
     """One file of the legacy debt import, with its reconciliation report (what `POST` answered)."""
 
     __tablename__ = "legacy_debt_import"
+    __table_args__ = (
+        Index("legacy_debt_import_events_pending_idx", "created_at", postgresql_where=text("events_done_at IS NULL")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     file_digest: Mapped[str] = mapped_column(Text, index=True, comment="SHA-256 of the file as received")
@@ -109,6 +112,16 @@ class LegacyDebtImport(Base):
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     report: Mapped[dict[str, object]] = mapped_column(JSONB)
+    # The imported debts' `DebtRecorded` events are written after the import commits (`debts.service.
+    # write_imported_debt_events`, a worker step), a batch per transaction, in debt id order.
+    events_template: Mapped[dict[str, object] | None] = mapped_column(
+        JSONB, comment="the outbox row (payload, headers, topic) the import's DebtRecorded events share")
+    events_after: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), comment="the last debt (in id order) whose event is written")
+    events_written: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    events_done_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment="when the last of its DebtRecorded events was written; null while the worker writes them")
 
 
 class Debt(Base):
@@ -132,6 +145,7 @@ class Debt(Base):
         Index("debt_npwp_recorded_idx", "npwp", "recorded_at", "id"),
         Index("debt_interest_due_idx", "interest_next_on",
               postgresql_where=text("status = 'open' AND interest_next_on IS NOT NULL")),
+        Index("debt_import_idx", "import_id", "id", postgresql_where=text("import_id IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

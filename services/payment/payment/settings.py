@@ -28,6 +28,10 @@ class LegacyImportSettings(BaseModel):
                                        description="longest statement of an import (its set-based writes over all "
                                                    "its rows), instead of the database's command timeout")
     listed_rejections: int = Field(default=10_000, ge=0, description="rejected rows listed in a report (all counted)")
+    events_batch: int = Field(default=10_000, ge=1,
+                              description="imported debts whose DebtRecorded the worker writes per transaction")
+    events_interval_s: float = Field(default=1.0, gt=0,
+                                     description="how often the worker looks for imports whose events are due")
 
 
 class PHTBSettings(BaseModel):

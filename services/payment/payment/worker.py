@@ -1,6 +1,6 @@
 """`python -m payment.worker`: the outbox relay, the consumers of other services' events, the expiry of billing
-codes, the land offices' webhooks, the debts' schedules, and the reminders (a code about to expire, an instalment
-about to fall due)."""
+codes, the land offices' webhooks, the debts' schedules, the reminders (a code about to expire, an instalment
+about to fall due), and the `DebtRecorded` events of legacy imports."""
 
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -19,12 +19,12 @@ from kit.worker import ConsumerSpec, create_worker_app, every, serve
 from payment.billing import handlers as billing_handlers
 from payment.billing.service import expire_due_billing_codes
 from payment.debts import handlers as debts_handlers
-from payment.debts.service import accrue_debt_interest
+from payment.debts.service import accrue_debt_interest, write_imported_debt_events
 from payment.instalments.service import accelerate_missed
 from payment.reference import handlers as reference_handlers
 from payment.reference.service import kept_fresh
 from payment.reminders.service import send_reminders
-from payment.settings import BillingSettings, PaymentSettings, get_settings
+from payment.settings import BillingSettings, LegacyImportSettings, PaymentSettings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,18 @@ def run_debt_schedules(interval_s: float = DEBT_SCHEDULE_INTERVAL_S,
     return every("debt-schedules", interval_s, schedules)
 
 
+def run_legacy_debt_events(settings: LegacyImportSettings) -> StartupStep:
+    """Every `events_interval_s`: the `DebtRecorded` events of the legacy imports that committed since, a batch per
+    transaction until none is due (`debts.write_imported_debt_events`). Several workers may run it: each claims an
+    import with SKIP LOCKED and resumes where the last commit left off."""
+
+    async def write(state: AppState) -> None:
+        while await write_imported_debt_events(UnitOfWork(state.sessions), batch=settings.events_batch):
+            pass
+
+    return every("legacy-debt-events", settings.events_interval_s, write)
+
+
 REMINDER_INTERVAL_S = 900.0  # a code's reminder goes out within 15 minutes of its expiry's 24-hour mark
 REMINDER_BATCH = 1000
 
@@ -127,7 +139,8 @@ def create_app(settings: PaymentSettings | None = None,
     return create_worker_app(settings, consumers, startup=[kept_fresh(settings.reference_refresh_s),
                                                            run_billing_expiry(settings.billing),
                                                            run_webhook_delivery(settings),
-                                                           run_debt_schedules(), run_reminders()])
+                                                           run_debt_schedules(), run_reminders(),
+                                                           run_legacy_debt_events(settings.legacy_import)])
 
 
 if __name__ == "__main__":

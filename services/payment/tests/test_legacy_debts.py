@@ -17,6 +17,7 @@ from kit.auth import JWKSCache
 from kit.testing.events import random_npwp
 from kit.testing.service import api_client
 from payment.debts.legacy import COLUMNS
+from payment.debts.service import write_imported_debt_events
 from payment.ledger.service import audit_ledger
 from payment.main import create_app
 from payment.settings import LegacyImportSettings, PaymentSettings
@@ -40,9 +41,15 @@ def row(npwp: str, reference: str, **changes: str) -> dict[str, str]:
     return {**values, **changes}
 
 
-async def upload(world: World, content: bytes, headers: dict[str, str] | None = None) -> Any:
-    return await world.http.post(PATH, content=content, headers={
+async def upload(world: World, content: bytes, headers: dict[str, str] | None = None, *,
+                 write_events: bool = True) -> Any:
+    """POST the file; then, unless told not to, what the worker does next: write the imports' `DebtRecorded`."""
+    response = await world.http.post(PATH, content=content, headers={
         "content-type": "text/csv", **(officer_token() if headers is None else headers)})
+    if write_events and response.status_code == 201:
+        while await write_imported_debt_events(world.uow(), batch=100):
+            pass
+    return response
 
 
 def ref() -> str:
@@ -102,7 +109,9 @@ async def test_a_file_is_imported_once_and_its_debts_are_payable_at_once(world: 
     assert owed == "12000000"
 
     stored = await world.http.get(f"{PATH}/{report['import_id']}", headers=officer_token())
-    assert stored.status_code == 200 and stored.json() == report
+    # The report as answered, with the events the worker has written since.
+    assert (report["events_written"], report["events_complete"]) == (0, False)
+    assert stored.status_code == 200 and stored.json() == {**report, "events_written": 4, "events_complete": True}
     assert (await audit_ledger(world.uow())).problems == []
 
 

@@ -15,6 +15,7 @@ from kit.auth import JWKSCache
 from kit.outbox import outbox_row
 from kit.testing.service import api_client
 from payment.debts.recording import recorded
+from payment.debts.service import write_imported_debt_events
 from payment.ledger.accounts import account_id, liability_key, state_revenue_key
 from payment.ledger.postings import debt_key
 from payment.ledger.rules import TransferCode, transfer_id
@@ -23,7 +24,7 @@ from payment.main import create_app
 from payment.models import Debt
 from payment.settings import LegacyImportSettings, PaymentSettings
 from services.payment.tests.conftest import World
-from services.payment.tests.factories import MAKER, officer_token, valid_npwp
+from services.payment.tests.factories import MAKER, officer_token, taxpayer_token, valid_npwp
 from services.payment.tests.test_legacy_debts import PATH, csv_file, ref, row, upload
 
 WIB = timezone(timedelta(hours=7))
@@ -129,3 +130,35 @@ async def test_an_idempotency_key_knows_the_file_by_its_digest(world: World) -> 
     other = await upload(world, csv_file([row(valid_npwp(), ref())]), keyed)
     assert (other.status_code, other.json()["code"]) == (422, "idempotency.key_reused")
 
+
+
+async def test_an_import_s_events_follow_it_a_batch_per_transaction_each_debt_s_exactly_once(world: World) -> None:
+    while await write_imported_debt_events(world.uow(), batch=100):  # other tests' imports, written first
+        pass
+    npwp = valid_npwp()
+    refs = [ref() for _ in range(5)]
+    response = await upload(world, csv_file([row(npwp, r) for r in refs]), write_events=False)
+    report = response.json()
+    assert (report["imported"]["rows"], report["events_written"], report["events_complete"]) == (5, 0, False)
+    # Committed without its events, its debts payable at once.
+    assert await world.events("DebtRecorded", npwp=npwp) == []
+    debt_id = await world.scalar("SELECT id FROM debt WHERE source_reference = :r", r=refs[0])
+    code = await world.http.post(f"/v1/debts/{debt_id}/billing-code", headers=taxpayer_token(npwp))
+    assert code.status_code == 201, code.text
+
+    # The worker's step, two debts per transaction.
+    path = f"{PATH}/{report['import_id']}"
+    progress = []
+    while not (read := (await world.http.get(path, headers=officer_token())).json())["events_complete"]:
+        progress.append(read["events_written"])
+        await write_imported_debt_events(world.uow(), batch=2)
+    assert progress == [0, 2, 4] and read["events_written"] == 5
+    while await write_imported_debt_events(world.uow(), batch=2):  # nothing of this import is due again
+        pass
+    recorded = [e for _, e in await world.events("DebtRecorded", npwp=npwp)]
+    debts = {str(d["id"]): d["source_reference"]
+             for d in await world.rows("SELECT id, source_reference FROM debt WHERE npwp = :n", n=npwp)}
+    assert sorted(e.debt_id for e in recorded) == sorted(debts)
+    assert sorted(e.source_reference for e in recorded) == sorted(refs) and all(e.legacy for e in recorded)
+    events = await world.rows("SELECT id, headers FROM outbox WHERE event_type = 'DebtRecorded' AND key = :n", n=npwp)
+    assert all(e["headers"]["event_id"] == str(e["id"]) for e in events) and len({e["id"] for e in events}) == 5

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Literal
 
@@ -76,6 +76,7 @@ def parse_kap_kjs(value: str) -> tuple[str, str]:
     return kap, kjs
 
 
+@lru_cache(maxsize=1024)  # a few dozen pairs in use; a bulk import asks a million times
 def rule_for(kap_kjs: str) -> KapKjsRule:
     """The rule of a KAP-KJS pair, or `KapKjsInvalid` / `KapUnknown` / `KjsNotForKap`."""
     kap, kjs = parse_kap_kjs(kap_kjs)

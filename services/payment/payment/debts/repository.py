@@ -27,7 +27,7 @@ _INSERT = insert(Debt).on_conflict_do_nothing()
 # The legacy import's staging tables (temporary, dropped at commit): the checked rows, the ids of those inserted as
 # debts, and what became of the others.
 STAGE, NEW, SEEN = "legacy_debt_stage", "legacy_debt_new", "legacy_debt_seen"
-STAGE_COLUMNS = ("line", "id", "transfer_id", "liability_id", "revenue_id", "event_id", "npwp", "kind", "kap", "kjs",
+STAGE_COLUMNS = ("line", "id", "transfer_id", "liability_id", "revenue_id", "npwp", "kind", "kap", "kjs",
                  "period", "assessment_number", "amount", "issued_on", "due_date", "reference")
 # What the ledger records for the debts inserted (`ledger.service.record_liabilities_from`).
 STAGED_RECORDINGS = (
@@ -135,10 +135,11 @@ class DebtRepository:
         self.session.add(record)
         await self.session.flush()
 
-    async def finish_import(self, import_id: uuid.UUID, *, rows: int, imported: int,
-                            report: dict[str, Any]) -> None:
-        await self.session.execute(update(LegacyDebtImport).where(LegacyDebtImport.id == import_id)
-                                   .values(rows=rows, imported=imported, report=report))
+    async def finish_import(self, import_id: uuid.UUID, *, rows: int, imported: int, report: dict[str, Any],
+                            events_template: dict[str, Any], events_done_at: datetime | None) -> None:
+        await self.session.execute(update(LegacyDebtImport).where(LegacyDebtImport.id == import_id).values(
+            rows=rows, imported=imported, report=report, events_template=events_template,
+            events_done_at=events_done_at))
 
     async def get_import(self, import_id: uuid.UUID) -> LegacyDebtImport | None:
         return await self.session.get(LegacyDebtImport, import_id)
@@ -152,9 +153,9 @@ class DebtRepository:
         await self.session.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
         await self.session.execute(text(
             f"CREATE TEMP TABLE {STAGE} (line integer NOT NULL, id uuid NOT NULL, transfer_id uuid NOT NULL, "
-            "liability_id uuid NOT NULL, revenue_id uuid NOT NULL, event_id uuid NOT NULL, npwp text NOT NULL, "
+            "liability_id uuid NOT NULL, revenue_id uuid NOT NULL, npwp text NOT NULL, "
             "kind text NOT NULL, "
-            "kap text NOT NULL, kjs text NOT NULL, period text, assessment_number text, amount numeric NOT NULL, "
+            "kap text NOT NULL, kjs text NOT NULL, period text, assessment_number text, amount bigint NOT NULL, "
             "issued_on date NOT NULL, due_date date NOT NULL, reference text NOT NULL) ON COMMIT DROP"))
         await self.session.execute(text(f"CREATE TEMP TABLE {NEW} (id uuid NOT NULL) ON COMMIT DROP"))
         return (await (await self.session.connection()).get_raw_connection()).driver_connection
@@ -192,19 +193,31 @@ class DebtRepository:
         await self.session.execute(text(f"ANALYZE {NEW}"))
         return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
-    async def add_recorded_events(self, envelope: dict[str, Any], headers: dict[str, Any], *, topic: str,
-                                  aggregate_type: str) -> None:
-        """One `DebtRecorded` outbox row per debt inserted, in file order: `envelope` and `headers` are an
-        `outbox_row`'s, whose per-debt fields (ids, the debt's facts) are set here."""
-        data = envelope["data"]
+    async def claim_import_with_events_due(self) -> LegacyDebtImport | None:
+        """The oldest import whose `DebtRecorded` events are not all written, locked (SKIP LOCKED: two workers never
+        write the same import's events)."""
+        return (await self.session.scalars(
+            select(LegacyDebtImport).where(LegacyDebtImport.events_done_at.is_(None))
+            .order_by(LegacyDebtImport.created_at).limit(1)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True))).one_or_none()
+
+    async def add_recorded_events(self, import_id: uuid.UUID, *, after: uuid.UUID, limit: int,
+                                  template: dict[str, Any], aggregate_type: str) -> tuple[int, uuid.UUID | None]:
+        """One `DebtRecorded` outbox row for each of the next `limit` debts of the import after `after` (in id
+        order): `template` is an `outbox_row` (payload, headers, topic) whose per-debt fields (ids, the debt's facts)
+        are set here. Returns how many were written and the last debt's id. The relay is woken at commit."""
+        envelope, headers, data = template["payload"], template["headers"], template["payload"]["data"]
         fixed = {"type": envelope["type"], "version": envelope["version"], "source": envelope["source"],
                  "sequence": envelope["sequence"], "time": envelope["time"], "spec": envelope["spec"],
                  "correlation_id": envelope["correlation_id"], "causation_id": envelope["causation_id"],
                  "legacy": data["legacy"], "recorded_at": data["recorded_at"],
                  "headers": json.dumps({k: v for k, v in headers.items() if k != "event_id"})}
-        await self.session.execute(text(
-            "INSERT INTO outbox (id, topic, key, aggregate_type, aggregate_id, event_type, event_version, payload, "
-            "headers) SELECT e.event_id, :topic, e.npwp, :aggregate_type, e.id::text, :type, :version, "
+        row = (await self.session.execute(text(
+            "WITH e AS MATERIALIZED (SELECT d.id, d.npwp, d.kind, d.kap, d.kjs, d.period, d.assessment_number, "
+            "d.amount, d.issued_on, d.due_date, d.source_reference, gen_random_uuid() AS event_id FROM debt d "
+            "WHERE d.import_id = :import_id AND d.id > :after ORDER BY d.id LIMIT :limit), "
+            "written AS (INSERT INTO outbox (id, topic, key, aggregate_type, aggregate_id, event_type, event_version, "
+            "payload, headers) SELECT e.event_id, :topic, e.npwp, :aggregate_type, e.id::text, :type, :version, "
             "jsonb_build_object('id', e.event_id, 'type', CAST(:type AS text), 'version', CAST(:version AS integer), "
             "'source', CAST(:source AS text), 'subject', e.id::text, 'sequence', CAST(:sequence AS integer), "
             "'partition_key', e.npwp, 'time', CAST(:time AS text), 'correlation_id', CAST(:correlation_id AS text), "
@@ -212,12 +225,22 @@ class DebtRepository:
             "'debt_id', e.id::text, 'npwp', e.npwp, 'kind', e.kind, 'kap_kjs', e.kap || '-' || e.kjs, "
             "'assessment_number', e.assessment_number, 'period', e.period, 'amount', round(e.amount)::text, "
             "'issued_on', to_char(e.issued_on, 'YYYY-MM-DD'), 'due_date', to_char(e.due_date, 'YYYY-MM-DD'), "
-            "'legacy', CAST(:legacy AS boolean), 'source_reference', e.reference, "
+            "'legacy', CAST(:legacy AS boolean), 'source_reference', e.source_reference, "
             "'recorded_at', CAST(:recorded_at AS text))), "
-            "CAST(:headers AS jsonb) || jsonb_build_object('event_id', e.event_id::text) "
-            f"FROM (SELECT s.* FROM {STAGE} s JOIN {NEW} n USING (id) ORDER BY s.line) e"),
-            {"topic": topic, "aggregate_type": aggregate_type, **fixed})
-        await notify_once(self.session, NOTIFY_CHANNEL)
+            "CAST(:headers AS jsonb) || jsonb_build_object('event_id', e.event_id::text) FROM e ORDER BY e.id) "
+            "SELECT count(*) AS written, (SELECT id FROM e ORDER BY id DESC LIMIT 1) AS last FROM e"),
+            {"import_id": import_id, "after": after, "limit": limit, "topic": template["topic"],
+             "aggregate_type": aggregate_type, **fixed})).one()
+        if row.written:
+            await notify_once(self.session, NOTIFY_CHANNEL)
+        return row.written, row.last
+
+    async def events_written(self, record: LegacyDebtImport, *, written: int, last: uuid.UUID | None,
+                             done_at: datetime | None) -> None:
+        record.events_written += written
+        record.events_after = last or record.events_after
+        record.events_done_at = done_at
+        await self.session.flush()
 
     async def classify_staged(self) -> None:
         """What became of the staged rows not inserted (`SEEN`): the debt their reference names is identical

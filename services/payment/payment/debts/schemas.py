@@ -125,6 +125,10 @@ class LegacyImportReport(BaseModel):
     rejections_by_code: dict[str, int]
     rejections: list[RejectedRow] = Field(description="each rejected row with its reason, in file order")
     rejections_complete: bool = Field(description="false when more rows were rejected than are listed")
+    events_written: int = Field(description="`DebtRecorded` events written so far, one per debt imported: the "
+                                            "worker writes them after the import, within seconds (then the "
+                                            "taxpayers' notices follow)")
+    events_complete: bool = Field(description="every imported debt's `DebtRecorded` is written")
 
     @classmethod
     def of(cls, import_id: uuid.UUID, digest: str, created_at: datetime,
@@ -139,4 +143,5 @@ class LegacyImportReport(BaseModel):
             rejections_by_code=dict(sorted(r.rejections_by_code.items())),
             rejections=[RejectedRow.of(x) for x in sorted(r.rejections, key=lambda x: x.line)],
             rejections_complete=len(r.rejections) == r.outcomes["rejected"].rows,
+            events_written=0, events_complete=r.outcomes["imported"].rows == 0,
         )

@@ -59,9 +59,10 @@ from payment.debts.rules import SKP_KINDS, debt_subject, due_date_for
 from payment.debts.schemas import DebtPage, DebtRead, LegacyImportReport
 from payment.instalments import service as instalments
 from payment.ledger import service as ledger
-from payment.ledger.accounts import account_id, liability_account_id, state_revenue_key
+from payment.ledger.accounts import account_id, liability_account_id_hex, state_revenue_key
+from payment.ledger.ids import time_ordered_id
 from payment.ledger.postings import debt_key
-from payment.ledger.rules import transfer_id
+from payment.ledger.rules import transfer_id_hex
 from payment.models import Debt, LegacyDebtImport
 from payment.settings import LegacyImportSettings
 
@@ -290,8 +291,6 @@ async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: by
     reconciliation = Reconciliation(listed_rejections_max=settings.listed_rejections)
     rows = iter(LegacyFile(content, reconciliation))  # the header is read here: a bad one writes nothing
     import_id, created_at = uuid.uuid4(), datetime.now(UTC)
-    template = outbox_row(_recorded_template(created_at), key="-", subject="-", aggregate_type=AGGREGATE,
-                          sequence=1)
     found = _Found()
     async with uow:
         repo = DebtRepository(uow.session)
@@ -302,8 +301,6 @@ async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: by
         async def write_staged() -> None:
             if await repo.insert_staged(import_id, created_at):
                 await ledger.record_liabilities_from(uow.session, STAGED_RECORDINGS)
-                await repo.add_recorded_events(template["payload"], template["headers"], topic=template["topic"],
-                                               aggregate_type=AGGREGATE)
             await _find_staged(repo, found, settings.listed_rejections)
             await repo.clear_stage()
 
@@ -319,10 +316,14 @@ async def import_legacy_debts(uow: UnitOfWork, principal: Principal, content: by
             if staged:
                 await write_staged()
             found.count_in(reconciliation)  # the checking thread is done with the reconciliation
+            imported = reconciliation.outcomes["imported"].rows
             report = LegacyImportReport.of(import_id, digest, created_at, reconciliation)
-            await repo.finish_import(import_id, rows=reconciliation.file.rows,
-                                     imported=reconciliation.outcomes["imported"].rows,
-                                     report=report.model_dump(mode="json"))
+            template = outbox_row(_recorded_template(created_at), key="-", subject="-", aggregate_type=AGGREGATE,
+                                  sequence=1)
+            await repo.finish_import(import_id, rows=reconciliation.file.rows, imported=imported,
+                                     report=report.model_dump(mode="json"),
+                                     events_template={k: template[k] for k in ("payload", "headers", "topic")},
+                                     events_done_at=None if imported else created_at)
             await uow.commit()
     log.info("legacy debts imported", extra={"import_id": str(import_id), "rows": report.file.rows,
                                              "imported": report.imported.rows, "rejected": report.rejected.rows})
@@ -397,20 +398,21 @@ class _Checker:
 def _staged_records(rows: Iterator[LegacyDebtRow | Rejection], reconciliation: Reconciliation,
                     revenues: dict[str, uuid.UUID], batch: int) -> list[tuple[object, ...]]:
     """The next `batch` good rows as staging records (`repository.STAGE_COLUMNS`), with the ids their debt, its
-    recording, its accounts and its `DebtRecorded` will have; rejections on the way are counted."""
+    recording and its accounts will have (as text: `ledger.ids`) and the amount as an integer (whole rupiah, checked:
+    the driver encodes it faster than a Decimal); rejections on the way are counted."""
     records: list[tuple[object, ...]] = []
     for row in rows:
         if isinstance(row, Rejection):
             reconciliation.reject(row)
             continue
-        rule, subject, debt_id = row.subject.rule, row.subject, uuid.uuid4()
+        rule, subject, debt_id = row.subject.rule, row.subject, time_ordered_id()
         revenue = revenues.get(rule.kap_kjs)
         if revenue is None:
             revenue = revenues[rule.kap_kjs] = account_id(state_revenue_key(rule.kap_kjs))
-        records.append((row.line, debt_id, transfer_id(debt_key(str(debt_id))),
-                        liability_account_id(row.npwp, rule.kap_kjs, subject.period, subject.assessment_number),
-                        revenue, uuid.uuid4(), row.npwp, row.kind, rule.kap, rule.kjs, subject.period,
-                        subject.assessment_number, row.amount, row.issued_on, row.due_date, row.reference))
+        records.append((row.line, debt_id, transfer_id_hex(debt_key(debt_id)),
+                        liability_account_id_hex(row.npwp, rule.kap_kjs, subject.period, subject.assessment_number),
+                        revenue, row.npwp, row.kind, rule.kap, rule.kjs, subject.period,
+                        subject.assessment_number, int(row.amount), row.issued_on, row.due_date, row.reference))
         if len(records) >= batch:
             break
     return records
@@ -452,12 +454,43 @@ async def _find_staged(repo: DebtRepository, found: _Found, listed: int) -> None
         detail = (f"legacy_reference {r.reference!r} was imported with other contents (debt {r.debt_id})"
                   if r.outcome == REFERENCE_CONFLICT else
                   f"{kap_kjs} {r.assessment_number} is already a debt of {r.npwp}")
-        found.rejections.append(Rejection(r.line, r.reference, kap_kjs, r.amount, r.outcome, detail))
+        found.rejections.append(Rejection(r.line, r.reference, kap_kjs, Decimal(r.amount), r.outcome, detail))
 
 
 async def get_legacy_import(uow: UnitOfWork, import_id: uuid.UUID) -> LegacyImportReport:
+    """The import's report, with how many of its `DebtRecorded` events are written so far."""
     async with uow:
         record = await DebtRepository(uow.session).get_import(import_id)
     if record is None:
         raise LegacyImportNotFound(f"no legacy debt import {import_id}")
-    return LegacyImportReport.model_validate(record.report)
+    return LegacyImportReport.model_validate(record.report).model_copy(update={
+        "events_written": record.events_written, "events_complete": record.events_done_at is not None})
+
+
+_NO_DEBT_YET = uuid.UUID(int=0)  # every debt id sorts after it
+
+
+async def write_imported_debt_events(uow: UnitOfWork, *, batch: int) -> int:
+    """The `DebtRecorded` events of the oldest import whose events are not all written: the next `batch` of its
+    debts (in id order), in one transaction with how far it got, so a worker stopped at any point resumes where the
+    last commit left off and writes every event exactly once. Returns how many it wrote (0: nothing was due).
+
+    An import commits its debts, their ledger recordings and its report without their events: a million outbox rows
+    would double the time the officer waits, and a debt is payable at once either way. The worker writes them
+    right after (`worker.run_legacy_debt_events`); a debt paid in that window may see its `DebtSettled` published
+    before its `DebtRecorded`."""
+    async with uow:
+        repo = DebtRepository(uow.session)
+        record = await repo.claim_import_with_events_due()
+        if record is None or record.events_template is None:
+            return 0
+        written, last = await repo.add_recorded_events(record.id, after=record.events_after or _NO_DEBT_YET,
+                                                       limit=batch, template=record.events_template,
+                                                       aggregate_type=AGGREGATE)
+        await repo.events_written(record, written=written, last=last,
+                                  done_at=datetime.now(UTC) if written < batch else None)
+        await uow.commit()
+    if written < batch:
+        log.info("legacy import's DebtRecorded events written", extra={
+            "import_id": str(record.id), "events": record.events_written})
+    return written

@@ -23,6 +23,8 @@ from enum import Flag, StrEnum, auto
 from functools import lru_cache
 from typing import Literal
 
+from payment.ledger.ids import uuid5_hex
+
 IDR_LEDGER = 360  # TigerBeetle's `ledger` partitions assets; ours is the rupiah (ISO 4217 numeric 360)
 _ACCOUNT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:lontar:payment:ledger:account")
 ZERO = Decimal(0)
@@ -121,11 +123,14 @@ def account_id(key: AccountKey) -> uuid.UUID:
     return uuid.uuid5(_ACCOUNT_NAMESPACE, key.name)
 
 
-def liability_account_id(npwp: str, kap_kjs: str, period: str | None, assessment_number: str | None) -> uuid.UUID:
-    """`account_id(liability_key(...))` without building the key (a bulk import computes a million): the caller has
-    checked that exactly one of period and assessment number is given."""
+_LIABILITY = str(AccountKind.TAXPAYER_LIABILITY)
+
+
+def liability_account_id_hex(npwp: str, kap_kjs: str, period: str | None, assessment_number: str | None) -> str:
+    """`account_id(liability_key(...)).hex` without building the key (a bulk import computes a million): the caller
+    has checked that exactly one of period and assessment number is given."""
     tail = f"period={period}" if period is not None else f"assessment={assessment_number}"
-    return uuid.uuid5(_ACCOUNT_NAMESPACE, f"{AccountKind.TAXPAYER_LIABILITY}:{npwp}:{kap_kjs}:{tail}")
+    return uuid5_hex(_ACCOUNT_NAMESPACE, f"{_LIABILITY}:{npwp}:{kap_kjs}:{tail}")
 
 
 @dataclass(frozen=True)

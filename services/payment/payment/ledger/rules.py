@@ -31,6 +31,7 @@ from payment.ledger.errors import (
     TransferExistsWithDifferentFields,
     TransferIdDuplicate,
 )
+from payment.ledger.ids import uuid5_hex
 
 _TRANSFER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:lontar:payment:ledger:transfer")
 
@@ -83,6 +84,11 @@ class PostingResult:
 def transfer_id(posting_key: str, leg: int = 0) -> uuid.UUID:
     """The id of transfer number `leg` of the posting caused by `posting_key`: the same on every retry."""
     return uuid.uuid5(_TRANSFER_NAMESPACE, f"{posting_key}#{leg}")
+
+
+def transfer_id_hex(posting_key: str, leg: int = 0) -> str:
+    """`transfer_id(...).hex`, for a bulk import."""
+    return uuid5_hex(_TRANSFER_NAMESPACE, f"{posting_key}#{leg}")
 
 
 def post(accounts: Mapping[uuid.UUID, Account], transfers: Sequence[Transfer], *,

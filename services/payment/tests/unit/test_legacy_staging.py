@@ -3,6 +3,7 @@ reconciliation takes the database's counts for many rows at once."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from payment.debts.legacy import LegacyFile, Reconciliation, Rejection
 from payment.debts.repository import STAGE_COLUMNS
 from payment.debts.service import _staged_records
-from payment.ledger.accounts import account_id, liability_account_id, liability_key
+from payment.ledger.accounts import account_id, liability_account_id_hex, liability_key
 from payment.ledger.postings import debt_posting
 
 NPWP16 = "0012345674212300"
@@ -23,8 +24,8 @@ HEADER = "npwp,kap_kjs,period,assessment_number,amount,issued_on,due_date,legacy
     ("411211-100", "2025-08", None),
 ])
 def test_the_liability_id_without_its_key_is_the_key_s(kap_kjs: str, period: str | None, number: str | None) -> None:
-    assert liability_account_id(NPWP16, kap_kjs, period, number) == account_id(
-        liability_key(NPWP16, kap_kjs, period=period, assessment_number=number))
+    assert liability_account_id_hex(NPWP16, kap_kjs, period, number) == account_id(
+        liability_key(NPWP16, kap_kjs, period=period, assessment_number=number)).hex
 
 
 def test_a_staged_record_carries_the_ids_of_its_debt_s_recording_and_rejections_are_counted_on_the_way() -> None:
@@ -44,7 +45,8 @@ def test_a_staged_record_carries_the_ids_of_its_debt_s_recording_and_rejections_
                                amount=staged["amount"])
         [transfer] = posting.transfers
         assert (staged["transfer_id"], staged["liability_id"], staged["revenue_id"], staged["amount"]) == (
-            transfer.id, transfer.debit_account_id, transfer.credit_account_id, transfer.amount)
+            transfer.id.hex, transfer.debit_account_id.hex, transfer.credit_account_id, transfer.amount)
+        assert uuid.UUID(staged["id"]).version == 7
     assert [dict(zip(STAGE_COLUMNS, r, strict=True))["line"] for r in first + rest] == [2, 4]
 
 
