@@ -26,6 +26,11 @@ from devstack.sync import run
 from kit.kafka import create_topics
 
 
+# The services whose PDFs (faktur, receipts, KSWP letters, BPN, PHTB validations) carry a QR code to their public
+# verification, at `<SERVICE>_PUBLIC_URL`.
+QR_SERVICES = ("invoice", "filing", "payment")
+
+
 def api_command(service: str, host: str, port: int) -> list[str]:
     """How the stack runs a service's API. `--no-proxy-headers`: uvicorn would otherwise take the client address from
     X-Forwarded-For whenever the peer is loopback, i.e. from anyone on this machine; kit.clientip decides instead,
@@ -119,6 +124,8 @@ class Stack:
         secrets |= service_client_env(c.data_dir, service)
         if service in SERVICE_CLIENT_SCOPES:
             secrets[f"{p}_IDENTITY__BASE_URL"] = c.api_url("identity")
+        if service in QR_SERVICES:  # the QR codes on their PDFs lead to this stack's own port
+            secrets[f"{p}_PUBLIC_URL"] = c.api_url(service)
         return secrets | {
             f"{p}_ENV": "dev",
             f"{p}_LOG_LEVEL": c.log_level,
