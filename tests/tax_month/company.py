@@ -82,11 +82,12 @@ async def companies_register(api: Api, cast: Cast, dates: Dates) -> None:
     await confirm_pkp(api, seller.npwp, dates.seller_pkp_since)
     history = await api.call("GET", "identity", f"/v1/taxpayers/{seller.npwp}/pkp-status",
                              headers={"authorization": f"Bearer {await api.exchange(kenji.token, seller.npwp)}"})
-    # The decision is recorded from its date. (Found by this scenario: the registration's own non-PKP period, dated
-    # on the registration day, stays after a decision dated before it, so the replicas read the company as PKP only
-    # until the day before it registered: enough for last month's invoices, reported to the lead.)
+    # The decision holds from its date on, over the registration's own non-PKP period (restated on its day): found
+    # by this scenario, where the company stayed non-PKP from its registration day on.
     assert {"is_pkp": True, "effective_date": dates.seller_pkp_since, "source": "officer"}.items() <= next(
         p for p in history if p["source"] == "officer").items(), history
+    assert [p["is_pkp"] for p in history if p["effective_date"] == max(h["effective_date"] for h in history)][-1], \
+        history
 
     # -- the signer's Kode Otorisasi, in the signer's own name ----------------------------------------------------
     credential = await api.call("POST", "identity", "/v1/signing-credentials", headers=signer.headers(), expect=201,

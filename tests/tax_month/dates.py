@@ -4,9 +4,8 @@ clock setting). On 6 December 2026:
 - The seller invoices in November 2026 (the month before, or this month from the 21st: an invoice signed after the
   20th of the month after its date is late, invoice's `lifecycle/rules`, and would bear an Art 14(4) STP due next
   year) and files that SPT Masa PPN on time: its deadline is the end of the month after.
-- Both companies are PKP from the first day of that month (an officer's decision may be dated back). Invoices are
-  dated before today: the registration's own non-PKP status, effective on the registration day, follows the
-  decision in every replica (found by this scenario and reported).
+- Both companies are PKP from the first day of that month: an officer's decision may be dated back, before the
+  registration day too (ex officio), and holds from its date on in every replica.
 - The late filer is PKP from July 2026 (five months back): its SPT Masa PPN of July to October are overdue whatever
   the day of this month, so the customs KSWP (the last 3 SPT Masa PPN whose deadline passed) finds them not filed.
 - An STP issued today falls due a month later (UU KUP Art 9(3)), rolled over days off: from 1 December 2026 that is

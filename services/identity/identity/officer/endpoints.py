@@ -29,7 +29,12 @@ async def match_nik(npwp: NPWP, body: NIKMatch, registries: RegistriesDep, who: 
 
 
 @router.post("/taxpayers/{npwp}/pkp-status", response_model=list[PKPPeriodRead],
-             responses={404: TaxpayerNotFound.openapi()}, summary="Record a PKP decision (publishes PKPStatusChanged)")
+             responses={404: TaxpayerNotFound.openapi()},
+             summary="Record a PKP decision (publishes PKPStatusChanged)",
+             description="The status holds from `effective_date` on, over earlier decisions, later-dated ones included "
+                         "(each later date whose status differs is restated: one more period and PKPStatusChanged), "
+                         "the registration's own period included (an ex officio decision may be dated back). Answers "
+                         "every period in the order recorded, this decision's last.")
 async def decide_pkp(npwp: NPWP, body: PKPDecision, who: Officer, uow: UoW, ip: ClientIP) -> list[PKPPeriodRead]:
     periods = await service.decide_pkp(uow, who, npwp, is_pkp=body.is_pkp, effective_date=body.effective_date, ip=ip)
     return [PKPPeriodRead.model_validate(p) for p in periods]

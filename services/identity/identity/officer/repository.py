@@ -28,6 +28,7 @@ class OfficerRepository:
         self.session.add(change)
 
     async def pkp_periods_as_recorded(self, taxpayer_id: uuid.UUID) -> list[PKPStatusPeriod]:
+        """In the order recorded; a decision's periods share one instant, its restatements (later dates) first."""
         return list((await self.session.execute(
             select(PKPStatusPeriod).where(PKPStatusPeriod.taxpayer_id == taxpayer_id)
-            .order_by(PKPStatusPeriod.recorded_at))).scalars())
+            .order_by(PKPStatusPeriod.recorded_at, PKPStatusPeriod.effective_date.desc()))).scalars())

@@ -55,16 +55,19 @@ async def match_nik(uow: UnitOfWork, registry: PopulationRegistry, officer: Prin
 
 async def decide_pkp(uow: UnitOfWork, officer: Principal, npwp: str, *, is_pkp: bool, effective_date: date,
                      ip: str) -> list[PKPStatusPeriod]:
-    """An officer's PKP decision from a date. Returns the taxpayer's periods in the order they were recorded."""
+    """An officer's PKP decision from a date on: it wins over earlier decisions from that date on, later-dated ones
+    included, the registration's own period too. Returns the taxpayer's periods
+    in the order they were recorded, this decision's own last."""
     async with uow:
         s = uow.session
         repo = OfficerRepository(s)
         taxpayer = await repo.taxpayer_for_update(npwp)
         if taxpayer is None:
             raise TaxpayerNotFound()
-        await set_pkp_status(s, taxpayer, is_pkp=is_pkp, effective_date=effective_date, source="officer")
+        changes = await set_pkp_status(s, taxpayer, is_pkp=is_pkp, effective_date=effective_date, source="officer")
         await record(s, "pkp_status_decided", actor=officer.subject, acting_for=npwp, ip=ip,
-                     details={"is_pkp": is_pkp, "effective_date": effective_date.isoformat()})
+                     details={"is_pkp": is_pkp, "effective_date": effective_date.isoformat(),
+                              "changed": bool(changes), "restated": [day.isoformat() for day, _ in changes[:-1]]})
         await uow.commit()
         return await repo.pkp_periods_as_recorded(taxpayer.id)
 

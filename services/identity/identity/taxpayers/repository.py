@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import Account, BankAccount, Person, PKPStatusPeriod, RoleGrant, Taxpayer
@@ -29,6 +30,11 @@ class TaxpayerRepository:
 
     def add_pkp_period(self, period: PKPStatusPeriod) -> None:
         self.session.add(period)
+
+    async def clock(self) -> datetime:
+        """The database's time now (not the transaction's start): taken after a lock, it orders what was recorded
+        under that lock."""
+        return (await self.session.execute(select(func.clock_timestamp()))).scalar_one()
 
     async def pkp_periods(self, taxpayer_id: uuid.UUID) -> list[PKPStatusPeriod]:
         """By effective date: the status on a date is the last period on or before it."""

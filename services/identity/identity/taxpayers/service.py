@@ -15,7 +15,7 @@ from identity.audit.service import record
 from identity.models import Account, BankAccount, Person, PKPStatusPeriod, RoleGrant, Taxpayer
 from identity.otp import service as otp
 from identity.settings import IdentitySettings
-from identity.taxpayers import events
+from identity.taxpayers import events, rules
 from identity.taxpayers.access import acting_person, taxpayer_for
 from identity.taxpayers.errors import (
     GrantNotFound,
@@ -92,16 +92,27 @@ async def get_taxpayer(uow: UnitOfWork, npwp: str) -> Taxpayer:
 
 # -- steps other slices run in their transaction ----------------------------------------------------------------
 async def set_pkp_status(session: AsyncSession, taxpayer: Taxpayer, *, is_pkp: bool, effective_date: date,
-                         source: str) -> bool:
-    """Record a PKP status from `effective_date` (an officer's decision). Returns False if unchanged."""
-    if taxpayer.is_pkp == is_pkp:
-        return False
+                         source: str) -> list[rules.Change]:
+    """Record a PKP status from `effective_date` on (an officer's decision), on the taxpayer the caller locked: it
+    wins over every change recorded before, later dates included (`rules.decision_changes`), one period and one
+    PKPStatusChanged per change, all at the taxpayer's next version. Returns the changes recorded, the decision's
+    own last: none when the status already is `is_pkp` from that date on. A date before the registration day is
+    taken as dated (DJP registers and confirms PKP ex officio with effect from when the obligation arose): the
+    registration's own non-PKP period is restated like any later change."""
+    repo = TaxpayerRepository(session)
+    periods = await repo.pkp_periods(taxpayer.id)
+    changes = rules.decision_changes([(p.effective_date, p.is_pkp) for p in periods], is_pkp=is_pkp,
+                                     effective_date=effective_date)
+    if not changes:
+        return []
     taxpayer.is_pkp = is_pkp
     taxpayer.version += 1
-    TaxpayerRepository(session).add_pkp_period(PKPStatusPeriod(taxpayer_id=taxpayer.id, is_pkp=is_pkp,
-                                                               effective_date=effective_date, source=source))
-    await events.pkp_status_changed(session, taxpayer, effective_date=effective_date, source=source)
-    return True
+    recorded_at = await repo.clock()  # one instant for the decision; reads after the earlier ones (the row lock)
+    for day, status in changes:
+        repo.add_pkp_period(PKPStatusPeriod(taxpayer_id=taxpayer.id, is_pkp=status, effective_date=day,
+                                            source=source, recorded_at=recorded_at))
+        await events.pkp_status_changed(session, taxpayer, effective_date=day, source=source)
+    return changes
 
 
 async def record_update(session: AsyncSession, taxpayer: Taxpayer, changed: list[str],

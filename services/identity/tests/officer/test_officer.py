@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from identity.main import create_app
 from kit.testing.service import api_client
-from services.identity.tests.factories import bearer, officer_headers, random_npwp15
+from services.identity.tests.factories import bearer, officer_headers, random_npwp15, taxpayer_headers
 
 
 async def test_legacy_import_keeps_pkp_and_email_exactly_and_reports_conflicts(settings, sessions) -> None:
@@ -30,9 +30,14 @@ async def test_legacy_import_keeps_pkp_and_email_exactly_and_reports_conflicts(s
                                      "content-type": "text/csv"}, content="a,b\n1,2\n")
         assert no_columns.status_code == 422
 
+        # A legacy taxpayer existed before its import day: a decision may go back past it, and wins from its date.
         decided = await http.post(f"/internal/v1/taxpayers/0{plain}/pkp-status", headers=officer_headers(settings),
                                   json={"is_pkp": True, "effective_date": "2026-01-01"})
-        assert [p["is_pkp"] for p in decided.json()] == [False, True]
+        assert decided.status_code == 200, decided.text
+        assert (decided.json()[0]["is_pkp"], decided.json()[0]["source"]) == (False, "legacy_import")
+        assert (decided.json()[-1]["is_pkp"], decided.json()[-1]["effective_date"]) == (True, "2026-01-01")
+        history = await http.get(f"/v1/taxpayers/0{plain}/pkp-status", headers=taxpayer_headers(settings, "0" + plain))
+        assert history.json()[-1]["is_pkp"] is True, history.json()
     async with sessions() as s:
         row = (await s.execute(text("SELECT is_pkp, email FROM taxpayer WHERE npwp = :n"), {"n": "0" + pkp})).one()
         since = (await s.execute(text("SELECT effective_date::text FROM pkp_status_period p JOIN taxpayer t "
