@@ -14,6 +14,7 @@ from filing.calendar.endpoints import router as calendar_router
 from filing.codes.endpoints import router as codes_router
 from filing.corrections.endpoints import router as corrections_router
 from filing.forms.endpoints import router as forms_router
+from filing.kswp import signing as kswp_signing
 from filing.kswp.endpoints import router as kswp_router
 from filing.obligations.endpoints import router as obligations_router
 from filing.reference.endpoints import officer_router as reference_router
@@ -51,6 +52,8 @@ def identity_client(settings: FilingSettings, http: httpx.AsyncClient | None = N
 def create_app(settings: FilingSettings | None = None, *, jwks: JWKSCache | None = None,
                clock: Clock | None = None, identity_http: httpx.AsyncClient | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # The KSWP keys parsed now: a key that is not an ECDSA P-256 PEM stops the start, not the first letter.
+    kswp_signing.published(settings.kswp.signing_key.get_secret_value(), settings.kswp.previous_public_keys)
     return create_service_app(
         # forms_router's `/v1/returns/{form}/...` after the SPT Masa PPN's own routes, which it would shadow
         settings, routers=[calendar_router, obligations_router, returns_router, submissions_router, codes_router,

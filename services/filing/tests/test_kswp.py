@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from filing.kswp.signing import signer
+from filing.kswp.signing import KeyInvalid, signer
 from filing.main import create_app
 from filing.settings import DEV_KSWP_SIGNING_KEY, FilingSettings, KswpSettings
 from kit.auth import JWKSCache
@@ -265,3 +265,14 @@ async def test_after_a_key_rotation_older_letters_verify_while_their_key_is_publ
     async for client in rotated([]):  # the old key withdrawn: its letters no longer verify
         body = (await client.get(f"{PATH}/verification/{old['verification_code']}")).json()
         assert (body["valid"], body["public_key"]) == (False, None)
+
+
+@pytest.mark.parametrize(("kswp", "named"), [
+    (KswpSettings(signing_key=SecretStr("not a key")), "FILING_KSWP__SIGNING_KEY"),
+    (KswpSettings(previous_public_keys=["-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"]),
+     "FILING_KSWP__PREVIOUS_PUBLIC_KEYS[0]"),
+])
+def test_a_bad_kswp_key_stops_the_start_not_the_first_letter(settings: FilingSettings, kswp: KswpSettings,
+                                                             named: str) -> None:
+    with pytest.raises(KeyInvalid, match=named.replace("[", r"\[")):
+        create_app(settings.model_copy(update={"kswp": kswp}))
