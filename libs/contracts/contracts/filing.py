@@ -294,6 +294,30 @@ class SKBRejected(Contract):
     officer_account_id: str
 
 
+@register
+class WrittenWarningIssued(Contract):
+    """An officer recorded a written warning (Surat Teguran) sent to the taxpayer about one return (`form`,
+    `period`). From then on a lebih bayar return of that form and period submitted after `overpayment_filing_limit`
+    is considered not filed (UU KUP Art 3(7)(c)); the taxpayer's notice of the letter. Aggregate `written_warning`,
+    subject `warning_id`, `sequence` 1 (a warning is recorded once and never changes)."""
+
+    type: ClassVar[str] = "WrittenWarningIssued"
+    version: ClassVar[int] = 1
+    source: ClassVar[str] = "filing"
+
+    warning_id: str
+    letter_number: str = Field(min_length=1, description="the letter's number, as the tax office wrote it")
+    npwp: str = Field(pattern=_NPWP)
+    form: str = Field(pattern=_CODE, description="the return warned about: spt_masa_ppn, spt_tahunan_op, ...")
+    period: str = Field(pattern=_PERIOD)
+    issued_on: date = Field(description="the letter's date (`warned_on` in filing's API)")
+    overpayment_filing_limit: date = Field(
+        description="3 years after the period ended: a lebih bayar return of this form and period submitted later "
+                    "is considered not filed (refused `return.overpayment_too_late`)")
+    recorded_at: datetime
+    officer_account_id: str
+
+
 _MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _RATE = r"^[0-9]{1,3}(\.[0-9]{1,4})?$"  # percent per month, e.g. "0.92" (filing publishes at most 2 decimals)
 _Day = date  # a field below is named `date`

@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 import contracts
+from contracts.filing import WrittenWarningIssued
 from contracts.identity import TaxpayerRegistered
 from contracts.registry import InvalidEvent, UnknownEvent, parse, payload_of, registered
 from contracts.snapshots import breaking_changes, schema_of, snapshot_path
@@ -122,3 +124,24 @@ def test_topics_declared_for_production_match_the_list_the_stack_creates() -> No
 
 def test_importing_the_package_registers_every_contract() -> None:
     assert ("TaxpayerRegistered", 1) in contracts.registered()
+
+
+def test_written_warning_issued_is_a_v1_filing_contract_with_its_snapshot() -> None:
+    """WrittenWarningIssued v1 (filing's Surat Teguran, the taxpayer's notice of it): registered, its snapshot is the
+    model's schema, and it refuses what filing must not send (a route's spelling of the form, a
+    malformed period or NPWP, an empty letter number)."""
+    assert contracts.registered()[("WrittenWarningIssued", 1)] is WrittenWarningIssued
+    snapshot = json.loads(snapshot_path(WrittenWarningIssued).read_text())
+    assert snapshot == json.loads(json.dumps(schema_of(WrittenWarningIssued)))
+    assert (snapshot["x-source"], snapshot["x-event-version"]) == ("filing", 1)
+    assert set(snapshot["required"]) == {"warning_id", "letter_number", "npwp", "form", "period", "issued_on",
+                                         "overpayment_filing_limit", "recorded_at", "officer_account_id"}
+    event = WrittenWarningIssued(warning_id=str(uuid.uuid4()), letter_number="ST-00123/WPJ.04/KP.0103/2025",
+                                 npwp="0123456789012345", form="spt_tahunan_op", period="2022",
+                                 issued_on=date(2026, 4, 15), overpayment_filing_limit=date(2025, 12, 31),
+                                 recorded_at=datetime(2026, 4, 15, 3, tzinfo=UTC), officer_account_id="officer-1")
+    raw = envelope(type="WrittenWarningIssued", source="filing", subject=event.warning_id, data=payload_of(event))
+    assert parse(raw)[1] == event
+    for change in ({"form": "spt-tahunan-op"}, {"period": "2022-13"}, {"npwp": "123"}, {"letter_number": ""}):
+        with pytest.raises(ValidationError):
+            WrittenWarningIssued(**{**event.model_dump(), **change})

@@ -8,9 +8,10 @@ batch handler: a sanction run's 100,000 STPs arrive as a few set-based statement
 
 Statutory (the template's `statutory`, cannot be switched off): what the taxpayer must be able to rely on or act
 on — receipts (BPE of a return or a correction, a payment's NTPN), letters and decisions (STP, SKP, KSWP, SKB
-approved or rejected, PHTB validation, instalments granted) and a debt nobody else told them of. Optional: a billing
-code they created themselves, a deposit credit, and reminders of an approaching deadline, a code about to expire or
-an instalment about to fall due (the deadline is the law's, not the notice's: a taxpayer may switch reminders off).
+approved or rejected, a written warning, PHTB validation, instalments granted) and a debt nobody else told them of.
+Optional: a billing code they created themselves, a deposit credit, and reminders of an approaching deadline, a code
+about to expire or an instalment about to fall due (the deadline is the law's, not the notice's: a taxpayer may
+switch reminders off).
 
 Events on these topics without an entry (SPTPaymentRequested, AuditStarted, BillingExpired, ...) and event types
 this build does not know are skipped by the consumer (counted `ignored` / `unknown`), never dead-lettered.
@@ -34,6 +35,7 @@ from contracts.filing import (
     SPTCorrected,
     SPTSubmitted,
     STPIssued,
+    WrittenWarningIssued,
 )
 from contracts.payment import (
     BillingCreated,
@@ -114,6 +116,11 @@ def _skb_rejected(e: SKBRejected) -> dict[str, Any]:
             "received_on": e.received_on.isoformat(), "decided_at": e.decided_at.isoformat()}
 
 
+def _warning_issued(e: WrittenWarningIssued) -> dict[str, Any]:
+    return {"npwp": e.npwp, "letter_number": e.letter_number, "form": e.form, "period": e.period,
+            "issued_on": e.issued_on.isoformat(), "overpayment_filing_limit": e.overpayment_filing_limit.isoformat()}
+
+
 def _deadline_approaching(e: DeadlineApproaching) -> dict[str, Any]:
     return {"npwp": e.npwp, "form": e.form, "period": e.period, "due_date": e.due_date.isoformat(),
             "days_left": e.days_left}
@@ -177,6 +184,8 @@ FILING_RULES: tuple[NoticeRule[Any], ...] = (
     # an application is decided once: approved or rejected, each the applicant's notice of the decision
     NoticeRule(SKBIssued, "skb.issued", lambda e: e.application_id, _skb_issued),
     NoticeRule(SKBRejected, "skb.rejected", lambda e: e.application_id, _skb_rejected),
+    # a Surat Teguran has legal effect (UU KUP Art 3(7)(c)) only if the taxpayer learns of it: one per letter
+    NoticeRule(WrittenWarningIssued, "warning.issued", lambda e: e.warning_id, _warning_issued),
     # one per return and reminder (d7, d1): filing sends each once, under its own reminder_id
     NoticeRule(DeadlineApproaching, "deadline.approaching", lambda e: e.reminder_id, _deadline_approaching),
 )
@@ -238,7 +247,8 @@ def handlers_for(rules: Sequence[NoticeRule[Any]], ctx: Context) -> Handlers:
 
 
 def filing_handlers(ctx: Context) -> Handlers:
-    """`filing.events`: receipts, corrections, STP, SKP and KSWP letters, SKB decisions, deadline reminders."""
+    """`filing.events`: receipts, corrections, STP, SKP and KSWP letters, SKB decisions, written warnings, deadline
+    reminders."""
     return handlers_for(FILING_RULES, ctx)
 
 

@@ -297,6 +297,7 @@ def tax_events(npwp: str) -> list[Contract]:
         SPTCorrected,
         SPTSubmitted,
         STPIssued,
+        WrittenWarningIssued,
     )
     from contracts.payment import (
         BillingCreated,
@@ -344,6 +345,9 @@ def tax_events(npwp: str) -> list[Contract]:
         SKBRejected(application_id=new(), npwp=npwp, tax="pph22", ground="final_income_only", tax_year=2026,
                     reason="Penghasilan tidak seluruhnya final.", received_on=date(2026, 12, 1),
                     decision_due=date(2026, 12, 8), decided_at=at, officer_account_id=new()),
+        WrittenWarningIssued(warning_id=new(), letter_number=f"ST-{new()[:8]}/WPJ.04/KP.0103/2026", npwp=npwp,
+                             form="spt_masa_ppn", period="2023-03", issued_on=date(2026, 12, 4),
+                             overpayment_filing_limit=date(2026, 3, 31), recorded_at=at, officer_account_id=new()),
         BillingCreated(billing_id=new(), billing_code=code, npwp=npwp, kap_kjs="411211-100", period="2026-11",
                        amount="1234567", origin="mandiri", created_at=at, expires_at=at),
         PaymentConfirmed(payment_id=new(), ntpn=ntpn, billing_id=new(), billing_code=code, npwp=npwp,

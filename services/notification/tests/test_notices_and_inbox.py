@@ -124,7 +124,7 @@ async def test_preferences_switch_off_non_statutory_notices_only(running) -> Non
             "deadline.approaching": (False, True), "billing.expiring": (False, True), "instalment.due": (False, True),
             **{n: (True, True) for n in ("spt.submitted", "spt.corrected", "stp.issued", "skp.issued",
                                          "kswp.issued", "payment.confirmed", "debt.recorded", "instalment.granted",
-                                         "phtb.validated", "skb.issued", "skb.rejected")}}
+                                         "phtb.validated", "skb.issued", "skb.rejected", "warning.issued")}}
         refused = await http.put("/v1/preferences", json={"notices": {"taxpayer.registered": False}}, headers=auth)
         assert refused.status_code == 409 and refused.json()["code"] == "preferences.statutory_notice"
         unknown = await http.put("/v1/preferences", json={"notices": {"nope": False}}, headers=auth)

@@ -1,6 +1,7 @@
 """Use cases of the warnings slice: an officer records a written warning (Surat Teguran) about a taxpayer's return,
 and lists a taxpayer's; submissions read, inside their own transaction, which returns were warned and when
-(UU KUP Art 3(7)(c))."""
+(UU KUP Art 3(7)(c)). A recorded warning is published in its transaction (`WrittenWarningIssued`, key the NPWP,
+aggregate `written_warning`, subject the warning id, `sequence` 1): the taxpayer's notice comes from it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.filing import WrittenWarningIssued
 from filing.calendar.periods import parse_period
 from filing.forms.service import form_code
 from filing.registry import service as registry
@@ -24,6 +26,9 @@ from filing.warnings.schemas import WrittenWarningCreate, WrittenWarningRead
 from kit.auth import Principal
 from kit.clock import Clock
 from kit.db import UnitOfWork
+from kit.outbox import publish
+
+AGGREGATE = "written_warning"
 
 
 async def record_warning(uow: UnitOfWork, clock: Clock, principal: Principal,
@@ -41,8 +46,12 @@ async def record_warning(uow: UnitOfWork, clock: Clock, principal: Principal,
             taken = await repo.by_number(body.number)
             raise WarningNumberExists(f"warning {body.number} is already recorded", path="/number",
                                       warning_id=str(taken.id) if taken else None)
+        read = _read(row)
+        # recorded once, never changed: the only version of the aggregate is 1
+        await publish(uow.session, _issued(read), key=row.npwp, subject=str(row.id), aggregate_type=AGGREGATE,
+                      sequence=1)
         await uow.commit()
-    return _read(row)
+    return read
 
 
 async def list_warnings(uow: UnitOfWork, principal: Principal, *, npwp: str, form: str | None,
@@ -66,6 +75,13 @@ async def warned_on_of(session: AsyncSession, returns: Sequence[ReturnKey]) -> d
         if (key := (npwp, form, period)) in found:
             found[key].append(warned_on)
     return found
+
+
+def _issued(read: WrittenWarningRead) -> WrittenWarningIssued:
+    return WrittenWarningIssued(warning_id=str(read.id), letter_number=read.number, npwp=read.npwp, form=read.form,
+                                period=read.period, issued_on=read.warned_on,
+                                overpayment_filing_limit=read.overpayment_filing_limit, recorded_at=read.recorded_at,
+                                officer_account_id=read.officer_account_id)
 
 
 def _read(row: WarningRow) -> WrittenWarningRead:

@@ -23,6 +23,7 @@ from contracts.filing import (
     SPTSubmitted,
     STPIssued,
     WorkingCalendarPublished,
+    WrittenWarningIssued,
 )
 from contracts.registry import Contract, parse, payload_of
 
@@ -66,6 +67,9 @@ EVENTS: list[Contract] = [
     SKBRejected(application_id="b2", npwp=NPWP, tax="pph22", ground="final_income_only", tax_year=2026,
                 reason="Rugi fiskal tidak terbukti.", received_on=date(2026, 4, 15), decision_due=date(2026, 4, 22),
                 decided_at=AT, officer_account_id="off-1"),
+    WrittenWarningIssued(warning_id="t1", letter_number="ST-00123/WPJ.04/KP.0103/2025", npwp=NPWP,
+                         form="spt_masa_ppn", period="2023-03", issued_on=date(2025, 6, 2),
+                         overpayment_filing_limit=date(2026, 3, 31), recorded_at=AT, officer_account_id="off-1"),
     WorkingCalendarPublished(year=2027, revision=2, days=[
         PublishedDayOff(date=date(2027, 1, 1), kind="national_holiday", name="Tahun Baru"),
         PublishedDayOff(date=date(2027, 1, 4), kind="cuti_bersama", name="Cuti bersama")],

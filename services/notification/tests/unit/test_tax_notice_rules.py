@@ -18,7 +18,7 @@ RULES = {rule.contract: rule for rule in FILING_RULES + PAYMENT_RULES}
 CATALOGUE = Catalogue.load()
 
 STATUTORY = {"spt.submitted", "spt.corrected", "stp.issued", "skp.issued", "kswp.issued", "payment.confirmed",
-             "debt.recorded", "instalment.granted", "phtb.validated", "skb.issued", "skb.rejected"}
+             "debt.recorded", "instalment.granted", "phtb.validated", "skb.issued", "skb.rejected", "warning.issued"}
 OPTIONAL = {"billing.created", "deposit.credited", "deadline.approaching", "billing.expiring", "instalment.due"}
 
 

@@ -10,7 +10,8 @@ def test_every_packaged_template_loads_in_both_languages() -> None:
     purposes = ("activation", "password_reset", "contact_change", "sensitive_change", "login")
     tax = {"spt.submitted", "spt.corrected", "stp.issued", "skp.issued", "kswp.issued", "billing.created",
            "payment.confirmed", "debt.recorded", "instalment.granted", "phtb.validated", "deposit.credited",
-           "deadline.approaching", "skb.issued", "skb.rejected", "billing.expiring", "instalment.due"}
+           "deadline.approaching", "skb.issued", "skb.rejected", "billing.expiring", "instalment.due",
+           "warning.issued"}
     assert {f"otp.{p}" for p in purposes} | {"taxpayer.registered", "password.changed", "login.new_device",
                                               "role.granted"} | tax == set(catalogue.templates)
     for template in catalogue.templates.values():
