@@ -19,6 +19,7 @@ from notification.errors import (
     UnknownNotice,
     UnknownProvider,
 )
+from notification.otp import Context
 from notification.schemas import (
     InboxItemRead,
     InboxPage,
@@ -96,9 +97,9 @@ MESSAGES = "notification:messages"  # an internal service's token: read the mess
 @internal.put("/recipients/{npwp}", response_model=RecipientRead,
               summary="Set a taxpayer's contact (until identity publishes contact events)",
               responses={422: ValidationFailed.openapi()}, dependencies=[service_caller(RECIPIENTS)])
-async def put_recipient(uow: UoW, npwp: Annotated[str, Path(pattern=r"^[0-9]{16}$")],
-                        body: RecipientUpdate) -> RecipientRead:
-    return await service.set_recipient(uow, npwp, body)
+async def put_recipient(uow: UoW, catalogue: Templates, settings: Settings,
+                        npwp: Annotated[str, Path(pattern=r"^[0-9]{16}$")], body: RecipientUpdate) -> RecipientRead:
+    return await service.set_recipient(uow, Context(settings, catalogue), npwp, body)
 
 
 @internal.get("/messages", response_model=list[MessageRead], summary="Messages of a request (OTP request id or "

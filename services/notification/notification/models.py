@@ -128,7 +128,8 @@ class NoticePreference(Base):
 
 
 class InboxItem(Base):
-    """A notice in the taxpayer's in-app inbox."""
+    """A notice in the taxpayer's in-app inbox. `notice` names its template, `source_event_id` is the source key
+    its messages carry as `request_id`."""
 
     __tablename__ = "inbox_item"
     __table_args__ = (
@@ -145,6 +146,9 @@ class InboxItem(Base):
     locale: Mapped[str] = mapped_column(Text)
     statutory: Mapped[bool] = mapped_column(Boolean)
     source_event_id: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB, comment="the template's parameters: the notice is rendered from them again for a contact that becomes "
+                       "known later; NULL for items made before they were kept")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

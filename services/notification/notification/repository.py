@@ -37,6 +37,27 @@ _SWITCHED_OFF = text("SELECT taxpayer FROM notice_preference WHERE notice = :not
                      "AND taxpayer = ANY(:taxpayers)")
 _ADD_INBOX_ITEM = insert(InboxItem.__table__).on_conflict_do_nothing(
     index_elements=["taxpayer", "source_event_id", "notice"])
+# A notice that finds no contact for a channel holds the taxpayer's recipient row (made, empty, if there is none) until
+# it commits, and reads the contacts again: contacts being recorded at that moment either commit first (and are read)
+# or wait for the notice to be committed (and their catch-up finds it in the inbox). Rows in one order: no deadlock.
+_ENSURE_RECIPIENTS = text("INSERT INTO recipient (taxpayer) SELECT t FROM unnest(CAST(:taxpayers AS text[])) AS t "
+                          "ORDER BY t ON CONFLICT (taxpayer) DO NOTHING")
+_HOLD_RECIPIENTS = text("SELECT taxpayer, email, phone, locale FROM recipient WHERE taxpayer = ANY(:taxpayers) "
+                        "ORDER BY taxpayer FOR SHARE")
+# Inbox items of the last `days` for (taxpayer, channel) pairs whose contact just became known, without a message on
+# that channel yet, with the contact, the language and whether the taxpayer switched the notice off.
+_AWAITING_CONTACT = text("""
+    SELECT i.taxpayer, i.notice, i.source_event_id, i.params, c.channel, r.locale,
+           CASE c.channel WHEN 'email' THEN r.email ELSE r.phone END AS address,
+           EXISTS (SELECT 1 FROM notice_preference p
+                   WHERE p.taxpayer = i.taxpayer AND p.notice = i.notice AND NOT p.enabled) AS switched_off
+    FROM unnest(CAST(:taxpayers AS text[]), CAST(:channels AS text[])) AS c(taxpayer, channel)
+    JOIN recipient r ON r.taxpayer = c.taxpayer
+    JOIN inbox_item i ON i.taxpayer = c.taxpayer
+    WHERE i.created_at > now() - make_interval(days => :days) AND i.params IS NOT NULL
+      AND CASE c.channel WHEN 'email' THEN r.email ELSE r.phone END IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM message m WHERE m.request_id = i.source_event_id AND m.channel = c.channel)
+    ORDER BY i.created_at, i.id""")
 
 # Contacts from identity's events. Each row remembers identity's version of the taxpayer it came from (the envelope's
 # `sequence`), so a fact older than the one held (a replay, a republication) changes nothing; a contact set by hand
@@ -246,12 +267,22 @@ class RecipientRepository:
         rows = await self.session.execute(_RECIPIENTS, {"taxpayers": list(set(taxpayers))})
         return {row.taxpayer: row for row in rows}
 
+    async def hold_for_notices(self, taxpayers: Collection[str]) -> dict[str, Any]:
+        """As `get_many`, after holding (FOR SHARE, until the transaction ends) each taxpayer's row, made empty if
+        there is none: contacts being recorded for them meanwhile are committed first, or wait for this transaction."""
+        ordered = sorted(set(taxpayers))
+        await self.session.execute(_ENSURE_RECIPIENTS, {"taxpayers": ordered})
+        rows = await self.session.execute(_HOLD_RECIPIENTS, {"taxpayers": ordered})
+        return {row.taxpayer: row for row in rows}
+
     async def record_contacts(self, contacts: Sequence[Mapping[str, Any]], *, full_view: bool) -> None:
         """Contacts from identity's events (`taxpayer`, `email`, `phone`, `source_sequence`), in event order: an
         older fact than the row holds is ignored; `full_view` (TaxpayerUpdated) replaces both contacts, otherwise
         (TaxpayerRegistered) an absent one keeps what is known."""
-        if contacts:  # executemany: applied row by row, in order (a taxpayer may come twice in one fetch)
-            await self.session.execute(_CONTACTS_VIEW if full_view else _CONTACTS_FILL, [dict(c) for c in contacts])
+        if contacts:  # executemany: applied row by row, in order (a taxpayer may come twice in one fetch); sorted by
+            # taxpayer (stable: each one's events keep their order) to lock rows in the order notices hold them
+            rows = sorted((dict(c) for c in contacts), key=lambda c: c["taxpayer"])
+            await self.session.execute(_CONTACTS_VIEW if full_view else _CONTACTS_FILL, rows)
 
     async def upsert(self, taxpayer: str, **values: Any) -> Recipient:
         stmt = insert(Recipient).values(taxpayer=taxpayer, **values)
@@ -300,6 +331,17 @@ class InboxRepository:
         """New inbox items; one that exists for the same taxpayer, source event and notice is left out."""
         if items:
             await self.session.execute(_ADD_INBOX_ITEM, [{"id": uuid.uuid4(), **item} for item in items])
+
+    async def awaiting_contact(self, reachable: Sequence[tuple[str, str]], *, days: int) -> list[Any]:
+        """Items of the last `days` for each (taxpayer, channel) in `reachable` whose contact is now known and that
+        have no message on that channel (rows: `taxpayer`, `notice`, `source_event_id`, `params`, `channel`,
+        `address`, `locale`, `switched_off`), oldest first. Items made before their parameters were kept are left
+        out."""
+        if not reachable:
+            return []
+        rows = await self.session.execute(_AWAITING_CONTACT, {
+            "taxpayers": [t for t, _ in reachable], "channels": [c for _, c in reachable], "days": days})
+        return list(rows)
 
     async def page(self, taxpayer: str, params: CursorParams, *, unread_only: bool = False) -> InboxSlice:
         """Newest first, keyset on (created_at, id)."""

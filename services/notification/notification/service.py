@@ -10,8 +10,11 @@ from kit.db import UnitOfWork
 from kit.errors import ValidationFailed
 from kit.pagination import CursorParams, encode_cursor
 from notification.addresses import InvalidDestination, normalise_email, normalise_phone
+from notification.catchup import newly_reachable
 from notification.clock import utcnow
 from notification.errors import InboxItemNotFound, MessageNotFound, StatutoryNotice, UnknownNotice
+from notification.notices import catch_up
+from notification.otp import Context
 from notification.repository import InboxRepository, MessageRepository, PreferenceRepository, RecipientRepository
 from notification.schemas import (
     AttemptRead,
@@ -88,7 +91,8 @@ async def _preferences(uow: UnitOfWork, catalogue: Catalogue, npwp: str, default
         for t in catalogue.notices()])
 
 
-async def set_recipient(uow: UnitOfWork, npwp: str, body: RecipientUpdate) -> RecipientRead:
+async def set_recipient(uow: UnitOfWork, ctx: Context, npwp: str, body: RecipientUpdate) -> RecipientRead:
+    """Contacts set by hand; one that becomes known gets the recent notices that waited for it, as from identity."""
     values = body.model_dump(exclude_unset=True)
     try:
         if values.get("email"):
@@ -98,8 +102,11 @@ async def set_recipient(uow: UnitOfWork, npwp: str, body: RecipientUpdate) -> Re
     except InvalidDestination as exc:
         raise ValidationFailed(str(exc)) from None
     async with uow:
-        recipient = await RecipientRepository(uow.session).upsert(npwp, **values)
+        recipients = RecipientRepository(uow.session)
+        known = await recipients.get_many([npwp])
+        recipient = await recipients.upsert(npwp, **values)
         read = RecipientRead.model_validate(recipient)
+        await catch_up(uow.session, ctx, newly_reachable(known, [{"taxpayer": npwp, **values}]))
         await uow.commit()
     return read
 

@@ -74,6 +74,12 @@ class BreakerSettings(BaseModel):
     slow_ms: float = Field(default=1500.0, gt=0, description="a provider slower than this (average) is demoted")
 
 
+class NoticeSettings(BaseModel):
+    catch_up_days: int = Field(
+        default=7, ge=0, le=366, description="when a taxpayer's e-mail or phone becomes known, the notices of the "
+        "last this many days already in the inbox are sent to it; older ones stay in the inbox only (0: none)")
+
+
 class TopicSettings(BaseModel):
     commands: str = COMMANDS_TOPIC
     identity_events: str = events_topic("identity")
@@ -93,6 +99,7 @@ class NotificationSettings(BaseServiceSettings):
     delivery: DeliverySettings = DeliverySettings()
     limits: LimitSettings = LimitSettings()
     breaker: BreakerSettings = BreakerSettings()
+    notices: NoticeSettings = NoticeSettings()
     topics: TopicSettings = TopicSettings()
     webhook_base_url: str | None = Field(
         default=None, description="public URL of POST /v1/provider-webhooks, sent to providers as callback_url "
