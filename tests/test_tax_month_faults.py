@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from devstack.processes import free_port
 from devstack.stack import Stack
 from tests.tax_month.checks import check_month
 from tests.tax_month.faults import Faults
-from tests.tax_month.month import TaxMonthGap, run_month
+from tests.tax_month.month import run_month
 
 SEED = int(os.environ.get("LONTAR_TAX_MONTH_SEED", "16"))
 INVOICES = int(os.environ.get("LONTAR_TAX_MONTH_FAULT_INVOICES", "1000"))
@@ -79,6 +78,4 @@ async def test_the_tax_month_with_faults(own_stack: tuple[Stack, ThreadPoolExecu
     kinds = sorted(f.kind for f in faults.injected)
     assert kinds == sorted([f"kill {s}-worker" for s in SERVICES] + ["restart postgres", "stop broker"]), kinds
     print(f"tax month with faults, {INVOICES} invoices: {time.monotonic() - started:.1f}s", *month.report(),
-          *faults.report(), *figures.lines(), *(f"gap: {g}" for g in month.cast.gaps), sep="\n")
-    for gap in month.cast.gaps:
-        warnings.warn(gap, TaxMonthGap, stacklevel=1)
+          *faults.report(), *figures.lines(), sep="\n")

@@ -174,14 +174,6 @@ class Cast:
     taxpayers: dict[str, Taxpayer] = field(default_factory=dict)
     credential_id: str = ""
     pjap: dict[str, str] = field(default_factory=dict)  # client_id, client_secret
-    gaps: list[str] = field(default_factory=list)  # what the stack refused for a known data gap, with the refusal
-
-    def gap(self, step: str, why: str, refusal: Refused | None = None) -> None:
-        """Something of the issue's scenario the stack cannot show today for a documented gap of data or capability:
-        where the stack refused, the refusal was checked to be exactly that gap's. Reported (the test prints these)
-        instead of failing the month."""
-        said = f" [{refusal.status} {refusal.code}: {refusal.body.get('detail', '')}]" if refusal else ""
-        self.gaps.append(f"{step}: {why}{said}")
 
     def unique_phone(self, n: int) -> str:
         """A mobile number of this run (the OTP limits are per destination)."""

@@ -25,10 +25,6 @@ from tests.tax_month.spt import Filed, seller_files
 Hook = Callable[[str], Awaitable[None]]
 
 
-class TaxMonthGap(UserWarning):
-    """Part of issue 16's scenario the stack cannot show today, with the refusal that says why (`Cast.gap`)."""
-
-
 @dataclass
 class Month:
     scale: int

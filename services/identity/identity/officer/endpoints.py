@@ -42,6 +42,11 @@ async def decide_pkp(npwp: NPWP, body: PKPDecision, who: Officer, uow: UoW, ip: 
 
 @router.post("/legacy-imports", response_model=ImportReportRead,
              summary="Import taxpayers from a legacy CSV export; returns the reconciliation report",
+             description="Columns: npwp15, name, is_pkp, email (required), kind, pkp_since, phone, address, "
+                         "registered_on (YYYY-MM-DD: the legacy registration day, kept as 00:00 WIB; absent: now). "
+                         "A row for a taxpayer already here (by NPWP, or by NPWP15 after NIK matching) that differs "
+                         "in name, e-mail, PKP status or a given registered_on is a conflict, not applied; a row "
+                         "that cannot be read is an error with its `code` (`legacy_import.*`).",
              openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 @body_limit(LEGACY_CSV_MAX_BYTES)
 async def import_legacy(request: Request, who: Officer, uow: UoW, ip: ClientIP) -> ImportReportRead:

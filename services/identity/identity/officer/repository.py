@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import NPWPChange, Person, PKPStatusPeriod, Taxpayer
@@ -17,6 +17,12 @@ class OfficerRepository:
     async def taxpayer_for_update(self, npwp: str) -> Taxpayer | None:
         return (await self.session.execute(
             select(Taxpayer).where(Taxpayer.npwp == npwp).with_for_update())).scalar_one_or_none()
+
+    async def legacy_taxpayer_for_update(self, npwp: str, npwp15: str) -> Taxpayer | None:
+        """The taxpayer a legacy row is about: by its NPWP, or by its NPWP15 once NIK matching moved the NPWP."""
+        return (await self.session.execute(
+            select(Taxpayer).where(or_(Taxpayer.npwp == npwp, Taxpayer.legacy_npwp15 == npwp15))
+            .order_by(Taxpayer.npwp != npwp).limit(1).with_for_update())).scalar_one_or_none()
 
     async def npwp_in_use(self, npwp: str) -> bool:
         return (await self.session.execute(select(Taxpayer.id).where(Taxpayer.npwp == npwp))).first() is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from identity.audit.service import record
 from identity.models import NPWPChange, PKPStatusPeriod, Taxpayer
@@ -16,6 +16,7 @@ from identity.registration.registries import PopulationRegistry
 from identity.taxpayers.errors import TaxpayerNotFound
 from identity.taxpayers.service import NewTaxpayer, create_taxpayer, record_update, set_pkp_status
 from kit.auth import Principal
+from kit.clock import JAKARTA
 from kit.db import UnitOfWork
 from kit.identifiers import head_office_nitku
 
@@ -74,27 +75,29 @@ async def decide_pkp(uow: UnitOfWork, officer: Principal, npwp: str, *, is_pkp: 
 
 async def import_legacy(uow: UnitOfWork, officer: Principal, csv_text: str, ip: str) -> legacy.ImportReport:
     """Bulk import from the legacy system (one CSV with legacy.LEGACY_COLUMNS). A row that disagrees with what is
-    already here is reported as a conflict and not applied: the reconciliation report says what an officer must
-    decide. All or nothing per file for the rows that apply."""
+    already here (found by its NPWP, or by its NPWP15 once NIK matching moved the NPWP) is reported as a conflict
+    and not applied: the reconciliation report says what an officer must decide. All or nothing per file for the
+    rows that apply."""
     report = legacy.ImportReport()
-    rows = list(legacy.read(csv_text))
+    rows = list(legacy.read(csv_text, today=datetime.now(JAKARTA).date()))
     async with uow:
         s = uow.session
         repo = OfficerRepository(s)
         for row in rows:
             report.rows += 1
             if isinstance(row, legacy.RowError):
-                report.errors.append({"line": row.line, "npwp15": row.npwp15, "error": row.error})
+                report.errors.append({"line": row.line, "npwp15": row.npwp15, "code": row.code, "error": row.error})
                 continue
-            existing = await repo.taxpayer_for_update(row.npwp)
+            existing = await repo.legacy_taxpayer_for_update(row.npwp, row.npwp15)
             if existing is None:
                 await create_taxpayer(s, NewTaxpayer(
                     npwp=row.npwp, name=row.name, kind=row.kind, legacy_npwp15=row.npwp15, email=row.email,
-                    phone=row.phone, address=row.address, is_pkp=row.is_pkp, pkp_since=row.pkp_since),
-                    source="legacy_import")
+                    phone=row.phone, address=row.address, is_pkp=row.is_pkp, pkp_since=row.pkp_since,
+                    registered_on=row.registered_on), source="legacy_import")
                 report.created += 1
             elif differences := legacy.differences(existing, row):
-                report.conflicts.append({"line": row.line, "npwp": row.npwp, "differences": differences})
+                report.conflicts.append({"line": row.line, "npwp": existing.npwp, "npwp15": row.npwp15,
+                                         "differences": differences})
             elif existing.email is None and row.email:
                 existing.email = row.email
                 await record_update(s, existing, ["email"])

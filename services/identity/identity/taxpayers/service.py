@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from identity.taxpayers.errors import (
 from identity.taxpayers.repository import PersonRepository, RoleRepository, TaxpayerRepository
 from identity.taxpayers.schemas import TaxpayerCreate
 from kit.auth import Principal
+from kit.clock import JAKARTA
 from kit.db import UnitOfWork
 from kit.identifiers import head_office_nitku
 
@@ -48,24 +49,28 @@ class NewTaxpayer:
     legacy_npwp15: str | None = None
     is_pkp: bool = False
     pkp_since: date | None = None  # a PKP's start date (legacy import); PKP from the registration day if not given
+    registered_on: date | None = None  # the legacy system's registration day (legacy import); None: now
 
 
 async def create_taxpayer(session: AsyncSession, new: NewTaxpayer, *, source: str) -> Taxpayer:
     """The one way a taxpayer comes to be (registration, the internal route, the legacy import), in the caller's
     transaction: the row at version 1 with its head-office NITKU, its first PKP status period (non-PKP from the
     registration day, or PKP from `pkp_since`), and TaxpayerRegistered then PKPStatusChanged, both with sequence =
-    the version. Raises TaxpayerAlreadyRegistered when the NPWP (or another unique number) is taken."""
+    the version. Registered now, or at 00:00 (Jakarta) of `registered_on` when given (a legacy registration).
+    Raises TaxpayerAlreadyRegistered when the NPWP (or another unique number) is taken."""
     now = datetime.now(UTC)
+    registered_at = datetime.combine(new.registered_on, time(0), JAKARTA) if new.registered_on else now
+    registered_day = new.registered_on or now.date()
     taxpayer = Taxpayer(id=uuid.uuid4(), npwp=new.npwp, nitku=head_office_nitku(new.npwp), name=new.name,
                         kind=new.kind, person_id=new.person_id, legacy_npwp15=new.legacy_npwp15,
                         ahu_number=new.ahu_number, email=new.email, phone=new.phone, address=new.address,
-                        is_pkp=new.is_pkp, version=1, registered_at=now)
+                        is_pkp=new.is_pkp, version=1, registered_at=registered_at)
     repo = TaxpayerRepository(session)
     try:
         await repo.add(taxpayer)
     except IntegrityError:
         raise TaxpayerAlreadyRegistered(f"NPWP {new.npwp} is already registered") from None
-    effective = (new.pkp_since or now.date()) if new.is_pkp else now.date()
+    effective = (new.pkp_since or registered_day) if new.is_pkp else registered_day
     repo.add_pkp_period(PKPStatusPeriod(taxpayer_id=taxpayer.id, is_pkp=new.is_pkp, effective_date=effective,
                                         source=source))
     await events.taxpayer_registered(session, taxpayer)

@@ -111,22 +111,22 @@ def test_legacy_rows_are_parsed_or_reported_line_by_line() -> None:
                             "010016104051000,PT Dua,company,tidak,,,\n"
                             "010016103051000,PT Tiga,company,mungkin,,,\n"
                             "010016103051000,PT Empat,company,ya,01-04-2019,,\n"
-                            "010016103051000,PT Lima,alien,tidak,,,\n"))
+                            "010016103051000,PT Lima,alien,tidak,,,\n", today=TODAY))
     first, second, third, fourth, fifth = rows
     assert first == legacy.LegacyRow(line=2, npwp15="010016103051000", npwp="0010016103051000", name="PT Satu",
                                      kind="company", is_pkp=True, pkp_since=date(2019, 4, 1), email="A@B.id",
                                      phone=None, address=None)
-    assert isinstance(second, legacy.RowError) and second.line == 3  # the check digit is wrong
-    assert isinstance(third, legacy.RowError) and "is_pkp" in third.error
-    assert isinstance(fourth, legacy.RowError) and fourth.line == 5  # a date that is not ISO
+    assert isinstance(second, legacy.RowError) and (second.line, second.code) == (3, "legacy_import.npwp15_invalid")
+    assert isinstance(third, legacy.RowError) and "is_pkp" in third.error and third.code == "legacy_import.is_pkp_invalid"
+    assert isinstance(fourth, legacy.RowError) and (fourth.line, fourth.code) == (5, "legacy_import.date_invalid")
     assert isinstance(fifth, legacy.LegacyRow) and fifth.kind == "company"  # an unknown kind reads as a company
     with pytest.raises(ValidationFailed):
-        list(legacy.read("npwp15,name\n010016103051000,PT Satu\n"))
+        list(legacy.read("npwp15,name\n010016103051000,PT Satu\n", today=TODAY))
 
 
 def test_legacy_differences_ignore_an_email_missing_here() -> None:
     here = Taxpayer(name="PT Satu", email=None, is_pkp=True)
-    row = next(legacy.read("npwp15,name,is_pkp,email\n010016103051000,PT Satu,ya,a@b.id\n"))
+    row = next(legacy.read("npwp15,name,is_pkp,email\n010016103051000,PT Satu,ya,a@b.id\n", today=TODAY))
     assert isinstance(row, legacy.LegacyRow)
     assert legacy.differences(here, row) == {}
     here.name, here.is_pkp = "PT Satu Baru", False
