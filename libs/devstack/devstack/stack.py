@@ -25,7 +25,6 @@ from devstack.secrets import dev_secrets
 from devstack.sync import run
 from kit.kafka import create_topics
 
-
 # The services whose PDFs (faktur, receipts, KSWP letters, BPN, PHTB validations) carry a QR code to their public
 # verification, at `<SERVICE>_PUBLIC_URL`.
 QR_SERVICES = ("invoice", "filing", "payment")
