@@ -511,6 +511,9 @@ def test_the_prod_overlay_starts_from_its_manifests_and_works(infra: Infra, tmp_
         # First install, as deploy/README.md orders it: identity, then the internal clients invoice and filing
         # sign with (`kubectl exec deploy/identity-api -- python -m identity.clients create ...`), then the rest.
         material = generate_identity_keys(ca_common_name="Test Signing CA")
+        # filing's KSWP letters are signed with a key of its own, made as deploy/README.md says
+        material["filing"] = {"FILING_KSWP__SIGNING_KEY": subprocess.run(
+            [sys.executable, "-m", "filing.kswp.signing"], capture_output=True, text=True, check=True).stdout}
         first = generated_secrets(examples, material, {})
         identity = pods("identity", first)
         run_job(identity["migrate"][0], tmp_path)
