@@ -146,6 +146,9 @@ class Debt(Base):
         Index("debt_interest_due_idx", "interest_next_on",
               postgresql_where=text("status = 'open' AND interest_next_on IS NOT NULL")),
         Index("debt_import_idx", "import_id", "id", postgresql_where=text("import_id IS NOT NULL")),
+        Index("debt_interest_waiting_idx", "interest_waiting_month",
+              postgresql_where=text("status = 'open' AND interest_waiting_month IS NOT NULL")),
+        CheckConstraint("EXTRACT(DAY FROM interest_waiting_month) = 1", name="interest_waiting_month_first_day"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -174,6 +177,8 @@ class Debt(Base):
                                                                "missed instalment's when the remainder fell due")
     interest_next_on: Mapped[date | None] = mapped_column(
         Date, comment="the day another month of Art 19 interest counts (null: none runs, e.g. in instalments)")
+    interest_waiting_month: Mapped[date | None] = mapped_column(
+        Date, comment="the first day of the month whose KMK rate Art 19 interest waits for (published: re-armed)")
     interest_months: Mapped[int] = mapped_column(Integer, comment="months of Art 19 interest reported so far")
     interest_accrued: Mapped[Decimal] = mapped_column(MONEY, comment="Art 19 interest reported so far")
 

@@ -1,7 +1,8 @@
 """Art 19 interest on unpaid debts, reported to filing (`DebtInterestAccrued`, tier 1, a part month in full, at the
 KMK rate of the due date's month, never another month's), and a self-assessed code naming an open debt's STP/SKP
 number, which pays that debt: the debt's own code, for what it still owes, so the payment settles the debt instead
-of recording a second liability. A debt due in a month without a KMK rate waits for it: `test_reference.py`."""
+of recording a second liability. A debt due in a month without a KMK rate waits for it: `test_reference.py`, and a
+legacy import's million-debt shape in `test_debt_interest_waiting.py`."""
 
 from __future__ import annotations
 

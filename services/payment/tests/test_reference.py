@@ -7,14 +7,18 @@ one is `debt.interest_rate_unknown` until it is published, never an earlier mont
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from contracts.envelope import Envelope
 from contracts.filing import REFERENCE_KEY, InterestRatesPublished, PublishedDayOff, WorkingCalendarPublished
 from kit.auth import JWKSCache
 from kit.clock import FixedClock
@@ -27,7 +31,7 @@ from payment.debts.service import accrue_debt_interest
 from payment.instalments.errors import CalendarYearUnknown
 from payment.instalments.workdays import add_working_days
 from payment.main import create_app
-from payment.reference.service import refresh
+from payment.reference.service import rates_published, refresh
 from payment.settings import PaymentSettings
 from payment.worker import CONSUMERS
 from services.payment.tests.conftest import TODAY, World
@@ -130,19 +134,42 @@ async def test_an_instalment_decision_due_in_2027_waits_for_the_published_year(
             await world.engine.dispose()
 
 
+async def interest_state(world: World, debt_id: str) -> dict[str, Any]:
+    """The debt's Art 19 interest columns, and its row version and locker (`xmin`, `xmax`): a pass that claims the
+    debt locks its row, and one that changes it writes a new version, so equal values mean no pass took it."""
+    [row] = await world.rows("SELECT interest_months, interest_next_on, interest_waiting_month, xmin::text AS xmin, "
+                             "xmax::text AS xmax FROM debt WHERE id = CAST(:d AS uuid)", d=debt_id)
+    return row
+
+
 async def test_a_debt_due_in_a_month_without_a_kmk_rate_waits_for_that_months_rate(
-        world: World, settings: PaymentSettings, kept: object) -> None:
+        world: World, settings: PaymentSettings, kept: object, caplog: pytest.LogCaptureFixture) -> None:
     """A debt due in November 2026, whose KMK payment does not have (filing refuses the month too): its Art 19
-    interest reports nothing and is looked at again the next day, and an application for instalments is refused with
-    503 `debt.interest_rate_unknown` (nothing written, the Idempotency-Key free again), until November's rates are
-    published (synthetic here); then both go ahead at that month's rate."""
+    interest reports nothing and the debt waits for November, which no later pass claims again (no event, no line
+    about it), and an application for instalments is refused with 503 `debt.interest_rate_unknown` (nothing
+    written, the Idempotency-Key free again), until November's rates are published (synthetic here). May 2031's
+    publication leaves it waiting; November's makes it due from the day its first month counted, and the next pass
+    reports the interest to date once, at November's rate, even before this process has read the publication; then
+    the application goes ahead at that rate too."""
+    caplog.set_level(logging.INFO, logger="payment.debts.service")
     npwp = random_npwp()
     debt = await record_stp(world, npwp, amount="1200000", period="2026-09", issued_on=date(2026, 10, 2),
                             due_date=date(2026, 11, 2))
     await accrue_debt_interest(world.uow(), batch=10_000, today=TODAY)
     assert await interest_events(world, debt["id"]) == []
-    assert await world.rows("SELECT interest_months, interest_next_on FROM debt WHERE id = CAST(:d AS uuid)",
-                            d=debt["id"]) == [{"interest_months": 0, "interest_next_on": date(2026, 12, 8)}]
+    waiting = await interest_state(world, debt["id"])
+    assert {k: waiting[k] for k in ("interest_months", "interest_next_on", "interest_waiting_month")} == {
+        "interest_months": 0, "interest_next_on": None, "interest_waiting_month": date(2026, 11, 1)}
+    [line] = [r.getMessage() for r in caplog.records if r.name == "payment.debts.service"]
+    assert line.startswith("Art 19 interest of ") and "2026-11 (" in line  # one line per batch, counted by month
+    caplog.clear()
+    for later in (TODAY, date(2026, 12, 8), date(2027, 1, 3), date(2027, 2, 28)):
+        await accrue_debt_interest(world.uow(), batch=10_000, today=later)
+    assert await interest_state(world, debt["id"]) == waiting  # never claimed again: not locked, not written
+    assert await interest_events(world, debt["id"]) == []
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert not any("2026-11 (" in r.getMessage() for r in caplog.records)
+
     same_request = {**taxpayer_token(npwp), "Idempotency-Key": f"cicil-{debt['id']}"}
     terms = dict(debt_id=debt["id"], kind="instalment", instalments=3, first_due_date="2027-01-02")
     refused = await apply(world, npwp, same_request, **terms)
@@ -151,12 +178,22 @@ async def test_a_debt_due_in_a_month_without_a_kmk_rate_waits_for_that_months_ra
     assert await world.scalar("SELECT count(*) FROM instalment_arrangement WHERE debt_id = CAST(:d AS uuid)",
                               d=debt["id"]) == 0
 
+    await deliver(settings, FILING_EVENTS, [(REFERENCE_KEY, MAY_2031, 1)])  # another month: still waiting
+    assert (await interest_state(world, debt["id"]))["interest_waiting_month"] == date(2026, 11, 1)
     await deliver(settings, FILING_EVENTS, [(REFERENCE_KEY, NOVEMBER_2026, 1)])
-    await refresh(world.uow())
-    # 2 Nov to 8 Dec: a month and a part month, at November's tier 1 (0.49%)
+    rearmed = await interest_state(world, debt["id"])
+    assert (rearmed["interest_next_on"], rearmed["interest_waiting_month"]) == (date(2026, 11, 3), None)
+    with pytest.raises(InterestRateUnknown):  # this process has not read November yet (its refresh is later)
+        monthly_rate(1, date(2026, 11, 2))
+    # 2 Nov to 8 Dec: a month and a part month, at November's tier 1 (0.49%), read from the database
     await accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 12, 8))
+    await accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 12, 8))  # nothing new: reported once
     [(_, accrued)] = await interest_events(world, debt["id"])
-    assert (accrued.months, accrued.monthly_rate_percent, accrued.interest) == (2, "0.49", "11760")
+    assert (accrued.months, accrued.monthly_rate_percent, accrued.interest, accrued.as_of) == (
+        2, "0.49", "11760", date(2026, 12, 8))
+    assert (await interest_state(world, debt["id"]))["interest_next_on"] == date(2027, 1, 3)  # the next month
+
+    await refresh(world.uow())
     applied = await apply(world, npwp, same_request, **terms)
     assert applied.status_code == 201, applied.text
     assert applied.headers.get("idempotent-replayed") is None  # the refusal was not kept as the key's answer
@@ -164,3 +201,33 @@ async def test_a_debt_due_in_a_month_without_a_kmk_rate_waits_for_that_months_ra
     assert granted.status_code == 201, granted.text
     g = granted.json()
     assert (g["monthly_rate_percent"], [i["interest"] for i in g["schedule"]]) == ("0.49", ["11760", "3920", "1960"])
+
+
+async def blocked_or_done(session: AsyncSession, task: asyncio.Task[Any], deadline_s: float = 20.0) -> None:
+    """Until `task` is done or another connection waits for an advisory lock (polled: no assertion on time)."""
+    for _ in range(int(deadline_s / 0.05)):
+        if task.done() or await session.scalar(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")):
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_a_pass_never_sets_a_debt_waiting_for_a_month_whose_publication_is_committing(
+        world: World, kept: object) -> None:
+    """The race the lock of the rate months closes: November's rates are kept and its waiting debts re-armed, not
+    yet committed, while a pass takes a debt due in November. Reading the months kept before that commit, the pass
+    would set the debt waiting for a month whose publication has re-armed the waiting debts already, for good. It
+    waits for the publication instead, then reads November's rates and reports the interest."""
+    npwp = random_npwp()
+    debt = await record_stp(world, npwp, amount="1200000", period="2026-09", issued_on=date(2026, 10, 2),
+                            due_date=date(2026, 11, 2))
+    async with world.sessions() as session, session.begin():
+        await rates_published(session, Envelope.model_validate(
+            envelope_for(NOVEMBER_2026, key=REFERENCE_KEY, subject="2026-11")), NOVEMBER_2026)
+        accrual = asyncio.create_task(accrue_debt_interest(world.uow(), batch=10_000, today=date(2026, 12, 8)))
+        await blocked_or_done(session, accrual)
+    await accrual
+    state = await interest_state(world, debt["id"])
+    assert (state["interest_waiting_month"], state["interest_next_on"]) == (None, date(2027, 1, 3))  # not waiting
+    [(_, accrued)] = await interest_events(world, debt["id"])
+    assert (accrued.months, accrued.monthly_rate_percent, accrued.interest) == (2, "0.49", "11760")

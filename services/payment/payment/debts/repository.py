@@ -93,7 +93,7 @@ class DebtRepository:
 
     async def mark_settled(self, debt: Debt, *, settled_at: datetime, ntpn: str | None) -> None:
         debt.status, debt.settled_at, debt.ntpn, debt.version = "settled", settled_at, ntpn, debt.version + 1
-        debt.outstanding, debt.interest_next_on = Decimal(0), None
+        debt.outstanding, debt.interest_next_on, debt.interest_waiting_month = Decimal(0), None, None
         await self.session.flush()
 
     async def paid_by(self, ntpn: str) -> tuple[Decimal, int | None]:
@@ -122,6 +122,42 @@ class DebtRepository:
                                Debt.interest_next_on <= today)
             .order_by(Debt.interest_next_on, Debt.id).limit(limit)
             .with_for_update(skip_locked=True).execution_options(populate_existing=True))).all())
+
+    async def wait_for_rates(self, today: date, *, months_with_rate: Sequence[date], besides: Sequence[uuid.UUID],
+                             limit: int) -> dict[date, int]:
+        """Up to `limit` more open debts due for interest by `today` whose interest starts in a month not in
+        `months_with_rate` (not `besides`, the batch the caller holds): each waits for its month (`interest_next_on`
+        null, so no pass claims it) until that month's publication re-arms it (`rearm_waiting`). One statement;
+        locked with SKIP LOCKED in claim order, like the claim. Returns how many now wait, by month."""
+        month = "CAST(date_trunc('month', CAST(interest_from AS timestamp)) AS date)"  # the first day of its month
+        rows = await self.session.execute(text(
+            "WITH due AS (SELECT id FROM debt WHERE status = 'open' AND interest_next_on IS NOT NULL "
+            f"AND interest_next_on <= :today AND {month} <> ALL(CAST(:known AS date[])) "
+            "AND id <> ALL(CAST(:besides AS uuid[])) ORDER BY interest_next_on, id LIMIT :limit "
+            "FOR UPDATE SKIP LOCKED), "
+            f"moved AS (UPDATE debt SET interest_waiting_month = {month}, interest_next_on = NULL "
+            "FROM due WHERE debt.id = due.id RETURNING debt.interest_waiting_month AS month) "
+            "SELECT month, count(*) FROM moved GROUP BY month"),
+            {"today": today, "known": list(months_with_rate), "besides": list(besides), "limit": limit})
+        return {month: count for month, count in rows}
+
+    async def rearm_waiting(self, month: date) -> int:
+        """The open debts waiting for `month`'s rates (its first day) no longer wait: due again from the day their
+        next month of interest counts (`interest_from` + the months reported + 1 day, what the pass itself would
+        set), so the next pass reports the interest to date. One statement; locked in id order (as a confirmation's
+        batch locks debts). A debt granted instalments meanwhile stops waiting without being due: no Art 19 interest
+        runs while its schedule does. Returns how many are due again."""
+        result = await self.session.execute(text(
+            "WITH waiting AS MATERIALIZED (SELECT d.id, EXISTS (SELECT FROM instalment_arrangement a "
+            "WHERE a.debt_id = d.id AND a.status = 'granted') AS in_instalments FROM debt d "
+            "WHERE d.status = 'open' AND d.interest_waiting_month = :month AND d.interest_next_on IS NULL "
+            "ORDER BY d.id FOR UPDATE OF d), "
+            "rearmed AS (UPDATE debt d SET interest_waiting_month = NULL, interest_next_on = CASE "
+            "WHEN w.in_instalments THEN NULL "
+            "ELSE CAST(d.interest_from + make_interval(months => d.interest_months) AS date) + 1 END "
+            "FROM waiting w WHERE d.id = w.id RETURNING d.interest_next_on) "
+            "SELECT count(*) FROM rearmed WHERE interest_next_on IS NOT NULL"), {"month": month})
+        return result.scalar_one()  # type: ignore[no-any-return]
 
     async def add_events(self, rows: list[dict[str, Any]]) -> None:
         """Outbox rows (`kit.outbox.outbox_row`) in one statement (a batch of imported debts); the relay is woken at

@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -64,6 +65,8 @@ from payment.ledger.ids import time_ordered_id
 from payment.ledger.postings import debt_key
 from payment.ledger.rules import transfer_id_hex
 from payment.models import Debt, LegacyDebtImport
+from payment.reference.rates import month_of, rates_now
+from payment.reference.repository import ReferenceRepository
 from payment.settings import LegacyImportSettings
 
 log = logging.getLogger(__name__)
@@ -237,29 +240,65 @@ async def _reduce_in(session: AsyncSession, debt: Debt, amount: Decimal, *, paid
 
 
 # -- Art 19 interest on unpaid debts (a worker step) ---------------------------------------------------------------
-async def accrue_debt_interest(uow: UnitOfWork, *, batch: int, today: date | None = None) -> int:
+WAITING_BATCH = 10_000  # debts set waiting per statement (a legacy import's debts due before the table, at once)
+
+
+async def accrue_debt_interest(uow: UnitOfWork, *, batch: int, today: date | None = None,
+                               waiting_batch: int = WAITING_BATCH) -> int:
     """Up to `batch` open debts for which another month of Art 19 interest (tier 1) counts by `today`: the total to
     date reported to filing (`DebtInterestAccrued`, the debt's version as `sequence`), in one transaction. A part
     month counts in full, at most 24 months. Returns how many debts it took; the caller repeats while a full batch
-    came back. Interest is not booked in the ledger: filing bills it (an STP), which comes back as a debt."""
+    came back. Interest is not booked in the ledger: filing bills it (an STP), which comes back as a debt.
+
+    A debt whose interest starts in a month without a KMK rate waits for that month (`interest_waiting_month`, and
+    no pass claims it) until filing's officers publish it (`rates_published_in` re-arms it); then the interest to
+    date is reported at that month's rate. When a batch has such debts, up to `waiting_batch` more debts due in
+    months without a rate are set waiting in one statement, so a legacy import's debts due before the table starts
+    wait after a few statements instead of one row at a time."""
     today = today or datetime.now(WIB).date()
+    waiting: Counter[date] = Counter()
     async with uow:
-        taken = await DebtRepository(uow.session).claim_interest_due(today, batch)
+        s = uow.session
+        repo = DebtRepository(s)
+        taken = await repo.claim_interest_due(today, batch)
+        rates = {debt.id: _held_rate(debt.interest_from) for debt in taken}
+        if None in rates.values():
+            # This process holds no rate for some month: ask the database, under the lock a publication takes, so
+            # a debt waits only for a month not published yet (whose publication will then re-arm it).
+            references = ReferenceRepository(s)
+            await references.lock_rate_months(shared=True)
+            known = rates_now(INTEREST_TIER, await references.published_rates(INTEREST_TIER))
+            rates = {debt.id: known.get(month_of(debt.interest_from)) for debt in taken}
+            waiting.update(await repo.wait_for_rates(today, months_with_rate=list(known),
+                                                     besides=[debt.id for debt in taken], limit=waiting_batch))
         for debt in taken:
-            await _accrue_in(uow.session, debt, today)
+            rate = rates[debt.id]
+            if rate is None:
+                debt.interest_waiting_month, debt.interest_next_on = month_of(debt.interest_from), None
+                waiting[debt.interest_waiting_month] += 1
+            else:
+                await _accrue_in(s, debt, today, rate)
         await uow.commit()
+    if waiting:
+        months = [f"{month:%Y-%m} ({count})" for month, count in sorted(waiting.items())]
+        if len(months) > 12:  # a legacy import's years of months: the line stays short
+            months[6:-6] = [f"... {len(months) - 12} more months ..."]
+        log.info("Art 19 interest of %d debts waits for the KMK rates of their month: %s", waiting.total(),
+                 ", ".join(months))
     return len(taken)
 
 
-async def _accrue_in(session: AsyncSession, debt: Debt, today: date) -> None:
-    months = months_counted(debt.interest_from, today)
+def _held_rate(interest_from: date) -> Decimal | None:
+    """The tier-1 rate of the month interest starts in, as this process holds the KMK months (None: not held)."""
     try:
-        rate = monthly_rate(INTEREST_TIER, debt.interest_from)
+        return monthly_rate(INTEREST_TIER, interest_from)
     except InterestRateUnknown:
-        log.warning("no interest rate for the debt's due date; retried tomorrow",
-                    extra={"debt_id": str(debt.id), "interest_from": debt.interest_from.isoformat()})
-        debt.interest_next_on = today + ONE_DAY
-        return
+        return None
+
+
+async def _accrue_in(session: AsyncSession, debt: Debt, today: date, rate: Decimal) -> None:
+    months = months_counted(debt.interest_from, today)
+    debt.interest_waiting_month = None
     debt.interest_next_on = (None if months >= MAX_INTEREST_MONTHS
                              else add_months(debt.interest_from, months) + ONE_DAY)
     if months <= debt.interest_months:
@@ -271,6 +310,13 @@ async def _accrue_in(session: AsyncSession, debt: Debt, today: date) -> None:
         period=debt.period, principal=amount_text(debt.interest_principal), interest_from=debt.interest_from,
         as_of=today, months=months, monthly_rate_percent=f"{rate:f}", interest=amount_text(amount),
     ), key=debt.npwp, subject=str(debt.id), aggregate_type=AGGREGATE, sequence=debt.version)
+
+
+async def rates_published_in(session: AsyncSession, month: date) -> int:
+    """Step of the consumer that keeps a month's KMK rates (`reference.service.rates_published`, in its transaction,
+    under the exclusive lock of the rate months): the debts waiting for `month` are due again, so the next pass
+    reports their interest to date. One statement, however many debts wait. Returns how many are due again."""
+    return await DebtRepository(session).rearm_waiting(month)
 
 
 # -- the legacy import ---------------------------------------------------------------------------------------------

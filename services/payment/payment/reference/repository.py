@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Text, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,12 @@ SELECT
             'tier_5', tier_5::text) ORDER BY month), '[]'::jsonb)
      FROM interest_rate_month) AS rates
 """)
+
+
+# Held by a publication of rates (exclusive) and by the interest pass that decides debts wait for a month (shared),
+# each until its transaction ends: a debt never starts waiting for a month whose publication has re-armed the waiting
+# debts already.
+_RATE_MONTHS_LOCK = "payment.interest-rate-months"
 
 
 class ReferenceRepository:
@@ -46,6 +53,19 @@ class ReferenceRepository:
         stmt = insert(interest_rate_month).values(values).on_conflict_do_nothing(
             index_elements=[interest_rate_month.c.month]).returning(interest_rate_month.c.month)
         return (await self.session.execute(stmt)).first() is not None
+
+    async def lock_rate_months(self, *, shared: bool) -> None:
+        """Until the transaction ends: a publication of rates (exclusive) waits for the interest passes deciding
+        that debts wait for a month (shared), and they for it."""
+        lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+        await self.session.execute(select(lock(func.hashtext(bindparam("name", type_=Text)))),
+                                   {"name": _RATE_MONTHS_LOCK})
+
+    async def published_rates(self, tier: int) -> dict[str, Decimal]:
+        """Every month kept (YYYY-MM) with its rate of `tier`, as the database has them now."""
+        column = interest_rate_month.c[f"tier_{tier}"]
+        rows = await self.session.execute(select(interest_rate_month.c.month, column))
+        return {month: rate for month, rate in rows}
 
     async def in_force(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         row = (await self.session.execute(_IN_FORCE)).one()

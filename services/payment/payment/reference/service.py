@@ -5,7 +5,8 @@ over the packaged data, so that `instalments.workdays` and `debts.interest` see 
 A process reads what is kept at its start (`kept_fresh`, a start-up step of the API and the worker) and every
 `reference_refresh_s` (30 s by default): a publication reaches payment's processes within the consumer's lag plus
 that interval, and until then they answer as before (`calendar.year_unknown`, or `debt.interest_rate_unknown`). A
-refresh that fails keeps what the process held; one that fails at start stops the start."""
+refresh that fails keeps what the process held; one that fails at start stops the start. Art 19 interest waiting for a
+month is re-armed by that month's publication, in the consumer's transaction (`rates_published`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from contracts.envelope import Envelope
 from contracts.filing import InterestRatesPublished, WorkingCalendarPublished
 from kit.held import HeldReading
 from payment.debts import interest
+from payment.debts import service as debts
 from payment.instalments import workdays
 from payment.reference.repository import ReferenceRepository
 
@@ -35,11 +37,20 @@ async def calendar_published(session: AsyncSession, envelope: Envelope, event: W
 
 
 async def rates_published(session: AsyncSession, envelope: Envelope, event: InterestRatesPublished) -> None:
-    kept = await ReferenceRepository(session).keep_rates(dict(
+    """Keep the month's rates (once: a KMK is not amended), and make the debts whose Art 19 interest waits for
+    that month due again (`debts.rates_published_in`), in the same transaction. The exclusive lock of the rate
+    months, held until it commits, keeps an interest pass from setting a debt waiting for this month meanwhile (a
+    pass decides under the shared lock, reading the months kept): a debt never waits for a month already here."""
+    repo = ReferenceRepository(session)
+    await repo.lock_rate_months(shared=False)
+    kept = await repo.keep_rates(dict(
         month=event.month, tier_1=Decimal(event.tier_1), tier_2=Decimal(event.tier_2), tier_3=Decimal(event.tier_3),
         tier_4=Decimal(event.tier_4), tier_5=Decimal(event.tier_5), imbalan_bunga=Decimal(event.imbalan_bunga),
         kmk_number=event.kmk_number, kmk_signed_on=event.kmk_signed_on, published_at=event.published_at))
-    log.info("interest rates of %s %s", event.month, "kept" if kept else "already held")
+    # Also when already held (a redelivery): no debt waits for a month kept, so this finds none.
+    due = await debts.rates_published_in(session, date.fromisoformat(event.month + "-01"))
+    log.info("interest rates of %s %s; Art 19 interest of %d debts waiting for them due again", event.month,
+             "kept" if kept else "already held", due)
 
 
 async def _read(session: AsyncSession) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
