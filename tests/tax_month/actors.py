@@ -6,6 +6,7 @@ does (`devstack.cli`)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
+TRANSIENT_RETRIES = 5
+
+
 @dataclass
 class Api:
     """One HTTP client for every service of a running stack, by service name."""
@@ -57,9 +61,15 @@ class Api:
 
     async def call(self, method: str, service: str, path: str, *, expect: int | tuple[int, ...] = (200, 201),
                    **kwargs: Any) -> Any:
-        """The JSON answer of a call that must answer `expect`; `Refused` otherwise."""
+        """The JSON answer of a call that must answer `expect`; `Refused` otherwise. A 503 with `Retry-After` (a
+        dependency that did not answer: nothing was written) is retried after the delay, as a client must, a few
+        times."""
         expected = (expect,) if isinstance(expect, int) else expect
-        response = await self.http.request(method, self.url(service) + path, **kwargs)
+        for attempt in range(TRANSIENT_RETRIES + 1):
+            response = await self.http.request(method, self.url(service) + path, **kwargs)
+            if response.status_code != 503 or "retry-after" not in response.headers or attempt == TRANSIENT_RETRIES:
+                break
+            await asyncio.sleep(float(response.headers["retry-after"]))
         if response.status_code not in expected:
             raise Refused(response, expected)
         if not response.content:
