@@ -25,8 +25,14 @@ Phases, per number of API processes:
   every pooled connection (asyncpg's query logger for BEGIN, COMMIT and any ping, SQLAlchemy's statement event for
   the statements), one request at a time and 64 at once (single requests arriving together share one batch).
 
+In process (`--in-process`, `cpu_per_confirmation`): the API's own CPU per single confirmation, with payment's ASGI
+app called directly in waves of 32 (each wave one batch), free of sockets and of the load generator; with
+`--instructions`, the same under valgrind's callgrind: instructions per confirmation, which the machine's load does
+not change (`instructions_per_confirmation`: compare two versions of the code with it on a shared machine).
+
 `await run(server_url, processes=(1, 2))` returns rows {name, value, unit, target, ok}.
-`python -m bench.payment [--processes 1,2] [--codes N] [--batch-codes N] [--profile DIR] [server_url]`: without a
+`python -m bench.payment [--processes 1,2] [--codes N] [--batch-codes N] [--profile DIR] [server_url]`,
+`python -m bench.payment --in-process [--instructions] [--waves N] [server_url]`: without a
 server URL it starts its own durable embedded PostgreSQL. `--profile DIR` runs each API process under cProfile
 (process CPU time; DIR/payment-api-<n>-<i>.prof).
 """
@@ -40,6 +46,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -586,6 +593,158 @@ async def _round_trips(url: str, maker: TokenMaker, npwps: list[str]) -> dict[st
     return out
 
 
+# -- CPU per confirmation, in process -------------------------------------------------------------------------------
+WAVE, WAVES, WARM_WAVES = 32, 200, 3
+
+
+async def cpu_per_confirmation(server_url: str, waves: int = WAVES, *, sync: Path | None = None) -> float:
+    """The API's CPU per single confirmation (ms of process CPU), as little disturbed by the machine's load as a time
+    can be: payment's ASGI app called in this process (no sockets; uvicorn's HTTP parsing, about 0.03 ms a request,
+    is not in it), in waves of WAVE confirmations sent at once, so that each wave is one batch whatever the machine's
+    speed (every call is submitted before its batch starts), 10 % of each wave a retry of an earlier wave's code.
+    `sync`: a folder for the handshake with `instructions_per_confirmation` around the measured waves."""
+    from payment.main import create_app
+    from payment.settings import PaymentSettings
+
+    maker = TokenMaker(AuthSettings())
+    async with migrated_databases(server_url, "payment") as [url]:
+        settings = PaymentSettings(database=DatabaseSettings(dsn=url, pool_size=10),
+                                   kafka=KafkaSettings(enable_idempotence=False), worker_port=free_port(),
+                                   log_level="WARNING")
+        app = create_app(settings, jwks=JWKSCache(settings.auth, keys=maker.jwks()))
+        async with app.router.lifespan_context(app):
+            npwps = await _seed_taxpayers(app.state.lontar.sessions)
+            count = waves + WARM_WAVES
+            plan = _waves(await _codes_in_process(app, maker, npwps, count * WAVE), WAVE, count)
+            bank = [(b"authorization", b"Bearer " + maker.make(
+                subject="bank-bench", scopes=["payment:bank"], client_kind="bank", client_id="bank-bench",
+                expires_in=3600).encode())]
+            paid_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+
+            async def confirm(code: dict[str, Any]) -> None:
+                status, content = await _asgi(app, "POST", "/v1/bank/payments", bank, json.dumps(
+                    {"billing_code": code["code"], "amount": code["amount"], "bank_reference": "REF" + code["code"],
+                     "paid_at": paid_at}).encode())
+                assert status in (200, 201), (status, content[:500])
+
+            for wave in plan[:WARM_WAVES]:  # connections opened, statements prepared
+                await asyncio.gather(*(confirm(code) for code in wave))
+            await _handshake(sync, "ready", "go")
+            started = time.process_time()
+            for wave in plan[WARM_WAVES:]:
+                await asyncio.gather(*(confirm(code) for code in wave))
+            spent = time.process_time() - started
+            await _handshake(sync, "done", "end")
+    return 1000 * spent / (waves * WAVE)
+
+
+def instructions_per_confirmation(server_url: str, waves: int = WAVES) -> float:
+    """The same waves under valgrind's callgrind, counting only while they run: CPU instructions per confirmation,
+    which other processes on the machine do not change (a time does: caches and cores are shared). The figure to
+    compare two versions of the code with on a shared machine."""
+    with tempfile.TemporaryDirectory(prefix="lontar-bench-callgrind-") as folder:
+        sync = Path(folder)
+        child = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={sync}/callgrind.%p",
+             sys.executable, "-m", "bench.payment", "--in-process", "--waves", str(waves), "--sync", str(sync),
+             server_url], stdout=subprocess.DEVNULL, stderr=(sync / "log").open("wb"))
+        pid = _await_file(sync / "ready", child)
+        subprocess.run(["callgrind_control", "--instr=on", pid], check=True, capture_output=True)
+        (sync / "go").touch()
+        _await_file(sync / "done", child)
+        subprocess.run(["callgrind_control", "--instr=off", pid], check=True, capture_output=True)
+        subprocess.run(["callgrind_control", "--dump", pid], check=True, capture_output=True)
+        (sync / "end").touch()
+        child.wait()
+        totals = next(line for line in (sync / f"callgrind.{pid}.1").read_text().splitlines()
+                      if line.startswith("totals:"))
+    return int(totals.split()[1]) / (waves * WAVE)
+
+
+def _await_file(path: Path, child: subprocess.Popen[bytes]) -> str:
+    while not path.exists():
+        if child.poll() is not None:
+            raise RuntimeError(f"the measured process ended: {(path.parent / 'log').read_text()[-3000:]}")
+        time.sleep(0.2)
+    return path.read_text()
+
+
+async def _handshake(sync: Path | None, tell: str, wait_for: str) -> None:
+    if sync is None:
+        return
+    (sync / tell).write_text(str(os.getpid()))
+    while not (sync / wait_for).exists():  # noqa: ASYNC110  (the parent process creates it)
+        await asyncio.sleep(0.05)
+
+
+def _waves(codes: list[dict[str, Any]], size: int, count: int) -> list[list[dict[str, Any]]]:
+    """`count` waves of `size`: 90 % codes not paid yet, 10 % retries of codes of earlier waves, shuffled."""
+    rng, fresh, retries = random.Random(SEED), iter(codes), size // 10
+    paid: list[dict[str, Any]] = []
+    waves = []
+    for _ in range(count):
+        new = [next(fresh) for _ in range(size - retries)]
+        again = rng.sample(paid, retries) if len(paid) >= size else [next(fresh) for _ in range(retries)]
+        paid += new
+        wave = new + again
+        rng.shuffle(wave)
+        waves.append(wave)
+    return waves
+
+
+async def _codes_in_process(app: Any, maker: TokenMaker, npwps: list[str], n: int) -> list[dict[str, Any]]:
+    codes: list[dict[str, Any]] = []
+    for first in range(0, n, 1000):
+        npwp = npwps[(first // 1000) % len(npwps)]
+        token = maker.make(subject="bench", scopes=["payment:write"], taxpayer_ids=[npwp], expires_in=3600)
+        items = [{"npwp": npwp, "kap_kjs": "411211-100", "period": "2025-08", "amount": str(100_000 + first + k)}
+                 for k in range(min(1000, n - first))]
+        status, content = await _asgi(app, "POST", "/v1/billing-codes/batch",
+                                      [(b"authorization", f"Bearer {token}".encode()),
+                                       (b"idempotency-key", uuid.uuid4().hex.encode())],
+                                      json.dumps({"items": items}).encode())
+        assert status == 200, content[:500]
+        codes += [result["billing"] for result in json.loads(content)["results"]]
+    return codes
+
+
+async def _asgi(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]],
+                body: bytes) -> tuple[int, bytes]:
+    """One request to the ASGI app as uvicorn would hand it over: (status, body)."""
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "client": (HOST, 50000), "server": (HOST, 8004), "state": {},
+             "headers": [(b"host", b"bench"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode()), *headers]}
+    messages = iter([{"type": "http.request", "body": body, "more_body": False}])
+    status, chunks = 0, []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        else:
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+def _in_process_rows(url: str, waves: int, instructions: bool) -> list[dict[str, Any]]:
+    import uvloop
+
+    label = f"[in process, waves of {WAVE}]"
+    rows = [_row(f"{label} API CPU per single confirmation (ASGI, no uvicorn; {waves} waves)",
+                 round(uvloop.run(cpu_per_confirmation(url, waves)), 3), "ms")]
+    if instructions:
+        rows.append(_row(f"{label} instructions per single confirmation (callgrind; {waves} waves)",
+                         round(instructions_per_confirmation(url, waves)), "instructions"))
+    return rows
+
+
 def main() -> int:
     import logging
 
@@ -599,6 +758,12 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, help="write a cProfile of each API process into this folder")
     parser.add_argument("--codes", type=int, default=SINGLE_CODES, help="codes made and paid one by one")
     parser.add_argument("--batch-codes", type=int, default=BATCH_CODES, help="codes made and paid in batches")
+    parser.add_argument("--in-process", action="store_true",
+                        help="only the API's CPU per single confirmation, in process (cpu_per_confirmation)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="with --in-process: also its instructions per confirmation, under valgrind's callgrind")
+    parser.add_argument("--waves", type=int, default=WAVES, help=f"with --in-process: waves of {WAVE} measured")
+    parser.add_argument("--sync", type=Path, help=argparse.SUPPRESS)  # instructions_per_confirmation's child
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     processes = tuple(int(n) for n in args.processes.split(","))
@@ -609,8 +774,15 @@ def main() -> int:
             postgres = EmbeddedPostgres(workdir / "postgres", port=free_port(), durable=True)
             postgres.start()
             url = postgres.url()
+        if args.sync is not None:
+            uvloop.run(cpu_per_confirmation(url, args.waves, sync=args.sync))
+            return 0
         print(f"load before: {os.getloadavg()[0]:.2f}", file=sys.stderr)
-        rows = uvloop.run(run(url, processes, args.profile, single_codes=args.codes, batch_codes=args.batch_codes))
+        if args.in_process:
+            rows = _in_process_rows(url, args.waves, args.instructions)
+        else:
+            rows = uvloop.run(run(url, processes, args.profile, single_codes=args.codes,
+                                  batch_codes=args.batch_codes))
         print(f"load after: {os.getloadavg()[0]:.2f}", file=sys.stderr)
         for row in rows:
             value = "n/a" if row["value"] is None else f"{row['value']:,}"

@@ -38,7 +38,7 @@ class Timestamps:
 
 def json_dumps(value: Any) -> str:
     """JSON for JSONB columns. Decimals become strings, never floats."""
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def _json_default(value: Any) -> Any:
@@ -49,6 +49,11 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# What `json.dumps(value, default=_json_default, separators=(",", ":"))` writes, without a new encoder per call: a
+# third of its cost for an event's envelope, written for every event and every JSONB value.
+_ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"))
 
 
 def create_engine(settings: DatabaseSettings, *, application_name: str, pool_size: int | None = None) -> AsyncEngine:

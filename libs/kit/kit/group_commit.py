@@ -40,7 +40,9 @@ class GroupCommit(Generic[T]):
         self._pending.append((item, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_pending(), name="group-commit")
-        await asyncio.shield(done)  # a cancelled caller does not cancel the others' commit
+        # A cancelled caller cancels only `done` (the writer skips it): the commit is the writer task's, not the
+        # caller's. No asyncio.shield: it would cost a second future per call for the same outcome.
+        await done
 
     async def _write_pending(self) -> None:
         while self._pending:
@@ -105,7 +107,9 @@ class GroupCall(Generic[T, R]):
         if self._slots > 0:
             self._slots -= 1
             asyncio.get_running_loop().create_task(self._drain(), name="group-call")
-        return await asyncio.shield(done)  # a cancelled caller does not cancel the others' batch
+        # A cancelled caller cancels only `done` (`_resolve` skips it): the batch is the drain task's, not the
+        # caller's. No asyncio.shield: it would cost a second future per call for the same outcome.
+        return await done
 
     async def _drain(self) -> None:
         try:

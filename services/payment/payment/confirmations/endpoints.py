@@ -10,6 +10,7 @@ from kit.app import state_of
 from kit.auth import CurrentPrincipal, MissingScope
 from kit.dependencies import Uow, settings_of
 from kit.errors import AppError, Unauthorized
+from kit.routing import LeanRoute
 from payment.auth import BankClient
 from payment.billing.errors import AmountInvalid, BillingCodeInvalid, BillingNotFound
 from payment.billing.schemas import ItemProblem
@@ -41,16 +42,9 @@ Confirmer = Annotated[service.Confirmer, Depends(_confirmer)]
 _REFUSALS = (BillingCodeInvalid, AmountInvalid, errors.AmountMismatch, errors.PaidAtInvalid, BillingNotFound,
              errors.BillingExpired, errors.AlreadyPaid, errors.BankReferenceReused, DebtAlreadySettled)
 
-router = APIRouter(prefix="/v1/bank", tags=["collecting banks"])
-
-
-@router.get("/billing-codes/{code}", response_model=BillingInquiry,
-            summary="Inquiry: what a billing code pays, for whom, how much, and whether it can be paid",
-            responses=responses(Unauthorized, errors.BankClientRequired, MissingScope, BillingCodeInvalid,
-                                BillingNotFound))
-async def inquire_billing_code(code: Annotated[str, Path(max_length=32)], principal: BankClient,
-                               uow: Uow) -> BillingInquiry:
-    return await service.inquire(uow, principal, code)
+# A bank's single confirmations are the hottest route of the service (>= 2,000/s): LeanRoute skips FastAPI's general
+# handler where a route allows it (kit.routing), and the route comes first, since FastAPI tries routes in order.
+router = APIRouter(prefix="/v1/bank", tags=["collecting banks"], route_class=LeanRoute)
 
 
 @router.post("/payments", status_code=201, response_model=PaymentReceipt,
@@ -64,6 +58,15 @@ async def confirm_payment(body: PaymentConfirm, principal: BankClient, confirmer
     confirmation = await confirmer.confirm(service.requests_of(principal, [body])[0])
     return Response(confirmation.receipt.model_dump_json(), status_code=201 if confirmation.created else 200,
                     media_type="application/json")
+
+
+@router.get("/billing-codes/{code}", response_model=BillingInquiry,
+            summary="Inquiry: what a billing code pays, for whom, how much, and whether it can be paid",
+            responses=responses(Unauthorized, errors.BankClientRequired, MissingScope, BillingCodeInvalid,
+                                BillingNotFound))
+async def inquire_billing_code(code: Annotated[str, Path(max_length=32)], principal: BankClient,
+                               uow: Uow) -> BillingInquiry:
+    return await service.inquire(uow, principal, code)
 
 
 @router.post("/payments/batch", response_model=PaymentBatchResult,

@@ -18,8 +18,11 @@ from payment.models import Billing, Payment, taxpayer
 
 _PAYMENT = "p.id AS payment_id, p.ntpn, p.billing_code AS paid_code, p.npwp AS paid_npwp, p.bank_id, " \
            "p.bank_reference, p.amount AS paid_amount, p.paid_at AS payment_paid_at, p.confirmed_at"
-_CODE = "b.id, b.code, b.npwp, b.kap, b.kjs, b.period, b.assessment_number, b.amount, b.origin, b.spt_id, " \
-        "b.debt_id, b.status, b.expires_at, b.paid_at, b.version"
+# A locked code's columns, first in each row of `lock_codes`, in the order of `rules.Code`'s fields (the service
+# builds a Code from them by position: a row's attributes cost more than the rest of the row's handling).
+CODE_COLUMNS = ("id", "code", "npwp", "kap", "kjs", "period", "assessment_number", "amount", "origin", "spt_id",
+                "debt_id", "status", "expires_at", "paid_at", "version")
+_CODE = ", ".join(f"b.{column}" for column in CODE_COLUMNS)
 # Locked in code order, so two batches never wait for each other in a circle. A code paid by a transaction this one
 # waited for comes back `paid` (PostgreSQL re-reads a locked row once it is free), but its payment, inserted by that
 # transaction, is past this statement's snapshot: `payments_of` reads it after.

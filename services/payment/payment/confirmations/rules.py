@@ -10,7 +10,7 @@ later). The order within the batch decides which of two confirmations of one cod
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -92,7 +92,10 @@ class Code:
         return "self_assessed"
 
     def paid_by(self, payment: Known) -> Code:
-        return replace(self, status="paid", paid_at=payment.paid_at, version=self.version + 1, payment=payment)
+        # not dataclasses.replace, which inspects the fields on every call: this runs for every payment written
+        return Code(self.id, self.code, self.npwp, self.kap, self.kjs, self.period, self.assessment_number,
+                    self.amount, self.origin, self.spt_id, self.debt_id, "paid", self.expires_at, payment.paid_at,
+                    self.version + 1, payment)
 
 
 @dataclass(frozen=True)

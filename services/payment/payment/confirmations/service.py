@@ -45,7 +45,7 @@ from payment.billing.repository import BillingRepository
 from payment.confirmations.errors import PaymentNotFound
 from payment.confirmations.ntpn import new_ntpn, validate_ntpn
 from payment.confirmations.pdf import bpn_verification_url, mask_npwp, render_bpn
-from payment.confirmations.repository import PaymentRepository
+from payment.confirmations.repository import CODE_COLUMNS, PaymentRepository
 from payment.confirmations.rules import Checked, Code, Known, New, Refuse, Replay, decide, next_round, replayed
 from payment.confirmations.schemas import BillingInquiry, PaymentReceipt, PaymentVerification
 from payment.debts import service as debts
@@ -313,13 +313,8 @@ def _answer(known: Known, request: Checked, *, created: bool) -> Outcome:
 
 
 def _code(row: Any) -> Code:
-    code = Code(id=row.id, code=row.code, npwp=row.npwp, kap=row.kap, kjs=row.kjs, period=row.period,
-                assessment_number=row.assessment_number, amount=row.amount, origin=row.origin, spt_id=row.spt_id,
-                debt_id=row.debt_id, status=row.status, expires_at=row.expires_at, paid_at=row.paid_at,
-                version=row.version)
-    if row.payment_id is None:
-        return code
-    return replace(code, payment=_known(row, row.kap, row.kjs, row.period, row.assessment_number))
+    payment = None if row.payment_id is None else _known(row, row.kap, row.kjs, row.period, row.assessment_number)
+    return Code(*row[:len(CODE_COLUMNS)], payment=payment)
 
 
 def _known(row: Any, kap: str, kjs: str, period: str | None, assessment_number: str | None) -> Known:

@@ -4,13 +4,14 @@ together answers each confirmation as answering them one by one would."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from payment.confirmations.ntpn import ALPHABET, LENGTH, new_ntpn
+from payment.confirmations.repository import CODE_COLUMNS
 from payment.confirmations.rules import Checked, Code, Known, New, Refuse, Replay, decide, next_round, replayed
 
 NOW = datetime(2026, 12, 10, 3, tzinfo=UTC)
@@ -121,3 +122,15 @@ def test_an_ntpn_is_sixteen_characters_of_its_alphabet_and_never_the_same() -> N
     assert len(drawn) == 2_000
     assert all(len(n) == LENGTH and set(n) <= set(ALPHABET) for n in drawn)
     assert set("".join(drawn)) == set(ALPHABET)  # every character occurs
+
+
+def test_a_code_paid_is_the_code_with_its_payment_and_next_version() -> None:
+    payment = known()
+    assert CODE.paid_by(payment) == replace(CODE, status="paid", paid_at=payment.paid_at, version=CODE.version + 1,
+                                            payment=payment)
+
+
+def test_the_locked_code_s_columns_come_in_the_order_of_code_s_fields() -> None:
+    """The service builds a Code from a `lock_codes` row by position."""
+    assert tuple(f.name for f in fields(Code))[:len(CODE_COLUMNS)] == CODE_COLUMNS
+    assert [f.name for f in fields(Code)][len(CODE_COLUMNS):] == ["payment"]
