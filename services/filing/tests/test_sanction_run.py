@@ -68,10 +68,13 @@ async def test_a_run_fines_each_owed_return_not_filed_once(api: httpx.AsyncClien
     pkp_later = await add_taxpayer(engine, pkp=((True, date(2026, 3, 1)),))
     revoked_mid_month = await add_taxpayer(engine, pkp=((True, date(2025, 1, 1)), (False, date(2026, 2, 15))))
     waiting = await add_taxpayer(engine, pkp=PKP_2025)  # submitted, awaiting payment: not filed
+    # A PKP start in the month overridden on its own date (identity's later decision, restated there): never PKP.
+    overridden = await add_taxpayer(engine, pkp=((False, date(2025, 1, 1)), (True, date(2026, 2, 10)),
+                                                  (False, date(2026, 2, 10))))
     await file_return(engine, on_time, "spt_masa_ppn", "2026-02", at(date(2026, 3, 31), hour=16))  # 23:00 WIB
     late_spt = await file_return(engine, late, "spt_masa_ppn", "2026-02", at(date(2026, 4, 2)))
     await file_return(engine, waiting, "spt_masa_ppn", "2026-02", at(date(2026, 3, 20)), status="awaiting_payment")
-    everyone = [missing, on_time, late, deceased, pkp_later, revoked_mid_month, waiting]
+    everyone = [missing, on_time, late, deceased, pkp_later, revoked_mid_month, waiting, overridden]
 
     response = await api.post("/internal/v1/sanction-runs", headers=officer(),
                               json={"obligation": "spt_masa_ppn", "period": "2026-02", "npwps": everyone})

@@ -33,15 +33,19 @@ _ADD_LATE_FAKTUR = (pg_insert(stp).on_conflict_do_nothing(index_elements=["invoi
                     .returning(*stp.c))
 
 # Who owes the return ... A PKP for at least one day of the month: PKP on its first day (the latest change on or
-# before it), or made PKP during it (obligations.owed.pkp_spans says the same per taxpayer). Two hash-joinable sets
+# before it), or made PKP on a day of it by that day's last change (a change overridden on its own date, as identity
+# restates one, makes no PKP day; obligations.owed.pkp_spans says the same per taxpayer). Two hash-joinable sets
 # rather than a subquery per taxpayer.
 OWES_MASA_PPN = """
   SELECT t.npwp, t.taxpayer_id FROM taxpayer t
   LEFT JOIN (SELECT DISTINCT ON (taxpayer_id) taxpayer_id, is_pkp FROM pkp_status_change
              WHERE effective_date <= :first ORDER BY taxpayer_id, effective_date DESC, source_sequence DESC) AS at_start
          ON at_start.taxpayer_id = t.taxpayer_id
-  LEFT JOIN (SELECT DISTINCT taxpayer_id FROM pkp_status_change
-             WHERE is_pkp AND effective_date BETWEEN :first AND :last) AS became
+  LEFT JOIN (SELECT DISTINCT taxpayer_id
+             FROM (SELECT DISTINCT ON (taxpayer_id, effective_date) taxpayer_id, is_pkp FROM pkp_status_change
+                   WHERE effective_date BETWEEN :first AND :last
+                   ORDER BY taxpayer_id, effective_date, source_sequence DESC) AS last_of_day
+             WHERE is_pkp) AS became
          ON became.taxpayer_id = t.taxpayer_id
   WHERE (CAST(:npwps AS text[]) IS NULL OR t.npwp = ANY(CAST(:npwps AS text[])))
     AND (at_start.is_pkp OR became.taxpayer_id IS NOT NULL)"""
