@@ -60,7 +60,8 @@ async def create_taxpayer(session: AsyncSession, new: NewTaxpayer, *, source: st
     Raises TaxpayerAlreadyRegistered when the NPWP (or another unique number) is taken."""
     now = datetime.now(UTC)
     registered_at = datetime.combine(new.registered_on, time(0), JAKARTA) if new.registered_on else now
-    registered_day = new.registered_on or now.date()
+    # DJP's day, as filing reads it: from 00:00 to 07:00 WIB the UTC date is the day before
+    registered_day = new.registered_on or now.astimezone(JAKARTA).date()
     taxpayer = Taxpayer(id=uuid.uuid4(), npwp=new.npwp, nitku=head_office_nitku(new.npwp), name=new.name,
                         kind=new.kind, person_id=new.person_id, legacy_npwp15=new.legacy_npwp15,
                         ahu_number=new.ahu_number, email=new.email, phone=new.phone, address=new.address,

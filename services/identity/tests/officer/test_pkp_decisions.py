@@ -5,12 +5,13 @@ identity's history, its events as a replica reads them, and the PKP flag all say
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 
 from identity.main import create_app
+from kit.clock import JAKARTA
 from kit.testing.events import outbox_envelopes, random_npwp
 from kit.testing.service import api_client
 from services.identity.tests.factories import officer_headers, random_npwp15, service_headers, taxpayer_headers
@@ -87,6 +88,10 @@ async def test_a_decision_after_the_registration_day_works_as_before(settings, s
         own = taxpayer_headers(settings, npwp)
         [registration] = (await http.get(f"/v1/taxpayers/{npwp}/pkp-status", headers=own)).json()
         registered_on = date.fromisoformat(registration["effective_date"])
+        # The registration's period is dated by the registration's day in Jakarta (as filing reads it), whatever
+        # the hour: from 00:00 to 07:00 WIB the UTC date is the day before.
+        registered_at = datetime.fromisoformat(created.json()["registered_at"])
+        assert registered_on == registered_at.astimezone(JAKARTA).date(), (registered_at, registered_on)
         since = registered_on + timedelta(days=10)
         decided = await http.post(f"/internal/v1/taxpayers/{npwp}/pkp-status", headers=officer_headers(settings),
                                   json={"is_pkp": True, "effective_date": since.isoformat()})
