@@ -12,6 +12,7 @@ from identity.models import PKPStatusPeriod, Taxpayer
 from identity.taxpayers.errors import TaxpayerAlreadyRegistered
 from identity.taxpayers.schemas import TaxpayerCreate
 from identity.taxpayers.service import register_taxpayer
+from kit.clock import JAKARTA
 from kit.db import UnitOfWork
 from kit.testing.events import outbox_events, random_npwp
 from kit.testing.service import api_client
@@ -44,7 +45,8 @@ async def test_the_internal_route_records_the_pkp_period_and_event_like_every_ot
 
     [changed] = await events_for(sessions, npwp, "PKPStatusChanged")
     assert changed == PKPStatusChanged(taxpayer_id=str(taxpayer.id), npwp=npwp, is_pkp=False,
-                                       effective_date=taxpayer.registered_at.date(), source_of_change="registration")
+                                       effective_date=taxpayer.registered_at.astimezone(JAKARTA).date(),
+                                       source_of_change="registration")
     async with sessions() as session:
         periods = (await session.execute(select(PKPStatusPeriod.is_pkp, PKPStatusPeriod.source)
                                          .where(PKPStatusPeriod.taxpayer_id == taxpayer.id))).all()
